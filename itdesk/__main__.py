@@ -1,0 +1,3 @@
+from itdesk.cli import main
+
+main()

@@ -1,0 +1,544 @@
+"""The desk on disk: finding it, reading and validating tickets, and committing changes.
+
+Every change goes through :meth:`Desk.create` or :meth:`Desk.update`: under the desk's
+lock (``.git/itdesk.lock``) the ticket is read and validated, the pure lifecycle function
+builds the new ticket, which is validated against the JSON Schema, written atomically
+(temp file + ``os.replace``) and committed with ``Ticket:``/``Action:`` trailers. If any
+step fails, the file and the index are put back as they were, so HEAD and the working
+tree are unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import git
+from .errors import (
+    DeskNotFound,
+    GitError,
+    InvalidPolicy,
+    InvalidTicket,
+    LockTimeout,
+    NoIdentity,
+    UnknownTicket,
+    UsageError,
+)
+from .ids import allocate_id, check_id, day_prefix
+from .lifecycle import Change
+from .model import Ticket, ticket_from_dict, ticket_to_dict
+from .policy import POLICY_FILE, Policy, default_policy_text, policy_from_dict
+
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+    _Dumper: type[yaml.SafeDumper] = yaml.CSafeDumper  # type: ignore[assignment]
+except AttributeError:  # PyYAML without libyaml
+    _Loader = yaml.SafeLoader
+    _Dumper = yaml.SafeDumper
+
+TICKETS = "tickets"
+ARCHIVE = "tickets/archive"
+KB = "kb"
+LOCK_FILE = "itdesk.lock"
+LOCK_TIMEOUT = 30.0
+ENV_DESK = "ITDESK_DESK"
+
+
+# ------------------------------------------------------------------------- YAML
+
+
+class _TicketDumper(_Dumper):  # type: ignore[misc, valid-type]
+    """Block style; multi-line text as ``|`` blocks so hand edits and diffs stay readable."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_TicketDumper.add_representer(str, _str_representer)
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.dump(
+        data,
+        Dumper=_TicketDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
+
+
+def load_yaml(text: str, path: str) -> Any:
+    """Parse YAML safely; a syntax error becomes InvalidTicket with path and line."""
+    try:
+        return _plain(yaml.load(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise InvalidTicket(f"not valid YAML: {exc.problem or exc}", path, line) from None
+    except yaml.YAMLError as exc:
+        raise InvalidTicket(f"not valid YAML: {exc}", path) from None
+
+
+def _plain(value: Any) -> Any:
+    """Hand-typed timestamps load as datetimes: turn them back into ISO strings."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def line_of(text: str, keys: list[str | int]) -> int | None:
+    """The 1-based line of the value at ``keys`` in YAML ``text`` (or of its nearest parent)."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == key:
+                    line, node = k.start_mark.line + 1, v
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            if key >= len(node.value):
+                return line
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+# ----------------------------------------------------------------------- schema
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("itdesk").joinpath("schema/ticket.schema.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+class _Validator:
+    """The ticket schema's validator, built once per process (jsonschema imports late)."""
+
+    _instance: Any = None
+
+    @classmethod
+    def get(cls) -> Any:
+        if cls._instance is None:
+            from jsonschema import Draft202012Validator
+
+            cls._instance = Draft202012Validator(schema())
+        return cls._instance
+
+
+def schema_problems(data: Any) -> list[tuple[list[str | int], str]]:
+    """Every schema violation of ``data`` as (path of keys, message), shallowest first."""
+    errors = sorted(_Validator.get().iter_errors(data), key=lambda e: (len(e.path), list(e.path)))
+    out: list[tuple[list[str | int], str]] = []
+    for err in errors:
+        path = list(err.absolute_path)
+        if err.validator in ("oneOf", "anyOf") and err.context:
+            best = min(err.context, key=lambda e: len(e.absolute_path))
+            path, message = list(best.absolute_path), best.message
+        else:
+            message = err.message
+        out.append((path, message))
+    return out
+
+
+def key_path(keys: list[str | int]) -> str:
+    text = ""
+    for k in keys:
+        text += f"[{k}]" if isinstance(k, int) else (f".{k}" if text else str(k))
+    return text or "(top level)"
+
+
+def check_ticket_data(data: Any, path: str, text: str | None = None) -> Ticket:
+    """Validate plain ticket data against the schema and build the ticket."""
+    problems = schema_problems(data)
+    if problems:
+        keys, message = problems[0]
+        line = line_of(text, keys) if text is not None else None
+        raise InvalidTicket(f"{key_path(keys)}: {message}", path, line)
+    try:
+        return ticket_from_dict(data)
+    except InvalidTicket as exc:
+        raise InvalidTicket(str(exc), path) from None
+
+
+# ------------------------------------------------------------------------ files
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+# ------------------------------------------------------------------------- desk
+
+
+def find_desk(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> Path:
+    """The desk's root: ``explicit``, else ``$ITDESK_DESK``, else walk up from ``cwd``."""
+    chosen = explicit if explicit is not None else os.environ.get(ENV_DESK) or None
+    if chosen is not None:
+        root = Path(chosen).expanduser().resolve()
+        if not (root / POLICY_FILE).is_file():
+            raise DeskNotFound(f"no desk at {root} (no {POLICY_FILE}); create one: itdesk init PATH")
+        return root
+    start = (cwd or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / POLICY_FILE).is_file():
+            return folder
+    raise DeskNotFound(
+        f"no desk here: no {POLICY_FILE} in {start} or above; "
+        "use --desk PATH, set ITDESK_DESK, or create one: itdesk init PATH"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: the name recorded in the ticket and the commit's author."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFile:
+    path: Path
+    archived: bool
+
+
+class Desk:
+    def __init__(self, root: Path):
+        self.root = root
+
+    @classmethod
+    def open(cls, explicit: str | os.PathLike[str] | None = None) -> Desk:
+        return cls(find_desk(explicit))
+
+    # -- policy -------------------------------------------------------------
+
+    @cached_property
+    def policy(self) -> Policy:
+        path = self.root / POLICY_FILE
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidPolicy(f"{POLICY_FILE}: cannot read: {exc.strerror}") from None
+        try:
+            data = yaml.load(text, Loader=_Loader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            where = f" at line {mark.line + 1}" if mark else ""
+            raise InvalidPolicy(f"{POLICY_FILE}: not valid YAML{where}: {exc.problem}") from None
+        except yaml.YAMLError as exc:
+            raise InvalidPolicy(f"{POLICY_FILE}: not valid YAML: {exc}") from None
+        return policy_from_dict(data)
+
+    # -- paths --------------------------------------------------------------
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def active_path(self, ticket_id: str) -> Path:
+        return self.root / TICKETS / f"{check_id(ticket_id)}.yaml"
+
+    def locate(self, ticket_id: str) -> TicketFile:
+        """Where ticket ``ticket_id`` is: active, or in a month of the archive."""
+        path = self.active_path(ticket_id)
+        if path.is_file():
+            return TicketFile(path, archived=False)
+        archive = self.root / ARCHIVE
+        if archive.is_dir():
+            for month in sorted(archive.iterdir(), reverse=True):
+                candidate = month / f"{ticket_id}.yaml"
+                if candidate.is_file():
+                    return TicketFile(candidate, archived=True)
+        raise UnknownTicket(f"no ticket {ticket_id} on this desk (itdesk list --all shows them)")
+
+    def ticket_files(self, include_archive: bool = False) -> list[TicketFile]:
+        found = [
+            TicketFile(p, False) for p in sorted((self.root / TICKETS).glob("*.yaml"))
+        ]
+        if include_archive:
+            found += [
+                TicketFile(p, True) for p in sorted((self.root / ARCHIVE).glob("*/*.yaml"))
+            ]
+        return found
+
+    def ids_of_day(self, day: dt.date) -> list[str]:
+        """Every number of ``day`` used on the desk, archived ones included."""
+        start = day_prefix(self.policy.prefix, day)
+        pattern = f"{start}*.yaml"
+        paths = list((self.root / TICKETS).glob(pattern))
+        paths += (self.root / ARCHIVE).glob(f"*/{pattern}")
+        return [p.name[: -len(".yaml")] for p in paths]
+
+    # -- reading ------------------------------------------------------------
+
+    def read_file(self, path: Path) -> Ticket:
+        rel = self.rel(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InvalidTicket("not UTF-8 text", rel) from None
+        except OSError as exc:
+            raise InvalidTicket(f"cannot read: {exc.strerror}", rel) from None
+        data = load_yaml(text, rel)
+        ticket = check_ticket_data(data, rel, text)
+        if path.stem != ticket.id:
+            raise InvalidTicket(
+                f"id {ticket.id!r} does not match the file name", rel, line_of(text, ["id"])
+            )
+        return ticket
+
+    def read(self, ticket_id: str) -> Ticket:
+        return self.read_file(self.locate(ticket_id).path)
+
+    def tickets(
+        self, include_archive: bool = False, on_error: Callable[[InvalidTicket], None] | None = None
+    ) -> list[Ticket]:
+        """Every readable ticket; unreadable ones go to ``on_error`` (or raise)."""
+        out = []
+        for tf in self.ticket_files(include_archive):
+            try:
+                out.append(self.read_file(tf.path))
+            except InvalidTicket as exc:
+                if on_error is None:
+                    raise
+                on_error(exc)
+        return out
+
+    # -- identity -----------------------------------------------------------
+
+    def actor(self, as_name: str | None) -> Actor:
+        name, email = git.identity(self.root)
+        if as_name is not None:
+            as_name = as_name.strip()
+            if not as_name:
+                raise NoIdentity("--as needs a name")
+            email = self.policy.email_of(as_name) or _placeholder_email(as_name)
+            return Actor(as_name, email)
+        if not name:
+            raise NoIdentity(
+                "who is acting? git has no user.name here; pass --as NAME "
+                "or set it: git config user.name 'Your Name'"
+            )
+        return Actor(name, self.policy.email_of(name) or email or _placeholder_email(name))
+
+    # -- writing ------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+        """Serialise itdesk processes on this desk (a lock file inside ``.git``)."""
+        git_dir = self.root / ".git"
+        if not git_dir.is_dir():
+            raise DeskNotFound(f"{self.root} has {POLICY_FILE} but is not a git repository")
+        with open(git_dir / LOCK_FILE, "a+") as fh:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise LockTimeout(
+                            f"another itdesk process has held the desk for {timeout:.0f}s; "
+                            "try again"
+                        ) from None
+                    time.sleep(0.02)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def create(
+        self, build: Callable[[str], Change], actor: Actor, now: dt.datetime
+    ) -> Change:
+        """Allocate the next number of ``now``'s day, build the ticket, commit it."""
+        with self.lock():
+            day = now.astimezone(self.policy.tz).date()
+            ticket_id = allocate_id(
+                self.policy.prefix, day, self.ids_of_day(day), self.policy.digits
+            )
+            change = build(ticket_id)
+            self._commit(self.active_path(ticket_id), change, actor, now, old=None)
+            return change
+
+    def update(
+        self,
+        ticket_id: str,
+        step: Callable[[Ticket], Change],
+        actor: Actor,
+        now: dt.datetime,
+    ) -> Change:
+        """Read ``ticket_id``, apply ``step`` and commit the result, all under the lock."""
+        with self.lock():
+            found = self.locate(ticket_id)
+            if found.archived:
+                raise UsageError(f"{ticket_id} is archived ({self.rel(found.path)}); it is read-only")
+            rel = self.rel(found.path)
+            if git.run("status", "--porcelain", "--", rel, cwd=self.root).strip():
+                raise UsageError(
+                    f"{rel} has uncommitted changes; check them with itdesk validate and "
+                    "commit them with git, or discard them (git checkout -- the file)"
+                )
+            old_bytes = found.path.read_bytes()
+            change = step(self.read_file(found.path))
+            self._commit(found.path, change, actor, now, old=old_bytes)
+            return change
+
+    def _commit(
+        self, path: Path, change: Change, actor: Actor, now: dt.datetime, old: bytes | None
+    ) -> None:
+        data = ticket_to_dict(change.ticket)
+        rel = self.rel(path)
+        check_ticket_data(data, rel)
+        text = dump_yaml(data)
+        message = (
+            f"{change.subject}\n\nTicket: {change.ticket.id}\nAction: {change.action.value}\n"
+        )
+        env = {
+            "GIT_AUTHOR_NAME": actor.name,
+            "GIT_AUTHOR_EMAIL": actor.email,
+            "GIT_AUTHOR_DATE": now.isoformat(timespec="seconds"),
+        }
+        committer, _ = git.identity(self.root)
+        if committer is None:
+            env |= {"GIT_COMMITTER_NAME": actor.name, "GIT_COMMITTER_EMAIL": actor.email}
+        try:
+            write_atomic(path, text)
+            git.run("add", "--", rel, cwd=self.root)
+            git.run("commit", "-q", "-F", "-", "--", rel, cwd=self.root, input=message, env=env)
+        except BaseException:
+            self._restore(path, rel, old)
+            raise
+
+    def _restore(self, path: Path, rel: str, old: bytes | None) -> None:
+        """Put ``path`` and its index entry back as they were before a failed write."""
+        with contextlib.suppress(GitError):
+            git.run("reset", "-q", "--", rel, cwd=self.root)
+        if old is None:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        else:
+            write_atomic(path, old.decode("utf-8"))
+
+
+def _placeholder_email(name: str) -> str:
+    local = re.sub(r"[^A-Za-z0-9._-]+", ".", name).strip(".").lower() or "technician"
+    return f"{local}@itdesk.invalid"
+
+
+def machine_timezone() -> str:
+    """The IANA name of this machine's zone ($TZ, then /etc/localtime), else UTC."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz and "/" in tz or tz == "UTC":
+        return tz
+    with contextlib.suppress(OSError):
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    with contextlib.suppress(OSError):
+        name = Path("/etc/timezone").read_text().strip()
+        if name:
+            return name
+    return "UTC"
+
+
+GITATTRIBUTES = "tickets/**/*.yaml text eol=lf\nkb/*.md text eol=lf\n"
+KB_README = """\
+# Knowledge base
+
+One Markdown article per frequent problem, with YAML front matter (title, category,
+tags, source tickets, updated). `itdesk kb promote ID` writes one from a resolved ticket.
+"""
+
+
+def init_desk(path: Path, technician: str | None, timezone: str | None, now: dt.datetime) -> Path:
+    """Make ``path`` a desk: a git repository with ``itdesk.yaml``, ``tickets/`` and ``kb/``."""
+    root = path.expanduser().resolve()
+    if (root / POLICY_FILE).exists():
+        raise UsageError(f"{root} is already a desk ({POLICY_FILE} exists)")
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root} exists and is not a folder")
+    tz_name = timezone or machine_timezone()
+    from .times import zone
+
+    zone(tz_name)
+    created = not root.exists()
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        if not (root / ".git").exists():
+            git.run("init", "-q", cwd=root)
+        name, email = git.identity(root)
+        who = technician.strip() if technician else name
+        if not who:
+            raise NoIdentity(
+                "who runs this desk? git has no user.name; pass --as NAME "
+                "or set it: git config --global user.name 'Your Name'"
+            )
+        policy_text = default_policy_text(tz_name, who)
+        policy_from_dict(yaml.load(policy_text, Loader=_Loader))  # the template must be valid
+        write_atomic(root / POLICY_FILE, policy_text)
+        write_atomic(root / TICKETS / ".gitkeep", "")
+        write_atomic(root / KB / "README.md", KB_README)
+        attributes = root / ".gitattributes"
+        if not attributes.exists():
+            write_atomic(attributes, GITATTRIBUTES)
+        files = [POLICY_FILE, f"{TICKETS}/.gitkeep", f"{KB}/README.md", ".gitattributes"]
+        git.run("add", "--", *files, cwd=root)
+        actor_email = email or _placeholder_email(who)
+        env = {
+            "GIT_AUTHOR_NAME": who,
+            "GIT_AUTHOR_EMAIL": actor_email,
+            "GIT_AUTHOR_DATE": now.isoformat(timespec="seconds"),
+        }
+        if name is None:
+            env |= {"GIT_COMMITTER_NAME": who, "GIT_COMMITTER_EMAIL": actor_email}
+        message = f"init desk ({tz_name})\n\nAction: init\n"
+        git.run("commit", "-q", "-F", "-", "--", *files, cwd=root, input=message, env=env)
+    except BaseException:
+        if created:
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+    return root
