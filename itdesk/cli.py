@@ -153,6 +153,7 @@ def init(path: str, timezone: str | None, as_name: str | None, now_text: str | N
 
     Example:
 
+    \b
         itdesk init ~/desk --timezone Asia/Shanghai --as zhang
     """
     from pathlib import Path
@@ -276,6 +277,7 @@ def new(from_file: str | None, interactive: bool, desk_path: str | None, as_name
 
     Example:
 
+    \b
         itdesk new --title "WiFi authentication fails" --requester "王小明" \\
           --department 研发部 --contact 13956785678 --blocks-work --channel chat
     """
@@ -350,6 +352,7 @@ def ack(ticket_id: str, desk_path: str | None, as_name: str | None, now_text: st
 
     Example:
 
+    \b
         itdesk ack IT-20231025-001
     """
     from .lifecycle import acknowledge
@@ -368,6 +371,7 @@ def classify(ticket_id: str, priority: str | None, category: str | None, desk_pa
 
     Example:
 
+    \b
         itdesk classify IT-20231025-001 --priority 重要 --category 网络
     """
     from .lifecycle import classify as do_classify
@@ -398,6 +402,7 @@ def assign(ticket_id: str, to: str | None, auto: bool, desk_path: str | None,
 
     Example:
 
+    \b
         itdesk assign IT-20231025-001 --to zhang
         itdesk assign IT-20231025-001 --auto
     """
@@ -430,6 +435,7 @@ def accept(ticket_id: str, desk_path: str | None, as_name: str | None,
 
     Example:
 
+    \b
         itdesk accept IT-20231025-001 --as zhang
     """
     from .lifecycle import accept as do_accept
@@ -449,6 +455,7 @@ def log_cmd(ticket_id: str, text: tuple[str, ...], via: str, desk_path: str | No
 
     Example:
 
+    \b
         itdesk log IT-20231025-001 --via remote "Reset the network configuration"
     """
     from .lifecycle import log_work
@@ -471,6 +478,7 @@ def escalate(ticket_id: str, supervisor: bool, vendor: str | None, reason: str,
 
     Example:
 
+    \b
         itdesk escalate IT-20231025-002 --vendor "OA vendor" \\
           --reason "interface error needs the vendor" --eta "tomorrow 18:00"
     """
@@ -505,6 +513,7 @@ def pending(ticket_id: str, on: str, reason: str | None, desk_path: str | None,
 
     Example:
 
+    \b
         itdesk pending IT-20231025-001 --on user --reason "user is in a meeting"
     """
     from .lifecycle import pending as do_pending
@@ -524,6 +533,7 @@ def resolve(ticket_id: str, summary: str, verified: bool, desk_path: str | None,
 
     Example:
 
+    \b
         itdesk resolve IT-20231025-001 --summary "Updated the WiFi certificate" --verified
     """
     from .lifecycle import resolve as do_resolve
@@ -547,6 +557,7 @@ def followup(ticket_id: str, speed: str, attitude: str, overall: str, comment: s
 
     Example:
 
+    \b
         itdesk followup IT-20231025-001 --speed 满意 --attitude 满意 --overall 满意
     """
     from .lifecycle import followup as do_followup
@@ -576,6 +587,7 @@ def close(ticket_id: str, force: bool, reason: str | None, output: str | None, r
 
     Example:
 
+    \b
         itdesk close IT-20231025-001
         itdesk close IT-20231025-009 --force --reason "duplicate of IT-20231025-008"
     """
@@ -608,6 +620,7 @@ def reopen(ticket_id: str, reason: str, desk_path: str | None, as_name: str | No
 
     Example:
 
+    \b
         itdesk reopen IT-20231025-001 --reason "WiFi drops again"
     """
     from .lifecycle import reopen as do_reopen
@@ -626,6 +639,7 @@ def cancel(ticket_id: str, reason: str, desk_path: str | None, as_name: str | No
 
     Example:
 
+    \b
         itdesk cancel IT-20231025-003 --reason "duplicate of IT-20231025-001"
     """
     from .lifecycle import cancel as do_cancel
@@ -657,6 +671,7 @@ def show(ticket_id: str, fmt: str, lang: str | None, reveal: bool, desk_path: st
 
     Example:
 
+    \b
         itdesk show IT-20231025-001
     """
     from .model import ticket_to_dict
@@ -687,6 +702,7 @@ def history(ticket_id: str, fmt: str, desk_path: str | None, as_name: str | None
 
     Example:
 
+    \b
         itdesk history IT-20231025-001
     """
     from .history import ticket_history
@@ -730,6 +746,7 @@ def list_cmd(status: tuple[str, ...], priority: tuple[str, ...], category: tuple
 
     Example:
 
+    \b
         itdesk list --priority P1 --status in_progress,pending_vendor
         itdesk list --all --format json
     """
@@ -765,6 +782,7 @@ def report(ticket_id: str, lang: str | None, reveal: bool, output: str | None,
 
     Example:
 
+    \b
         itdesk report IT-20231025-001 --lang zh
     """
     from .report import problem_report
@@ -790,6 +808,7 @@ def validate(fmt: str, desk_path: str | None, as_name: str | None,
 
     Example:
 
+    \b
         itdesk validate
     """
     from .errors import InvalidPolicy

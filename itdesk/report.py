@@ -86,8 +86,8 @@ def _when(value: datetime | None) -> str:
 
 
 def handling_time(t: Ticket) -> str:
-    """From the report to the resolution (or closing), as ``1h30m``; ``-`` if not done."""
-    end = t.resolution.at if t.resolution else t.closed_at
+    """From the report to the closing (or, while open, the resolution) as ``1h30m``."""
+    end = t.closed_at or (t.resolution.at if t.resolution else None)
     return format_duration(end - t.reported_at) if end else "-"
 
 

@@ -40,6 +40,8 @@ def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
         "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"
     )
     monkeypatch.setenv("HOME", str(home))
+    # The project's repository is itself a sample desk: never let a test find it.
+    monkeypatch.chdir(home)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     monkeypatch.setenv("GIT_COMMITTER_DATE", "2023-10-25T12:00:00+08:00")

@@ -1,0 +1,37 @@
+# Everything a fresh clone needs: `make demo` and `make test` create the virtualenv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: all install demo test lint bench docs clean
+
+all: test lint
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	ITDESK=$(CURDIR)/$(BIN)/itdesk bash scripts/demo.sh
+
+# pytest exits 5 when it collects no test: that fails here, as any non-zero status does.
+test: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check itdesk tests bench
+	$(BIN)/mypy
+	$(BIN)/cog --check -I . README.md
+
+docs: install
+	$(BIN)/cog -r -I . README.md
+
+bench: install
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/.cache
