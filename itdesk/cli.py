@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 from . import __version__ as VERSION  # noqa: E402
+
 EXIT_FINDING = 1
 EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
@@ -753,9 +754,15 @@ def list_cmd(status: tuple[str, ...], priority: tuple[str, ...], category: tuple
     from .views import TicketFilter, filter_tickets, render_list, sort_tickets
 
     session = Session(desk_path, as_name, now_text)
-    flt = TicketFilter.parse(status=_split(status), priority=_split(priority),
-                             category=_split(category), team=_split(team),
-                             assignee=_split(assignee), text=query, include_all=include_all)  # fmt: skip
+    flt = TicketFilter.parse(
+        status=_split(status),
+        priority=_split(priority),
+        category=_split(category),
+        team=_split(team),
+        assignee=_split(assignee),
+        text=query,
+        include_all=include_all,
+    )
     tickets = session.desk.tickets(include_archive=include_all, on_error=_warn)
     chosen = sort_tickets(filter_tickets(tickets, flt), sort, reverse)
     click.echo(render_list(chosen, fmt, session.lang(lang)), nl=fmt != "csv")
@@ -812,8 +819,8 @@ def validate(fmt: str, desk_path: str | None, as_name: str | None,
         itdesk validate
     """
     from .errors import InvalidPolicy
-    from .validation import validate_desk
     from .store import Desk, find_desk
+    from .validation import validate_desk
 
     desk = Desk(find_desk(desk_path))
     try:

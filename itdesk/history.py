@@ -32,9 +32,9 @@ def _trailer(message: str, key: str) -> str | None:
 
 
 def _load(commit: Any, paths: Sequence[str]) -> dict[str, Any] | None:
-    from .store import _Loader
-
     import yaml
+
+    from .store import _Loader
 
     for path in paths:
         try:

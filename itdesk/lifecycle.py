@@ -115,8 +115,13 @@ def open_ticket(
         channel=channel,
         expected_by=expected_by,
         log=(
-            _entry(reported, by, LogKind.STATUS, f"reported by {requester.name}{via}",
-                   status=Status.NEW),
+            _entry(
+                reported,
+                by,
+                LogKind.STATUS,
+                f"reported by {requester.name}{via}",
+                status=Status.NEW,
+            ),
         ),  # fmt: skip
     )
     return Change(ticket, Action.NEW, f"new: {title}")
@@ -167,9 +172,7 @@ def classify(
         escalations += (Escalation(now, by, "supervisor", to, reason),)
         log += (_entry(now, by, LogKind.ESCALATE, f"P1: supervisor {to} informed"),)
         summary += f", inform {to}"
-    new = replace(
-        t, priority=new_priority, category=new_category, escalations=escalations, log=log
-    )
+    new = replace(t, priority=new_priority, category=new_category, escalations=escalations, log=log)
     return Change(new, Action.CLASSIFY, summary)
 
 
@@ -264,9 +267,7 @@ def escalate(
     return Change(new, Action.ESCALATE, f"escalate to {level} {to}")
 
 
-def pending(
-    t: Ticket, *, now: datetime, by: str, on: str, reason: str | None = None
-) -> Change:
+def pending(t: Ticket, *, now: datetime, by: str, on: str, reason: str | None = None) -> Change:
     targets = {"user": Status.PENDING_USER, "vendor": Status.PENDING_VENDOR}
     if on not in targets:
         raise UsageError(f"unknown --on {on!r}; accepted: user, vendor")
@@ -277,9 +278,7 @@ def pending(
     return Change(new, Action.PENDING, f"pending on {on}")
 
 
-def resolve(
-    t: Ticket, *, now: datetime, by: str, summary: str, verified: bool = False
-) -> Change:
+def resolve(t: Ticket, *, now: datetime, by: str, summary: str, verified: bool = False) -> Change:
     summary = _text(summary, "the summary")
     status = _move(t, Status.RESOLVED, "resolve")
     check = " (verified with the requester)" if verified else ""

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 from .errors import InvalidTicket, InvalidValue
 
-
 E = TypeVar("E", bound=enum.Enum)
 
 
@@ -82,7 +81,17 @@ CONTACT_KINDS = frozenset({LogKind.PHONE, LogKind.REMOTE, LogKind.ONSITE})
 _PRIORITY_ALIASES = {
     Priority.P1: ("p1", "1", "urgent", "critical", "紧急", "一级", "一级(紧急)", "一级（紧急）"),
     Priority.P2: ("p2", "2", "important", "high", "重要", "二级", "二级(重要)", "二级（重要）"),
-    Priority.P3: ("p3", "3", "normal", "general", "low", "一般", "三级", "三级(一般)", "三级（一般）"),
+    Priority.P3: (
+        "p3",
+        "3",
+        "normal",
+        "general",
+        "low",
+        "一般",
+        "三级",
+        "三级(一般)",
+        "三级（一般）",
+    ),
 }
 _CATEGORY_ALIASES = {
     Category.HARDWARE: ("hardware", "hw", "硬件"),
@@ -129,9 +138,7 @@ ZH_LABELS: dict[enum.Enum, str] = {
 }
 
 
-def _lookup(
-    aliases: Mapping[E, tuple[str, ...]], word: str, what: str
-) -> E:
+def _lookup(aliases: Mapping[E, tuple[str, ...]], word: str, what: str) -> E:
     key = str(word).strip().lower()
     for member, names in aliases.items():
         if key == member.value.lower() or key in names:

@@ -318,9 +318,12 @@ people:
 
 def _yaml_str(text: str) -> str:
     """Quote a name for the YAML template when plain style would misread it."""
-    plain_ok = text and text[0].isalnum() and all(
-        c.isalnum() or c in " ._-" for c in text
-    ) and text.strip() == text
+    plain_ok = (
+        text
+        and text[0].isalnum()
+        and all(c.isalnum() or c in " ._-" for c in text)
+        and text.strip() == text
+    )
     if plain_ok and text.lower() not in {"yes", "no", "true", "false", "null", "on", "off"}:
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

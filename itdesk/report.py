@@ -107,7 +107,7 @@ def problem_report(t: Ticket, lang: str = "en", reveal: bool = False) -> str:
         if value is None:
             return "-"
         if lang == "zh" and value in ZH_LABELS:
-            return ZH_LABELS[value]  # type: ignore[index]
+            return ZH_LABELS[value]
         return str(getattr(value, "value", value))
 
     name = t.requester.name if reveal else mask_name(t.requester.name)
@@ -121,8 +121,8 @@ def problem_report(t: Ticket, lang: str = "en", reveal: bool = False) -> str:
     lines = [
         f"# {L['title']}: {t.id}",
         "",
-        f"| | |",
-        f"| --- | --- |",
+        "| | |",
+        "| --- | --- |",
         f"| {L['id']} | {t.id} |",
         f"| {L['subject']} | {t.title} |",
         f"| {L['status']} | {label(t.status)} |",
@@ -154,8 +154,8 @@ def problem_report(t: Ticket, lang: str = "en", reveal: bool = False) -> str:
     else:
         lines.append(L["none"])
     lines += ["", f"## {L['steps']}", ""]
-    for i, e in enumerate(t.log, 1):
-        lines.append(f"{i}. {_when(e.at)} {e.by} ({e.kind.value}): {e.text}")
+    for i, step in enumerate(t.log, 1):
+        lines.append(f"{i}. {_when(step.at)} {step.by} ({step.kind.value}): {step.text}")
     if t.escalations:
         lines += ["", f"## {L['escalations']}", ""]
         for e in t.escalations:

@@ -60,9 +60,7 @@ def transition(ticket_id: str, current: Status, target: Status, action: str) -> 
         allowed = f"from {current.value} it can go to: {hint}"
     else:
         allowed = f"{current.value} is final"
-    raise InvalidTransition(
-        f"{ticket_id} is {current.value}: cannot {action}; {allowed}"
-    )
+    raise InvalidTransition(f"{ticket_id} is {current.value}: cannot {action}; {allowed}")
 
 
 def _command(current: Status, target: Status) -> str:

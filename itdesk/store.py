@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -219,7 +219,9 @@ def find_desk(explicit: str | os.PathLike[str] | None = None, cwd: Path | None =
     if chosen is not None:
         root = Path(chosen).expanduser().resolve()
         if not (root / POLICY_FILE).is_file():
-            raise DeskNotFound(f"no desk at {root} (no {POLICY_FILE}); create one: itdesk init PATH")
+            raise DeskNotFound(
+                f"no desk at {root} (no {POLICY_FILE}); create one: itdesk init PATH"
+            )
         return root
     start = (cwd or Path.cwd()).resolve()
     for folder in (start, *start.parents):
@@ -294,13 +296,9 @@ class Desk:
         raise UnknownTicket(f"no ticket {ticket_id} on this desk (itdesk list --all shows them)")
 
     def ticket_files(self, include_archive: bool = False) -> list[TicketFile]:
-        found = [
-            TicketFile(p, False) for p in sorted((self.root / TICKETS).glob("*.yaml"))
-        ]
+        found = [TicketFile(p, False) for p in sorted((self.root / TICKETS).glob("*.yaml"))]
         if include_archive:
-            found += [
-                TicketFile(p, True) for p in sorted((self.root / ARCHIVE).glob("*/*.yaml"))
-            ]
+            found += [TicketFile(p, True) for p in sorted((self.root / ARCHIVE).glob("*/*.yaml"))]
         return found
 
     def ids_of_day(self, day: dt.date) -> list[str]:
@@ -389,9 +387,7 @@ class Desk:
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
-    def create(
-        self, build: Callable[[str], Change], actor: Actor, now: dt.datetime
-    ) -> Change:
+    def create(self, build: Callable[[str], Change], actor: Actor, now: dt.datetime) -> Change:
         """Allocate the next number of ``now``'s day, build the ticket, commit it."""
         with self.lock():
             day = now.astimezone(self.policy.tz).date()
@@ -413,7 +409,9 @@ class Desk:
         with self.lock():
             found = self.locate(ticket_id)
             if found.archived:
-                raise UsageError(f"{ticket_id} is archived ({self.rel(found.path)}); it is read-only")
+                raise UsageError(
+                    f"{ticket_id} is archived ({self.rel(found.path)}); it is read-only"
+                )
             rel = self.rel(found.path)
             if git.run("status", "--porcelain", "--", rel, cwd=self.root).strip():
                 raise UsageError(
@@ -432,9 +430,7 @@ class Desk:
         rel = self.rel(path)
         check_ticket_data(data, rel)
         text = dump_yaml(data)
-        message = (
-            f"{change.subject}\n\nTicket: {change.ticket.id}\nAction: {change.action.value}\n"
-        )
+        message = f"{change.subject}\n\nTicket: {change.ticket.id}\nAction: {change.action.value}\n"
         env = {
             "GIT_AUTHOR_NAME": actor.name,
             "GIT_AUTHOR_EMAIL": actor.email,

@@ -27,7 +27,9 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidValue(f"unknown time zone {name!r}; use an IANA name like Asia/Shanghai") from None
+        raise InvalidValue(
+            f"unknown time zone {name!r}; use an IANA name like Asia/Shanghai"
+        ) from None
 
 
 def parse_duration(text: str) -> timedelta:
@@ -50,7 +52,11 @@ def format_duration(delta: timedelta) -> str:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
-    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
+    parts = [
+        f"{days}d" if days else "",
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+    ]
     text = "".join(parts) or "0m"
     return sign + text
 
@@ -77,15 +83,19 @@ def parse_time(text: str, tz: tzinfo, now: datetime | None = None) -> datetime:
             return local
         first, _, rest = word.partition(" ")
         if first in _EOD_WORDS:
-            at = _at_clock(local, rest) if rest else local.replace(
-                hour=END_OF_DAY.hour, minute=0, second=0, microsecond=0
+            at = (
+                _at_clock(local, rest)
+                if rest
+                else local.replace(hour=END_OF_DAY.hour, minute=0, second=0, microsecond=0)
             )
             if at is not None:
                 return at
         if first in _TOMORROW_WORDS:
             tomorrow = local + timedelta(days=1)
-            at = _at_clock(tomorrow, rest) if rest else tomorrow.replace(
-                hour=END_OF_DAY.hour, minute=0, second=0, microsecond=0
+            at = (
+                _at_clock(tomorrow, rest)
+                if rest
+                else tomorrow.replace(hour=END_OF_DAY.hour, minute=0, second=0, microsecond=0)
             )
             if at is not None:
                 return at

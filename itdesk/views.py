@@ -181,17 +181,20 @@ def render_ticket(
                   _indent(r.summary)]  # fmt: skip
     if t.followup:
         f = t.followup
-        lines += ["", ("回访" if zh else "Follow-up") + f" ({when(f.at)}, {f.by}): "
-                  f"speed {_label(f.speed, lang)}, attitude {_label(f.attitude, lang)}, "
-                  f"overall {_label(f.overall, lang)}" + (f"; {f.comment}" if f.comment else "")]
+        lines += [
+            "",
+            ("回访" if zh else "Follow-up") + f" ({when(f.at)}, {f.by}): "
+            f"speed {_label(f.speed, lang)}, attitude {_label(f.attitude, lang)}, "
+            f"overall {_label(f.overall, lang)}" + (f"; {f.comment}" if f.comment else ""),
+        ]
     if t.escalations:
         lines += ["", "升级记录:" if zh else "Escalations:"]
         for e in t.escalations:
             eta = f" (ETA {when(e.eta)})" if e.eta else ""
             lines.append(f"  {when(e.at)}  {e.level} {e.to}: {e.reason}{eta}")
     lines += ["", "处理过程:" if zh else "Log:"]
-    for e in t.log:
-        lines.append(f"  {when(e.at)}  {e.by:<10} {e.kind.value:<8} {e.text}")
+    for entry in t.log:
+        lines.append(f"  {when(entry.at)}  {entry.by:<10} {entry.kind.value:<8} {entry.text}")
     if t.remarks:
         lines += ["", "备注:" if zh else "Remarks:", _indent(t.remarks)]
     if history:
