@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import json
 import os
 import re
@@ -142,31 +143,40 @@ def schema() -> dict[str, Any]:
     return data
 
 
-class _Validator:
-    """The ticket schema's validator, built once per process (jsonschema imports late)."""
-
-    _instance: Any = None
-
-    @classmethod
-    def get(cls) -> Any:
-        if cls._instance is None:
-            from jsonschema import Draft202012Validator
-
-            cls._instance = Draft202012Validator(schema())
-        return cls._instance
+_checker: Any = None
 
 
 def schema_problems(data: Any) -> list[tuple[list[str | int], str]]:
-    """Every schema violation of ``data`` as (path of keys, message), shallowest first."""
-    errors = sorted(_Validator.get().iter_errors(data), key=lambda e: (len(e.path), list(e.path)))
+    """Every schema violation of ``data`` as (path of keys, message), shallowest first.
+
+    Uses :mod:`itdesk.schemacheck` (fast to import); :func:`jsonschema_problems` is the
+    reference implementation that ``itdesk validate`` also runs.
+    """
+    global _checker
+    if _checker is None:
+        from .schemacheck import Checker
+
+        _checker = Checker(schema())
+    problems: list[tuple[list[str | int], str]] = _checker.problems(data)
+    return sorted(problems, key=lambda p: len(p[0]))
+
+
+@functools.cache
+def _reference_validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema())
+
+
+def jsonschema_problems(data: Any) -> list[tuple[list[str | int], str]]:
+    """The same as :func:`schema_problems`, by the jsonschema library (slow to import)."""
     out: list[tuple[list[str | int], str]] = []
-    for err in errors:
-        path = list(err.absolute_path)
-        if err.validator in ("oneOf", "anyOf") and err.context:
-            best = min(err.context, key=lambda e: len(e.absolute_path))
+    errors = _reference_validator().iter_errors(data)
+    for err in sorted(errors, key=lambda e: len(e.absolute_path)):
+        path, message = list(err.absolute_path), err.message
+        if err.validator == "oneOf" and err.context:
+            best = max(err.context, key=lambda e: len(e.absolute_path))
             path, message = list(best.absolute_path), best.message
-        else:
-            message = err.message
         out.append((path, message))
     return out
 
@@ -311,7 +321,8 @@ class Desk:
 
     # -- reading ------------------------------------------------------------
 
-    def read_file(self, path: Path) -> Ticket:
+    def load_file(self, path: Path) -> tuple[str, Any]:
+        """The text of a ticket file and its parsed YAML (not yet validated)."""
         rel = self.rel(path)
         try:
             text = path.read_text(encoding="utf-8")
@@ -319,12 +330,16 @@ class Desk:
             raise InvalidTicket("not UTF-8 text", rel) from None
         except OSError as exc:
             raise InvalidTicket(f"cannot read: {exc.strerror}", rel) from None
-        data = load_yaml(text, rel)
-        ticket = check_ticket_data(data, rel, text)
+        return text, load_yaml(text, rel)
+
+    def read_file(self, path: Path) -> Ticket:
+        text, data = self.load_file(path)
+        ticket = check_ticket_data(data, self.rel(path), text)
         if path.stem != ticket.id:
             raise InvalidTicket(
-                f"id {ticket.id!r} does not match the file name", rel, line_of(text, ["id"])
-            )
+                f"id {ticket.id!r} does not match the file name", self.rel(path),
+                line_of(text, ["id"]),
+            )  # fmt: skip
         return ticket
 
     def read(self, ticket_id: str) -> Ticket:

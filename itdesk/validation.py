@@ -1,10 +1,19 @@
-"""``itdesk validate``: the policy and every ticket against the schema and the status machine."""
+"""``itdesk validate``: the policy and every ticket against the schema and the status machine.
+
+This is the one place that runs the reference JSON Schema validator (jsonschema) over
+every ticket, besides the fast checker that every read uses.
+"""
 
 from __future__ import annotations
 
 from .errors import InvalidTicket
 from .status import history_problems
-from .store import Desk, key_path, line_of
+from .store import Desk, jsonschema_problems, key_path, line_of
+
+
+def _where(rel: str, text: str, keys: list[str | int], message: str) -> str:
+    line = line_of(text, keys)
+    return f"{rel}:{line}: {key_path(keys)}: {message}" if line else f"{rel}: {message}"
 
 
 def validate_desk(desk: Desk) -> tuple[list[str], int]:
@@ -16,6 +25,15 @@ def validate_desk(desk: Desk) -> tuple[list[str], int]:
     for tf in files:
         rel = desk.rel(tf.path)
         try:
+            text, data = desk.load_file(tf.path)
+        except InvalidTicket as exc:
+            problems.append(str(exc))
+            continue
+        found = [_where(rel, text, keys, msg) for keys, msg in jsonschema_problems(data)]
+        if found:
+            problems.extend(found)
+            continue
+        try:
             ticket = desk.read_file(tf.path)
         except InvalidTicket as exc:
             problems.append(str(exc))
@@ -23,11 +41,5 @@ def validate_desk(desk: Desk) -> tuple[list[str], int]:
         if ticket.id in seen:
             problems.append(f"{rel}: {ticket.id} is also in {seen[ticket.id]}")
         seen[ticket.id] = rel
-        text: str | None = None
-        for keys, message in history_problems(ticket):
-            if text is None:
-                text = tf.path.read_text(encoding="utf-8")
-            line = line_of(text, keys)
-            where = f"{rel}:{line}" if line else rel
-            problems.append(f"{where}: {key_path(keys)}: {message}")
+        problems.extend(_where(rel, text, keys, msg) for keys, msg in history_problems(ticket))
     return problems, len(files)

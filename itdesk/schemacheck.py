@@ -1,0 +1,135 @@
+"""A small JSON Schema checker for the keywords the ticket schema uses.
+
+Why not jsonschema here: importing it costs ~150 ms (it builds classes with attrs at
+import time), half of a write's time budget, and every command reads or writes a
+ticket. This module interprets only the keywords in ``schema/ticket.schema.json`` and
+refuses, when it is built, a schema that uses any other, so it can never skip a rule
+silently. ``itdesk validate`` and the tests still run the real jsonschema over the
+same schema, and a property test checks that both agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "$comment", "$defs"})
+KEYWORDS = frozenset(
+    {"type", "enum", "pattern", "minLength", "required", "properties",
+     "additionalProperties", "items", "oneOf", "$ref"}
+)  # fmt: skip
+_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "integer": (int,),
+    "number": (int, float),
+}
+
+Problem = tuple[list[str | int], str]
+
+
+class Checker:
+    def __init__(self, schema: Mapping[str, Any]):
+        self.root = schema
+        self._patterns: dict[str, re.Pattern[str]] = {}
+        self._check_keywords(schema, "#")
+
+    def _check_keywords(self, node: Any, where: str) -> None:
+        if not isinstance(node, Mapping):
+            return
+        unknown = set(node) - KEYWORDS - ANNOTATIONS
+        if unknown:
+            raise ValueError(f"schema keyword {sorted(unknown)[0]} at {where} is not supported")
+        for key in ("properties", "$defs"):
+            for name, sub in (node.get(key) or {}).items():
+                self._check_keywords(sub, f"{where}/{key}/{name}")
+        for key in ("items", "additionalProperties"):
+            self._check_keywords(node.get(key), f"{where}/{key}")
+        for i, sub in enumerate(node.get("oneOf") or ()):
+            self._check_keywords(sub, f"{where}/oneOf/{i}")
+
+    def _resolve(self, ref: str) -> Mapping[str, Any]:
+        if not ref.startswith("#/"):
+            raise ValueError(f"only local $ref is supported, not {ref}")
+        node: Any = self.root
+        for part in ref[2:].split("/"):
+            node = node[part]
+        return node  # type: ignore[no-any-return]
+
+    def problems(self, data: Any) -> list[Problem]:
+        out: list[Problem] = []
+        self._walk(self.root, data, [], out)
+        return out
+
+    def _walk(self, schema: Mapping[str, Any], value: Any, path: list[str | int],
+              out: list[Problem]) -> None:  # fmt: skip
+        if "$ref" in schema:
+            self._walk(self._resolve(schema["$ref"]), value, path, out)
+        if "oneOf" in schema:
+            matches = []
+            nearest: list[Problem] = []
+            for sub in schema["oneOf"]:
+                found: list[Problem] = []
+                self._walk(sub, value, path, found)
+                if not found:
+                    matches.append(sub)
+                elif not nearest or _depth(found) > _depth(nearest):
+                    nearest = found
+            if len(matches) != 1:
+                out.extend(nearest[:1] if not matches else
+                           [(path, f"{value!r} is valid under more than one alternative")])
+            return
+        if "type" in schema:
+            types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+            if not any(_is_type(value, t) for t in types):
+                out.append((path, f"{value!r} is not of type {', '.join(map(repr, types))}"))
+                return
+        if "enum" in schema and not any(_same(value, e) for e in schema["enum"]):
+            out.append((path, f"{value!r} is not one of {schema['enum']!r}"))
+            return
+        if isinstance(value, str):
+            if "minLength" in schema and len(value) < schema["minLength"]:
+                out.append((path, f"{value!r} is too short"))
+            pattern = schema.get("pattern")
+            if pattern is not None:
+                compiled = self._patterns.get(pattern)
+                if compiled is None:
+                    compiled = self._patterns[pattern] = re.compile(pattern)
+                if not compiled.search(value):
+                    what = schema.get("description") or f"matching {pattern!r}"
+                    out.append((path, f"{value!r} is not {what}"))
+        if isinstance(value, dict):
+            for key in schema.get("required", ()):
+                if key not in value:
+                    out.append((path, f"{key!r} is a required property"))
+            props = schema.get("properties", {})
+            for key, sub in value.items():
+                if key in props:
+                    self._walk(props[key], sub, [*path, key], out)
+                elif schema.get("additionalProperties") is False:
+                    out.append((path, f"Additional properties are not allowed ({key!r} was "
+                                      "unexpected)"))  # fmt: skip
+        if isinstance(value, list) and "items" in schema:
+            for i, item in enumerate(value):
+                self._walk(schema["items"], item, [*path, i], out)
+
+
+def _depth(problems: list[Problem]) -> int:
+    return max(len(p) for p, _ in problems)
+
+
+def _is_type(value: Any, name: str) -> bool:
+    if isinstance(value, bool) and name in ("integer", "number"):
+        return False
+    return isinstance(value, _TYPES[name])
+
+
+def _same(value: Any, expected: Any) -> bool:
+    # JSON Schema: true is not 1, and 1 is not true.
+    return value == expected and type(value) is type(expected) or (
+        value is None and expected is None
+    )
