@@ -34,7 +34,7 @@ class ItdeskGroup(click.Group):
     """Turns every error into one line on stderr and the documented exit status."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        debug = bool(os.environ.get("ITDESK_DEBUG")) or "--debug" in sys.argv[1:2]
+        debug = bool(os.environ.get("ITDESK_DEBUG"))
         try:
             return super().invoke(ctx)
         except ItdeskError as exc:

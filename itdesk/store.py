@@ -361,8 +361,13 @@ class Desk:
 
     # -- identity -----------------------------------------------------------
 
+    @cached_property
+    def git_identity(self) -> tuple[str | None, str | None]:
+        """git's user.name and user.email in this desk (one git process, once)."""
+        return git.identity(self.root)
+
     def actor(self, as_name: str | None) -> Actor:
-        name, email = git.identity(self.root)
+        name, email = self.git_identity
         if as_name is not None:
             as_name = as_name.strip()
             if not as_name:
@@ -451,7 +456,7 @@ class Desk:
             "GIT_AUTHOR_EMAIL": actor.email,
             "GIT_AUTHOR_DATE": now.isoformat(timespec="seconds"),
         }
-        committer, _ = git.identity(self.root)
+        committer, _ = self.git_identity
         if committer is None:
             env |= {"GIT_COMMITTER_NAME": actor.name, "GIT_COMMITTER_EMAIL": actor.email}
         try:
