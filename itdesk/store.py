@@ -521,9 +521,11 @@ def init_desk(path: Path, technician: str | None, timezone: str | None, now: dt.
     zone(tz_name)
     created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
+    made: list[Path] = []  # what to remove again if init fails in an existing folder
     try:
         if not (root / ".git").exists():
             git.run("init", "-q", cwd=root)
+            made.append(root / ".git")
         name, email = git.identity(root)
         who = technician.strip() if technician else name
         if not who:
@@ -533,13 +535,21 @@ def init_desk(path: Path, technician: str | None, timezone: str | None, now: dt.
             )
         policy_text = default_policy_text(tz_name, who)
         policy_from_dict(yaml.load(policy_text, Loader=_Loader))  # the template must be valid
-        write_atomic(root / POLICY_FILE, policy_text)
-        write_atomic(root / TICKETS / ".gitkeep", "")
-        write_atomic(root / KB / "README.md", KB_README)
-        attributes = root / ".gitattributes"
-        if not attributes.exists():
-            write_atomic(attributes, GITATTRIBUTES)
-        files = [POLICY_FILE, f"{TICKETS}/.gitkeep", f"{KB}/README.md", ".gitattributes"]
+        files = {
+            POLICY_FILE: policy_text,
+            f"{TICKETS}/.gitkeep": "",
+            f"{KB}/README.md": KB_README,
+            ".gitattributes": GITATTRIBUTES,
+        }
+        for rel, text in files.items():
+            target = root / rel
+            if target.exists():
+                continue
+            for folder in reversed(target.relative_to(root).parents[:-1]):
+                if not (root / folder).exists():
+                    made.append(root / folder)
+            write_atomic(target, text)
+            made.append(target)
         git.run("add", "--", *files, cwd=root)
         actor_email = email or _placeholder_email(who)
         env = {
@@ -552,9 +562,15 @@ def init_desk(path: Path, technician: str | None, timezone: str | None, now: dt.
         message = f"init desk ({tz_name})\n\nAction: init\n"
         git.run("commit", "-q", "-F", "-", "--", *files, cwd=root, input=message, env=env)
     except BaseException:
-        if created:
-            import shutil
+        import shutil
 
+        if created:
             shutil.rmtree(root, ignore_errors=True)
+        else:
+            for path in reversed(made):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
         raise
     return root
