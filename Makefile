@@ -24,6 +24,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check itdesk tests bench
+	$(BIN)/ruff format --check itdesk
 	$(BIN)/mypy
 	$(BIN)/cog --check -I . README.md
 

@@ -33,6 +33,16 @@ EXIT_ENVIRONMENT = 3
 class ItdeskGroup(click.Group):
     """Turns every error into one line on stderr and the documented exit status."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if not args:  # plain `itdesk`: the help, not an error
+                click.echo(ctx.get_help())
+                ctx.exit(0)
+            _usage_error(ctx, exc)
+            raise  # not reached: _usage_error exits
+
     def invoke(self, ctx: click.Context) -> Any:
         debug = bool(os.environ.get("ITDESK_DEBUG"))
         try:
@@ -40,7 +50,12 @@ class ItdeskGroup(click.Group):
         except ItdeskError as exc:
             click.echo(f"itdesk: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except click.UsageError as exc:
+            _usage_error(ctx, exc)
+        except click.Abort:
+            click.echo("itdesk: aborted; nothing was changed", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException):
             raise
         except KeyboardInterrupt:
             click.echo("itdesk: interrupted", err=True)
@@ -54,6 +69,14 @@ class ItdeskGroup(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_ENVIRONMENT)
+
+
+def _usage_error(ctx: click.Context, exc: click.UsageError) -> None:
+    """One line instead of click's block (usage, hint, blank line, error); exit 2."""
+    where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
+    message = " ".join(exc.format_message().split())
+    click.echo(f"itdesk: error: {message}{where}", err=True)
+    ctx.exit(EXIT_USAGE)
 
 
 @click.group(cls=ItdeskGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,29 +96,40 @@ def cli(debug: bool) -> None:
 
 def desk_options(fn: F) -> F:
     fn = click.option(
-        "--now", "now_text", metavar="TIME",
+        "--now",
+        "now_text",
+        metavar="TIME",
         help="Act as if it were TIME (ISO 8601; no offset means the desk's zone).",
-    )(fn)  # fmt: skip
+    )(fn)
     fn = click.option("--as", "as_name", metavar="NAME", help="The acting technician.")(fn)
     fn = click.option(
-        "--desk", "desk_path", metavar="PATH", type=click.Path(file_okay=False),
+        "--desk",
+        "desk_path",
+        metavar="PATH",
+        type=click.Path(file_okay=False),
         help="The desk (default: $ITDESK_DESK, else walk up from here).",
-    )(fn)  # fmt: skip
+    )(fn)
     return fn
 
 
 def format_option(*choices: str) -> Callable[[F], F]:
     return click.option(
-        "--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True,
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
         help="Output for people (table) or programs.",
-    )  # fmt: skip
+    )
 
 
 def lang_option(fn: F) -> F:
     return click.option(
-        "--lang", type=click.Choice(["en", "zh"]), default=None,
+        "--lang",
+        type=click.Choice(["en", "zh"]),
+        default=None,
         help="Labels in English or Chinese (default: the desk's locale).",
-    )(fn)  # fmt: skip
+    )(fn)
 
 
 class Session:
@@ -171,8 +205,15 @@ def init(path: str, timezone: str | None, as_name: str | None, now_text: str | N
 
 # -------------------------------------------------------------------------- new
 
-_INTAKE_FIELDS = ("title", "description", "channel", "expected_by", "reported_at",
-                  "requester", "impact")  # fmt: skip
+_INTAKE_FIELDS = (
+    "title",
+    "description",
+    "channel",
+    "expected_by",
+    "reported_at",
+    "requester",
+    "impact",
+)
 
 
 def _prompt_missing(values: dict[str, Any], session: Session) -> None:
@@ -180,13 +221,15 @@ def _prompt_missing(values: dict[str, Any], session: Session) -> None:
     from .errors import ItdeskError
     from .model import parse_channel
 
-    def ask(key: str, text: str, required: bool = False, check: Callable[[str], Any] | None = None
-            ) -> None:  # fmt: skip
+    def ask(
+        key: str, text: str, required: bool = False, check: Callable[[str], Any] | None = None
+    ) -> None:
         if values.get(key) not in (None, ""):
             return
         while True:
-            answer = click.prompt(text, default="" if not required else None,
-                                  show_default=False).strip()  # fmt: skip
+            answer = click.prompt(
+                text, default="" if not required else None, show_default=False
+            ).strip()
             if not answer:
                 if required:
                     click.echo("  This is needed.", err=True)
@@ -211,8 +254,11 @@ def _prompt_missing(values: dict[str, Any], session: Session) -> None:
         values["blocks_work"] = click.confirm("Does it block work? (是否影响工作)", default=False)
     ask("scope", "Who or what is affected (影响范围)")
     ask("devices", "Device models, comma-separated (设备型号)")
-    ask("expected_by", "Expected resolution time, e.g. today 18:00, +2h (期望解决时间)",
-        check=session.time)  # fmt: skip
+    ask(
+        "expected_by",
+        "Expected resolution time, e.g. today 18:00, +2h (期望解决时间)",
+        check=session.time,
+    )
     ask("channel", "Channel: portal, chat, phone, mail, walk-in", check=parse_channel)
 
 
@@ -228,14 +274,17 @@ def _intake_from_file(path: str) -> dict[str, Any]:
         raise UsageError(f"cannot read {path}: {exc}") from None
     data = load_yaml(text, path)
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: expected a mapping with the intake fields "
-                         f"({', '.join(_INTAKE_FIELDS)})")  # fmt: skip
+        raise UsageError(
+            f"{path}: expected a mapping with the intake fields ({', '.join(_INTAKE_FIELDS)})"
+        )
     unknown = sorted(set(data) - set(_INTAKE_FIELDS))
     if unknown:
-        raise UsageError(f"{path}: unknown field {unknown[0]!r}; intake fields: "
-                         f"{', '.join(_INTAKE_FIELDS)}")  # fmt: skip
-    out: dict[str, Any] = {k: data.get(k) for k in ("title", "description", "channel",
-                                                    "expected_by", "reported_at")}  # fmt: skip
+        raise UsageError(
+            f"{path}: unknown field {unknown[0]!r}; intake fields: {', '.join(_INTAKE_FIELDS)}"
+        )
+    out: dict[str, Any] = {
+        k: data.get(k) for k in ("title", "description", "channel", "expected_by", "reported_at")
+    }
     req = data.get("requester") or {}
     imp = data.get("impact") or {}
     if not isinstance(req, dict) or not isinstance(imp, dict):
@@ -248,8 +297,10 @@ def _intake_from_file(path: str) -> dict[str, Any]:
     out["scope"] = imp.get("scope")
     devices = imp.get("devices")
     out["devices"] = devices if isinstance(devices, list) else devices
-    return {k: (str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v)
-            for k, v in out.items()}  # fmt: skip
+    return {
+        k: (str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v)
+        for k, v in out.items()
+    }
 
 
 @cli.command()
@@ -265,11 +316,21 @@ def _intake_from_file(path: str) -> dict[str, Any]:
 @click.option("--devices", help="Device models, comma-separated.")
 @click.option("--expected-by", metavar="TIME", help="The requester's expected time.")
 @click.option("--channel", help="portal, chat, phone, mail or walk-in.")
-@click.option("-i", "--interactive", is_flag=True,
-              help="Prompt for missing fields (the default on a terminal).")  # fmt: skip
+@click.option(
+    "-i",
+    "--interactive",
+    is_flag=True,
+    help="Prompt for missing fields (the default on a terminal).",
+)
 @desk_options
-def new(from_file: str | None, interactive: bool, desk_path: str | None, as_name: str | None,
-        now_text: str | None, **flags: Any) -> None:  # fmt: skip
+def new(
+    from_file: str | None,
+    interactive: bool,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+    **flags: Any,
+) -> None:
     """Record a reported problem; prints the new ticket number.
 
     Flags for scripts, prompts for people at a terminal, or --from FILE.yaml with the
@@ -315,8 +376,11 @@ def new(from_file: str | None, interactive: bool, desk_path: str | None, as_name
         department=values.get("department") or None,
         contact=values.get("contact") or None,
     )
-    impact = Impact(blocks_work=bool(blocks), scope=values.get("scope") or None,
-                    devices=tuple(str(d) for d in devices))  # fmt: skip
+    impact = Impact(
+        blocks_work=bool(blocks),
+        scope=values.get("scope") or None,
+        devices=tuple(str(d) for d in devices),
+    )
     channel = parse_channel(values["channel"]) if values.get("channel") else None
     expected_by = session.time(values.get("expected_by"))
     reported_at = session.time(values.get("reported_at"))
@@ -325,13 +389,20 @@ def new(from_file: str | None, interactive: bool, desk_path: str | None, as_name
 
     change = session.desk.create(
         lambda ticket_id: open_ticket(
-            ticket_id, title=str(values["title"]), requester=requester, now=session.now,
-            by=actor.name, reported_at=reported_at, description=str(values.get("description")
-            or ""), impact=impact, channel=channel, expected_by=expected_by,
+            ticket_id,
+            title=str(values["title"]),
+            requester=requester,
+            now=session.now,
+            by=actor.name,
+            reported_at=reported_at,
+            description=str(values.get("description") or ""),
+            impact=impact,
+            channel=channel,
+            expected_by=expected_by,
         ),
         actor,
         session.now,
-    )  # fmt: skip
+    )
     click.echo(change.ticket.id)
     click.echo(
         f"Recorded {change.ticket.id} for {requester.name}. Please tell the requester this "
@@ -366,8 +437,14 @@ def ack(ticket_id: str, desk_path: str | None, as_name: str | None, now_text: st
 @click.option("--priority", "-p", help="P1/P2/P3, 1-3, urgent/important/normal, 紧急/重要/一般.")
 @click.option("--category", "-c", help="hardware, software, network, account, other (or 硬件...).")
 @desk_options
-def classify(ticket_id: str, priority: str | None, category: str | None, desk_path: str | None,
-             as_name: str | None, now_text: str | None) -> None:  # fmt: skip
+def classify(
+    ticket_id: str,
+    priority: str | None,
+    category: str | None,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
     """Set the priority and category; P1 informs the supervisor at once.
 
     Example:
@@ -394,8 +471,14 @@ def classify(ticket_id: str, priority: str | None, category: str | None, desk_pa
 @click.option("--to", "to", metavar="NAME", help="A member of the desk's teams.")
 @click.option("--auto", is_flag=True, help="Route by category to the least-loaded member.")
 @desk_options
-def assign(ticket_id: str, to: str | None, auto: bool, desk_path: str | None,
-           as_name: str | None, now_text: str | None) -> None:  # fmt: skip
+def assign(
+    ticket_id: str,
+    to: str | None,
+    auto: bool,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
     """Assign a ticket to a technician, by name or by the routing rules.
 
     --auto picks the team whose categories include the ticket's category, then that
@@ -409,7 +492,7 @@ def assign(ticket_id: str, to: str | None, auto: bool, desk_path: str | None,
     """
     from .errors import UsageError
     from .lifecycle import assign as do_assign
-    from .routing import choose_assignee, team_for_member
+    from .routing import choose_assignee, load_by_member, team_for_member
 
     if (to is None) == (not auto):
         raise UsageError("give either --to NAME or --auto")
@@ -418,7 +501,8 @@ def assign(ticket_id: str, to: str | None, auto: bool, desk_path: str | None,
 
     def step(t: Ticket, **kw: Any) -> Change:
         if auto:
-            team, member = choose_assignee(policy, t, session.desk.tickets(on_error=lambda e: None))
+            load = load_by_member(session.desk.ticket_data(on_error=lambda e: None))
+            team, member = choose_assignee(policy, t, load)
             return do_assign(t, to=member, team=team, **kw)
         assert to is not None
         return do_assign(t, to=to.strip(), team=team_for_member(policy, to.strip(), t), **kw)
@@ -429,8 +513,9 @@ def assign(ticket_id: str, to: str | None, auto: bool, desk_path: str | None,
 @cli.command()
 @ID_ARG
 @desk_options
-def accept(ticket_id: str, desk_path: str | None, as_name: str | None,
-           now_text: str | None) -> None:  # fmt: skip
+def accept(
+    ticket_id: str, desk_path: str | None, as_name: str | None, now_text: str | None
+) -> None:
     """The assignee takes the ticket on (target: 2 h after assignment); also resumes work
     on a ticket that was waiting on the user or a vendor.
 
@@ -447,11 +532,22 @@ def accept(ticket_id: str, desk_path: str | None, as_name: str | None,
 @cli.command(name="log")
 @ID_ARG
 @click.argument("text", nargs=-1, required=True)
-@click.option("--via", type=click.Choice(["phone", "remote", "onsite", "note"]),
-              default="note", show_default=True, help="How the work was done.")  # fmt: skip
+@click.option(
+    "--via",
+    type=click.Choice(["phone", "remote", "onsite", "note"]),
+    default="note",
+    show_default=True,
+    help="How the work was done.",
+)
 @desk_options
-def log_cmd(ticket_id: str, text: tuple[str, ...], via: str, desk_path: str | None,
-            as_name: str | None, now_text: str | None) -> None:  # fmt: skip
+def log_cmd(
+    ticket_id: str,
+    text: tuple[str, ...],
+    via: str,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
     """Record a handling step (phone call, remote session, on-site visit or note).
 
     Example:
@@ -472,9 +568,16 @@ def log_cmd(ticket_id: str, text: tuple[str, ...], via: str, desk_path: str | No
 @click.option("--reason", required=True, help="Why it is escalated.")
 @click.option("--eta", metavar="TIME", help="Expected resolution time told to the employee.")
 @desk_options
-def escalate(ticket_id: str, supervisor: bool, vendor: str | None, reason: str,
-             eta: str | None, desk_path: str | None, as_name: str | None,
-             now_text: str | None) -> None:  # fmt: skip
+def escalate(
+    ticket_id: str,
+    supervisor: bool,
+    vendor: str | None,
+    reason: str,
+    eta: str | None,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
     """Escalate to the supervisor, or to a vendor with a reason and an ETA.
 
     Example:
@@ -504,12 +607,23 @@ def escalate(ticket_id: str, supervisor: bool, vendor: str | None, reason: str,
 
 @cli.command()
 @ID_ARG
-@click.option("--on", "on", type=click.Choice(["user", "vendor"]), required=True,
-              help="Who the ticket waits on.")  # fmt: skip
+@click.option(
+    "--on",
+    "on",
+    type=click.Choice(["user", "vendor"]),
+    required=True,
+    help="Who the ticket waits on.",
+)
 @click.option("--reason", help="What is awaited.")
 @desk_options
-def pending(ticket_id: str, on: str, reason: str | None, desk_path: str | None,
-            as_name: str | None, now_text: str | None) -> None:  # fmt: skip
+def pending(
+    ticket_id: str,
+    on: str,
+    reason: str | None,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
     """Mark a ticket as waiting on the requester or a vendor (accept resumes it).
 
     Example:
@@ -528,8 +642,14 @@ def pending(ticket_id: str, on: str, reason: str | None, desk_path: str | None,
 @click.option("--summary", required=True, help="The solution, for the report and the KB.")
 @click.option("--verified", is_flag=True, help="The requester confirmed that it works.")
 @desk_options
-def resolve(ticket_id: str, summary: str, verified: bool, desk_path: str | None,
-            as_name: str | None, now_text: str | None) -> None:  # fmt: skip
+def resolve(
+    ticket_id: str,
+    summary: str,
+    verified: bool,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
     """Mark a ticket resolved (处理完成); the follow-up call is due within 1 h.
 
     Example:
@@ -552,8 +672,16 @@ def resolve(ticket_id: str, summary: str, verified: bool, desk_path: str | None,
 @click.option("--overall", required=True, help="satisfied|neutral|unsatisfied.")
 @click.option("--comment", help="What the requester said.")
 @desk_options
-def followup(ticket_id: str, speed: str, attitude: str, overall: str, comment: str | None,
-             desk_path: str | None, as_name: str | None, now_text: str | None) -> None:  # fmt: skip
+def followup(
+    ticket_id: str,
+    speed: str,
+    attitude: str,
+    overall: str,
+    comment: str | None,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
     """Record the follow-up call: satisfaction with speed and attitude, and overall.
 
     Example:
@@ -576,14 +704,27 @@ def followup(ticket_id: str, speed: str, attitude: str, overall: str, comment: s
 @ID_ARG
 @click.option("--force", is_flag=True, help="Close without resolution or follow-up.")
 @click.option("--reason", help="Why it is closed by force (required with --force).")
-@click.option("--output", "-o", metavar="FILE", type=click.Path(dir_okay=False),
-              help="Also write the problem-handling report to FILE.")  # fmt: skip
+@click.option(
+    "--output",
+    "-o",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Also write the problem-handling report to FILE.",
+)
 @click.option("--reveal", is_flag=True, help="Do not mask personal data in the report.")
 @lang_option
 @desk_options
-def close(ticket_id: str, force: bool, reason: str | None, output: str | None, reveal: bool,
-          lang: str | None, desk_path: str | None, as_name: str | None,
-          now_text: str | None) -> None:  # fmt: skip
+def close(
+    ticket_id: str,
+    force: bool,
+    reason: str | None,
+    output: str | None,
+    reveal: bool,
+    lang: str | None,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
     """Close a resolved, followed-up ticket and print its problem-handling report.
 
     Example:
@@ -615,8 +756,9 @@ def close(ticket_id: str, force: bool, reason: str | None, output: str | None, r
 @ID_ARG
 @click.option("--reason", required=True, help="Why it is reopened.")
 @desk_options
-def reopen(ticket_id: str, reason: str, desk_path: str | None, as_name: str | None,
-           now_text: str | None) -> None:  # fmt: skip
+def reopen(
+    ticket_id: str, reason: str, desk_path: str | None, as_name: str | None, now_text: str | None
+) -> None:
     """Reopen a resolved or closed ticket; accept puts it back in progress.
 
     Example:
@@ -634,8 +776,9 @@ def reopen(ticket_id: str, reason: str, desk_path: str | None, as_name: str | No
 @ID_ARG
 @click.option("--reason", required=True, help="Why (duplicate, mistake...).")
 @desk_options
-def cancel(ticket_id: str, reason: str, desk_path: str | None, as_name: str | None,
-           now_text: str | None) -> None:  # fmt: skip
+def cancel(
+    ticket_id: str, reason: str, desk_path: str | None, as_name: str | None, now_text: str | None
+) -> None:
     """Cancel a duplicate or mistaken ticket.
 
     Example:
@@ -664,8 +807,15 @@ def _dump_json(data: Any) -> None:
 @lang_option
 @click.option("--reveal", is_flag=True, help="Do not mask personal data.")
 @desk_options
-def show(ticket_id: str, fmt: str, lang: str | None, reveal: bool, desk_path: str | None,
-         as_name: str | None, now_text: str | None) -> None:  # fmt: skip
+def show(
+    ticket_id: str,
+    fmt: str,
+    lang: str | None,
+    reveal: bool,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
     """Show a ticket: its fields, log, escalations and git history.
 
     --format json prints the ticket under the key names of its YAML file.
@@ -689,16 +839,18 @@ def show(ticket_id: str, fmt: str, lang: str | None, reveal: bool, desk_path: st
     paths = [f"tickets/{ticket.id}.yaml"]
     if found.archived:
         paths.append(session.desk.rel(found.path))
-    click.echo(render_ticket(ticket, ticket_history(session.desk.root, paths),
-                             session.lang(lang), reveal))  # fmt: skip
+    click.echo(
+        render_ticket(ticket, ticket_history(session.desk.root, paths), session.lang(lang), reveal)
+    )
 
 
 @cli.command()
 @ID_ARG
 @format_option("table", "json")
 @desk_options
-def history(ticket_id: str, fmt: str, desk_path: str | None, as_name: str | None,
-            now_text: str | None) -> None:  # fmt: skip
+def history(
+    ticket_id: str, fmt: str, desk_path: str | None, as_name: str | None, now_text: str | None
+) -> None:
     """One line per commit of a ticket: when, who, action, the fields it changed.
 
     Example:
@@ -710,15 +862,22 @@ def history(ticket_id: str, fmt: str, desk_path: str | None, as_name: str | None
 
     session = Session(desk_path, as_name, now_text)
     found = session.desk.locate(ticket_id.strip())
-    paths = list(dict.fromkeys([f"tickets/{ticket_id.strip()}.yaml",
-                                session.desk.rel(found.path)]))  # fmt: skip
+    paths = list(dict.fromkeys([f"tickets/{ticket_id.strip()}.yaml", session.desk.rel(found.path)]))
     entries = ticket_history(session.desk.root, paths)
     if fmt == "json":
-        _dump_json([
-            {"commit": e.commit, "when": e.when.isoformat(), "who": e.who, "action": e.action,
-             "subject": e.subject, "changed": list(e.changed)}
-            for e in entries
-        ])  # fmt: skip
+        _dump_json(
+            [
+                {
+                    "commit": e.commit,
+                    "when": e.when.isoformat(),
+                    "who": e.who,
+                    "action": e.action,
+                    "subject": e.subject,
+                    "changed": list(e.changed),
+                }
+                for e in entries
+            ]
+        )
         return
     for e in entries:
         click.echo(f"{e.when:%Y-%m-%d %H:%M}  {e.who:<12} {e.action:<9} {', '.join(e.changed)}")
@@ -731,18 +890,39 @@ def history(ticket_id: str, fmt: str, desk_path: str | None, as_name: str | None
 @click.option("--team", multiple=True, help="Teams.")
 @click.option("--assignee", "-a", multiple=True, help="Assignees.")
 @click.option("--text", "-t", "query", help="Words that must appear in the ticket's text.")
-@click.option("--all", "include_all", is_flag=True,
-              help="Every ticket, closed, cancelled and archived ones included.")  # fmt: skip
-@click.option("--sort", type=click.Choice(["id", "reported", "priority", "status", "assignee"]),
-              default="id", show_default=True, help="Sort order.")  # fmt: skip
+@click.option(
+    "--all",
+    "include_all",
+    is_flag=True,
+    help="Every ticket, closed, cancelled and archived ones included.",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["id", "reported", "priority", "status", "assignee"]),
+    default="id",
+    show_default=True,
+    help="Sort order.",
+)
 @click.option("--reverse", is_flag=True, help="Reverse the order.")
 @format_option("table", "json", "csv")
 @lang_option
 @desk_options
-def list_cmd(status: tuple[str, ...], priority: tuple[str, ...], category: tuple[str, ...],
-             team: tuple[str, ...], assignee: tuple[str, ...], query: str | None,
-             include_all: bool, sort: str, reverse: bool, fmt: str, lang: str | None,
-             desk_path: str | None, as_name: str | None, now_text: str | None) -> None:  # fmt: skip
+def list_cmd(
+    status: tuple[str, ...],
+    priority: tuple[str, ...],
+    category: tuple[str, ...],
+    team: tuple[str, ...],
+    assignee: tuple[str, ...],
+    query: str | None,
+    include_all: bool,
+    sort: str,
+    reverse: bool,
+    fmt: str,
+    lang: str | None,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
     """List tickets; with no filter, those not yet closed or cancelled.
 
     Example:
@@ -763,7 +943,7 @@ def list_cmd(status: tuple[str, ...], priority: tuple[str, ...], category: tuple
         text=query,
         include_all=include_all,
     )
-    tickets = session.desk.tickets(include_archive=include_all, on_error=_warn)
+    tickets = session.desk.ticket_data(include_archive=include_all, on_error=_warn)
     chosen = sort_tickets(filter_tickets(tickets, flt), sort, reverse)
     click.echo(render_list(chosen, fmt, session.lang(lang)), nl=fmt != "csv")
 
@@ -780,11 +960,23 @@ def _warn(exc: Exception) -> None:
 @ID_ARG
 @lang_option
 @click.option("--reveal", is_flag=True, help="Do not mask personal data.")
-@click.option("--output", "-o", metavar="FILE", type=click.Path(dir_okay=False),
-              help="Write the report to FILE instead of stdout.")  # fmt: skip
+@click.option(
+    "--output",
+    "-o",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Write the report to FILE instead of stdout.",
+)
 @desk_options
-def report(ticket_id: str, lang: str | None, reveal: bool, output: str | None,
-           desk_path: str | None, as_name: str | None, now_text: str | None) -> None:  # fmt: skip
+def report(
+    ticket_id: str,
+    lang: str | None,
+    reveal: bool,
+    output: str | None,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
     """Print the problem-handling report (问题处理报告) of a ticket as Markdown.
 
     Example:
@@ -807,8 +999,7 @@ def report(ticket_id: str, lang: str | None, reveal: bool, output: str | None,
 @cli.command()
 @format_option("table", "json")
 @desk_options
-def validate(fmt: str, desk_path: str | None, as_name: str | None,
-             now_text: str | None) -> None:  # fmt: skip
+def validate(fmt: str, desk_path: str | None, as_name: str | None, now_text: str | None) -> None:
     """Check itdesk.yaml and every ticket against the schema and the status machine.
 
     Prints each problem as PATH:LINE: message; exits 1 when there is any.

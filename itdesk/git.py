@@ -17,11 +17,17 @@ from .errors import GitError
 # Variables that would make git act on a different repository or index than ``cwd``.
 _SCRUB = frozenset(
     {
-        "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_PREFIX",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
         "GIT_CEILING_DIRECTORIES",
     }
-)  # fmt: skip
+)
 
 
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

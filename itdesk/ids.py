@@ -21,12 +21,12 @@ ID_PATTERN = re.compile(r"^(?P<prefix>[A-Z][A-Z0-9]{0,15})-(?P<date>\d{8})-(?P<s
 
 
 def valid_prefix(prefix: str) -> bool:
-    return bool(_PREFIX.match(prefix))
+    return bool(_PREFIX.fullmatch(prefix))
 
 
 def check_id(ticket_id: str) -> str:
     """Return ``ticket_id`` if it is a well-formed number (safe as a file name)."""
-    if not ID_PATTERN.match(ticket_id):
+    if not ID_PATTERN.fullmatch(ticket_id):
         raise UnknownTicket(
             f"{ticket_id!r} is not a ticket number; expected the form IT-20231025-001"
         )
@@ -43,7 +43,7 @@ def format_id(prefix: str, day: date, seq: int, digits: int = DEFAULT_DIGITS) ->
 
 
 def sequence_of(ticket_id: str) -> int:
-    m = ID_PATTERN.match(ticket_id)
+    m = ID_PATTERN.fullmatch(ticket_id)
     if not m:
         raise UnknownTicket(f"{ticket_id!r} is not a ticket number")
     return int(m.group("seq"))
@@ -56,6 +56,6 @@ def allocate_id(
     start = day_prefix(prefix, day)
     highest = 0
     for ticket_id in existing:
-        if ticket_id.startswith(start) and ID_PATTERN.match(ticket_id):
+        if ticket_id.startswith(start) and ID_PATTERN.fullmatch(ticket_id):
             highest = max(highest, sequence_of(ticket_id))
     return format_id(prefix, day, highest + 1, digits)

@@ -119,18 +119,18 @@ def open_ticket(
                 reported,
                 by,
                 LogKind.STATUS,
-                f"reported by {requester.name}{via}",
+                f"reported{via}",
                 status=Status.NEW,
             ),
-        ),  # fmt: skip
+        ),
     )
     return Change(ticket, Action.NEW, f"new: {title}")
 
 
 def acknowledge(t: Ticket, *, now: datetime, by: str) -> Change:
     status = _move(t, Status.ACKNOWLEDGED, "acknowledge")
-    entry = _entry(now, by, LogKind.STATUS, f"acknowledged; ticket number {t.id} given to "
-                   f"{t.requester.name}", status=status)  # fmt: skip
+    text = f"acknowledged; ticket number {t.id} given to the requester"
+    entry = _entry(now, by, LogKind.STATUS, text, status=status)
     new = replace(t, status=status, acknowledged_at=now, log=t.log + (entry,))
     return Change(new, Action.ACK, "acknowledge")
 
@@ -161,9 +161,14 @@ def classify(
         parts.append(new_category.value if new_category else "-")
     what = " ".join(parts)
     log = t.log + (
-        _entry(now, by, LogKind.SYSTEM, f"classified {what}",
-               priority=new_priority if new_priority != t.priority else None),
-    )  # fmt: skip
+        _entry(
+            now,
+            by,
+            LogKind.SYSTEM,
+            f"classified {what}",
+            priority=new_priority if new_priority != t.priority else None,
+        ),
+    )
     escalations = t.escalations
     summary = f"classify {what}"
     if new_priority is Priority.P1 and t.priority is not Priority.P1:
@@ -186,12 +191,16 @@ def assign(t: Ticket, *, now: datetime, by: str, to: str, team: str | None) -> C
         raise UsageError(f"{t.id} is already assigned to {to}")
     status = _move(t, Status.ASSIGNED, f"assign to {to}")
     where = f" ({team})" if team else ""
-    entry = _entry(now, by, LogKind.ASSIGN, f"assigned to {to}{where}", status=status,
-                   assignee=to)  # fmt: skip
+    entry = _entry(now, by, LogKind.ASSIGN, f"assigned to {to}{where}", status=status, assignee=to)
     new = replace(
-        t, status=status, assignee=to, team=team, assigned_at=now, accepted_at=None,
+        t,
+        status=status,
+        assignee=to,
+        team=team,
+        assigned_at=now,
+        accepted_at=None,
         log=t.log + (entry,),
-    )  # fmt: skip
+    )
     return Change(new, Action.ASSIGN, f"assign to {to}{where}")
 
 
@@ -256,8 +265,13 @@ def escalate(
         if t.status is not Status.PENDING_VENDOR:
             status = _move(t, Status.PENDING_VENDOR, f"escalate to vendor {vendor}")
         esc = Escalation(now, by, "vendor", vendor, reason, eta, clock)
-        entry = _entry(now, by, LogKind.ESCALATE, f"escalated to vendor {vendor}: {reason}{when}",
-                       status=status if status is not t.status else None)  # fmt: skip
+        entry = _entry(
+            now,
+            by,
+            LogKind.ESCALATE,
+            f"escalated to vendor {vendor}: {reason}{when}",
+            status=status if status is not t.status else None,
+        )
         new = replace(t, status=status, escalations=t.escalations + (esc,), log=t.log + (entry,))
         return Change(new, Action.ESCALATE, f"escalate to vendor {vendor}")
     to = _text(supervisor, "the supervisor")
@@ -322,8 +336,9 @@ def close(
         reason = _text(reason, "--force needs --reason; the reason")
         _require_open(t, "close")
         status = _move(t, Status.CLOSED, "close")
-        entry = _entry(now, by, LogKind.STATUS, f"closed without the normal steps: {reason}",
-                       status=status)  # fmt: skip
+        entry = _entry(
+            now, by, LogKind.STATUS, f"closed without the normal steps: {reason}", status=status
+        )
         new = replace(t, status=status, closed_at=now, log=t.log + (entry,))
         return Change(new, Action.CLOSE, "close (forced)")
     if t.status is not Status.RESOLVED:

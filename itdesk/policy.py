@@ -23,11 +23,24 @@ POLICY_FILE = "itdesk.yaml"
 LOCALES = ("en", "zh")
 KNOWN_KEYS = frozenset(
     {
-        "version", "ids", "timezone", "locale", "default_priority", "sla", "categories",
-        "teams", "supervisors", "managers", "people", "notify", "calendar", "retention",
-        "privacy", "kb",
+        "version",
+        "ids",
+        "timezone",
+        "locale",
+        "default_priority",
+        "sla",
+        "categories",
+        "teams",
+        "supervisors",
+        "managers",
+        "people",
+        "notify",
+        "calendar",
+        "retention",
+        "privacy",
+        "kb",
     }
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,11 +169,14 @@ def _sla(value: Any) -> Sla:
         t = _mapping(target, f"sla.priorities.{word}")
         old = priorities[prio]
         priorities[prio] = Target(
-            response=_duration(t.get("response", format_duration(old.response)),
-                               f"sla.priorities.{word}.response"),
-            resolution=_duration(t.get("resolution", format_duration(old.resolution)),
-                                 f"sla.priorities.{word}.resolution"),
-        )  # fmt: skip
+            response=_duration(
+                t.get("response", format_duration(old.response)), f"sla.priorities.{word}.response"
+            ),
+            resolution=_duration(
+                t.get("resolution", format_duration(old.resolution)),
+                f"sla.priorities.{word}.resolution",
+            ),
+        )
     at_risk = d.get("at_risk", base.at_risk)
     if not isinstance(at_risk, int | float) or isinstance(at_risk, bool) or not 0 < at_risk < 1:
         raise _fail("sla.at_risk", f"{at_risk!r} is not a fraction between 0 and 1 (e.g. 0.75)")

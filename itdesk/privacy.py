@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _PHONE = re.compile(r"\+?\d[\d\s-]{5,}\d")
 
@@ -48,3 +49,22 @@ def mask_contact(contact: str | None) -> str | None:
         lambda m: m.group(1) + "*" * len(m.group(2)) + "@",
         text,
     )
+
+
+def redact(text: str, names: list[str | None], contacts: list[str | None]) -> str:
+    """``text`` with each of ``names`` and ``contacts`` masked, and any phone number or
+    e-mail address in it too: for free text (log entries, remarks) that leaves the desk."""
+    for name in names:
+        if name and len(name) > 1:
+            text = text.replace(name, mask_name(name) or "")
+    for contact in contacts:
+        if contact:
+            text = text.replace(contact, mask_contact(contact) or "")
+    return mask_contact(text) or ""
+
+
+def redactor(name: str | None, contact: str | None, reveal: bool) -> Callable[[str], str]:
+    """A function that masks the requester's data in free text (identity if ``reveal``)."""
+    if reveal:
+        return lambda text: text
+    return lambda text: redact(text, [name], [contact])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .model import ZH_LABELS, Satisfaction, Ticket
-from .privacy import mask_contact, mask_name
+from .privacy import mask_contact, mask_name, redactor
 from .times import format_duration
 
 _EN = {
@@ -113,9 +113,10 @@ def problem_report(t: Ticket, lang: str = "en", reveal: bool = False) -> str:
     name = t.requester.name if reveal else mask_name(t.requester.name)
     contact = t.requester.contact if reveal else mask_contact(t.requester.contact)
     who = " / ".join(x for x in (t.requester.department, name) if x)
+    free = redactor(t.requester.name, t.requester.contact, reveal)
     impact = L["blocks"] if t.impact.blocks_work else L["not_blocks"]
     if t.impact.scope:
-        impact += f"; {t.impact.scope}"
+        impact += f"; {free(t.impact.scope)}"
     if t.impact.devices:
         impact += "; " + ", ".join(t.impact.devices)
     lines = [
@@ -124,7 +125,7 @@ def problem_report(t: Ticket, lang: str = "en", reveal: bool = False) -> str:
         "| | |",
         "| --- | --- |",
         f"| {L['id']} | {t.id} |",
-        f"| {L['subject']} | {t.title} |",
+        f"| {L['subject']} | {free(t.title)} |",
         f"| {L['status']} | {label(t.status)} |",
         f"| {L['priority']} | {label(t.priority)} |",
         f"| {L['category']} | {label(t.category)} |",
@@ -141,7 +142,7 @@ def problem_report(t: Ticket, lang: str = "en", reveal: bool = False) -> str:
         "",
         f"## {L['description']}",
         "",
-        t.description or t.title,
+        free(t.description or t.title),
         "",
         f"**{L['impact']}:** {impact}",
         "",
@@ -150,17 +151,17 @@ def problem_report(t: Ticket, lang: str = "en", reveal: bool = False) -> str:
     ]
     if t.resolution:
         verified = f" ({L['verified']})" if t.resolution.verified_by_requester else ""
-        lines.append(f"{t.resolution.summary}{verified}")
+        lines.append(f"{free(t.resolution.summary)}{verified}")
     else:
         lines.append(L["none"])
     lines += ["", f"## {L['steps']}", ""]
     for i, step in enumerate(t.log, 1):
-        lines.append(f"{i}. {_when(step.at)} {step.by} ({step.kind.value}): {step.text}")
+        lines.append(f"{i}. {_when(step.at)} {step.by} ({step.kind.value}): {free(step.text)}")
     if t.escalations:
         lines += ["", f"## {L['escalations']}", ""]
         for e in t.escalations:
             eta = f", ETA {_when(e.eta)}" if e.eta else ""
-            lines.append(f"- {_when(e.at)} → {e.level} {e.to}: {e.reason}{eta}")
+            lines.append(f"- {_when(e.at)} → {e.level} {e.to}: {free(e.reason)}{eta}")
     lines += ["", f"## {L['feedback']}", ""]
     if t.followup:
         f = t.followup
@@ -170,10 +171,10 @@ def problem_report(t: Ticket, lang: str = "en", reveal: bool = False) -> str:
 
         lines.append(
             f"{L['speed']}: {sat(f.speed)}; {L['attitude']}: {sat(f.attitude)}; "
-            f"{L['overall']}: {sat(f.overall)}" + (f" — {f.comment}" if f.comment else "")
+            f"{L['overall']}: {sat(f.overall)}" + (f" — {free(f.comment)}" if f.comment else "")
         )
     else:
         lines.append(L["no_followup"])
     if t.remarks:
-        lines += ["", f"## {L['remarks']}", "", t.remarks]
+        lines += ["", f"## {L['remarks']}", "", free(t.remarks)]
     return "\n".join(lines) + "\n"

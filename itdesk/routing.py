@@ -7,7 +7,8 @@ that team's member with the fewest open tickets assigned (ties: the order in the
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .errors import UsageError
 from .model import Status, Ticket
@@ -15,17 +16,26 @@ from .policy import Policy
 
 # Statuses in which a ticket counts towards its assignee's load.
 LOAD_STATUSES = frozenset(
-    {Status.ASSIGNED, Status.IN_PROGRESS, Status.PENDING_USER, Status.PENDING_VENDOR,
-     Status.REOPENED}
-)  # fmt: skip
+    {
+        Status.ASSIGNED,
+        Status.IN_PROGRESS,
+        Status.PENDING_USER,
+        Status.PENDING_VENDOR,
+        Status.REOPENED,
+    }
+)
 
 
-def load_by_member(tickets: Iterable[Ticket]) -> Counter[str]:
-    return Counter(t.assignee for t in tickets if t.assignee and t.status in LOAD_STATUSES)
+def load_by_member(tickets: Iterable[Mapping[str, Any]]) -> Counter[str]:
+    """Open tickets per assignee, from ticket data (the YAML's keys)."""
+    statuses = {s.value for s in LOAD_STATUSES}
+    return Counter(
+        str(d["assignee"]) for d in tickets if d.get("assignee") and d["status"] in statuses
+    )
 
 
-def choose_assignee(policy: Policy, ticket: Ticket, tickets: Iterable[Ticket]) -> tuple[str, str]:
-    """(team, member) for ``ticket`` by the routing rules."""
+def choose_assignee(policy: Policy, ticket: Ticket, load: Mapping[str, int]) -> tuple[str, str]:
+    """(team, member) for ``ticket`` by the routing rules, given each member's ``load``."""
     if ticket.category is None:
         raise UsageError(
             f"{ticket.id} has no category to route by; classify it first "
@@ -39,8 +49,13 @@ def choose_assignee(policy: Policy, ticket: Ticket, tickets: Iterable[Ticket]) -
         )
     if not team.members:
         raise UsageError(f"team {team.name} has no members in itdesk.yaml; add some")
-    load = load_by_member(t for t in tickets if t.id != ticket.id)
-    member = min(team.members, key=lambda m: (load[m], team.members.index(m)))
+    own = ticket.assignee if ticket.status in LOAD_STATUSES else None
+
+    def key(member: str) -> tuple[int, int]:
+        # The ticket itself does not count towards its current assignee's load.
+        return load.get(member, 0) - (member == own), team.members.index(member)
+
+    member = min(team.members, key=key)
     return team.name, member
 
 

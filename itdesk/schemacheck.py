@@ -16,9 +16,19 @@ from typing import Any
 
 ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "$comment", "$defs"})
 KEYWORDS = frozenset(
-    {"type", "enum", "pattern", "minLength", "required", "properties",
-     "additionalProperties", "items", "oneOf", "$ref"}
-)  # fmt: skip
+    {
+        "type",
+        "enum",
+        "pattern",
+        "minLength",
+        "required",
+        "properties",
+        "additionalProperties",
+        "items",
+        "oneOf",
+        "$ref",
+    }
+)
 _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
     "array": (list,),
@@ -65,8 +75,9 @@ class Checker:
         self._walk(self.root, data, [], out)
         return out
 
-    def _walk(self, schema: Mapping[str, Any], value: Any, path: list[str | int],
-              out: list[Problem]) -> None:  # fmt: skip
+    def _walk(
+        self, schema: Mapping[str, Any], value: Any, path: list[str | int], out: list[Problem]
+    ) -> None:
         if "$ref" in schema:
             self._walk(self._resolve(schema["$ref"]), value, path, out)
         if "oneOf" in schema:
@@ -80,8 +91,11 @@ class Checker:
                 elif not nearest or _depth(found) > _depth(nearest):
                     nearest = found
             if len(matches) != 1:
-                out.extend(nearest[:1] if not matches else
-                           [(path, f"{value!r} is valid under more than one alternative")])
+                out.extend(
+                    nearest[:1]
+                    if not matches
+                    else [(path, f"{value!r} is valid under more than one alternative")]
+                )
             return
         if "type" in schema:
             types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
@@ -111,8 +125,9 @@ class Checker:
                 if key in props:
                     self._walk(props[key], sub, [*path, key], out)
                 elif schema.get("additionalProperties") is False:
-                    out.append((path, f"Additional properties are not allowed ({key!r} was "
-                                      "unexpected)"))  # fmt: skip
+                    out.append(
+                        (path, f"Additional properties are not allowed ({key!r} was unexpected)")
+                    )
         if isinstance(value, list) and "items" in schema:
             for i, item in enumerate(value):
                 self._walk(schema["items"], item, [*path, i], out)
@@ -130,6 +145,6 @@ def _is_type(value: Any, name: str) -> bool:
 
 def _same(value: Any, expected: Any) -> bool:
     # JSON Schema: true is not 1, and 1 is not true.
-    return value == expected and type(value) is type(expected) or (
-        value is None and expected is None
+    return (
+        value == expected and type(value) is type(expected) or (value is None and expected is None)
     )

@@ -45,9 +45,19 @@ def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     monkeypatch.setenv("GIT_COMMITTER_DATE", "2023-10-25T12:00:00+08:00")
-    for var in ("ITDESK_DESK", "ITDESK_DEBUG", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE",
-                "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
-                "GIT_COMMITTER_EMAIL", "EDITOR", "VISUAL"):  # fmt: skip
+    for var in (
+        "ITDESK_DESK",
+        "ITDESK_DEBUG",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "EDITOR",
+        "VISUAL",
+    ):
         monkeypatch.delenv(var, raising=False)
     return home
 
@@ -106,8 +116,13 @@ class Itdesk:
         return result
 
     def new(self, now: str = "2023-10-25T09:30", **fields: Any) -> str:
-        defaults = {"title": "Printer jams", "requester": "王小明", "department": "研发部",
-                    "contact": "13956785678", "channel": "chat"}  # fmt: skip
+        defaults = {
+            "title": "Printer jams",
+            "requester": "王小明",
+            "department": "研发部",
+            "contact": "13956785678",
+            "channel": "chat",
+        }
         defaults.update(fields)
         argv = ["new", "--now", now]
         for key, value in defaults.items():
@@ -128,12 +143,25 @@ class Itdesk:
             ("assign", ["assign", ticket_id, "--to", "wang"]),
             ("accept", ["accept", ticket_id, "--as", "wang"]),
             ("log", ["log", ticket_id, "--via", "remote", "--as", "wang", "reset the adapter"]),
-            ("resolve", ["resolve", ticket_id, "--summary", "new driver", "--verified",
-                         "--as", "wang"]),
-            ("followup", ["followup", ticket_id, "--speed", "satisfied", "--attitude",
-                          "satisfied", "--overall", "satisfied"]),
+            (
+                "resolve",
+                ["resolve", ticket_id, "--summary", "new driver", "--verified", "--as", "wang"],
+            ),
+            (
+                "followup",
+                [
+                    "followup",
+                    ticket_id,
+                    "--speed",
+                    "satisfied",
+                    "--attitude",
+                    "satisfied",
+                    "--overall",
+                    "satisfied",
+                ],
+            ),
             ("close", ["close", ticket_id]),
-        ]  # fmt: skip
+        ]
         for i, (name, argv) in enumerate(steps, 1):
             when = (start + timedelta(minutes=5 * i)).isoformat()
             self.ok(*argv, "--now", when)
@@ -153,8 +181,9 @@ def _set_members(desk: Path, members: dict[str, list[str]]) -> None:
     for team in data["teams"]:
         if team["name"] in members:
             team["members"] = members[team["name"]]
-    data["people"] = {name: {"email": f"{name}@example.com"}
-                      for names in members.values() for name in names}  # fmt: skip
+    data["people"] = {
+        name: {"email": f"{name}@example.com"} for names in members.values() for name in names
+    }
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     git(desk, "commit", "-qam", "add the team")
 
@@ -173,8 +202,7 @@ def make_desk(tmp_path: Path) -> Callable[..., Itdesk]:
     ) -> Itdesk:
         root = tmp_path / f"desk{next(counter)}"
         runner = Itdesk(root)
-        runner.ok("init", str(root), "--timezone", tz, "--as", as_name,
-                  "--now", "2023-10-25T08:00")  # fmt: skip
+        runner.ok("init", str(root), "--timezone", tz, "--as", as_name, "--now", "2023-10-25T08:00")
         if members is not None:
             _set_members(root, members)
         return runner

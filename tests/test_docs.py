@@ -36,8 +36,10 @@ def test_command_has_readme_section(name: str) -> None:
 def test_readme_reference_is_current() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "cogapp", "--check", "-I", str(ROOT), "README.md"],
-        cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -57,9 +59,12 @@ def test_readme_walkthrough_runs(tmp_path: Path, hermetic: Path) -> None:
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", body], cwd=tmp_path, env=env,
-        capture_output=True, text=True,
-    )  # fmt: skip
+        ["bash", "-euo", "pipefail", "-c", body],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert "IT-" in result.stdout and ": close" in result.stdout
     log = subprocess.run(

@@ -14,8 +14,19 @@ from itdesk.policy import policy_from_dict
 
 def test_init_makes_a_one_person_desk(tmp_path: Path) -> None:
     root = tmp_path / "desk"
-    result = CliRunner().invoke(cli, ["init", str(root), "--timezone", "Europe/Berlin",
-                                      "--as", "anna", "--now", "2024-03-01T08:00"])  # fmt: skip
+    result = CliRunner().invoke(
+        cli,
+        [
+            "init",
+            str(root),
+            "--timezone",
+            "Europe/Berlin",
+            "--as",
+            "anna",
+            "--now",
+            "2024-03-01T08:00",
+        ],
+    )
     assert result.exit_code == 0, result.output
     policy = policy_from_dict(yaml.safe_load((root / "itdesk.yaml").read_text()))
     assert policy.timezone == "Europe/Berlin"

@@ -24,27 +24,38 @@ from itdesk.schemacheck import Checker
 from itdesk.store import jsonschema_problems, schema, schema_problems
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=12)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=12)
     | st.sampled_from(["P1", "new", "network", "2023-10-25T09:30:00+08:00", "", "IT-1"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
-                                                                max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=6,
-)  # fmt: skip
+)
 
 
 def _full_ticket() -> dict[str, Any]:
     t = make_ticket()
     now = t.reported_at
     t = acknowledge(t, now=now, by="desk").ticket
-    t = classify(t, now=now, by="desk", priority=Priority.P1, category=Category.SOFTWARE,
-                 supervisor="chen").ticket  # fmt: skip
+    t = classify(
+        t, now=now, by="desk", priority=Priority.P1, category=Category.SOFTWARE, supervisor="chen"
+    ).ticket
     t = assign(t, now=now, by="desk", to="li", team="desk").ticket
     t = accept(t, now=now, by="li").ticket
     t = escalate(t, now=now, by="li", vendor="OA vendor", reason="interface", eta=now).ticket
     t = resolve(t, now=now, by="li", summary="vendor patched it", verified=True).ticket
-    t = followup(t, now=now, by="desk", speed=Satisfaction.SATISFIED,
-                 attitude=Satisfaction.NEUTRAL, overall=Satisfaction.SATISFIED,
-                 comment="ok").ticket  # fmt: skip
+    t = followup(
+        t,
+        now=now,
+        by="desk",
+        speed=Satisfaction.SATISFIED,
+        attitude=Satisfaction.NEUTRAL,
+        overall=Satisfaction.SATISFIED,
+        comment="ok",
+    ).ticket
     return ticket_to_dict(t)
 
 
