@@ -3,33 +3,46 @@
 The domain core (:mod:`itdesk.model`, :mod:`itdesk.status`, :mod:`itdesk.ids`,
 :mod:`itdesk.lifecycle`, :mod:`itdesk.policy`) is pure; :mod:`itdesk.store` owns files
 and git; :mod:`itdesk.cli` is the command line.
+
+The names below are imported on first use (PEP 562), so that ``import itdesk.cli``
+(every command, ``--version`` included) does not pay for the whole core.
 """
 
 from __future__ import annotations
 
-from .errors import (
-    DeskNotFound,
-    GitError,
-    InvalidPolicy,
-    InvalidTicket,
-    InvalidTransition,
-    InvalidValue,
-    ItdeskError,
-    NoIdentity,
-    UnknownTicket,
-    UsageError,
-)
-from .lifecycle import Action, Change
-from .model import Category, Priority, Satisfaction, Status, Ticket
-from .status import TRANSITIONS, transition
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+_EXPORTS = {
+    "TRANSITIONS": "status",
+    "transition": "status",
+    "Action": "lifecycle",
+    "Change": "lifecycle",
+    "Category": "model",
+    "Priority": "model",
+    "Satisfaction": "model",
+    "Status": "model",
+    "Ticket": "model",
+    "Desk": "store",
+    "DeskNotFound": "errors",
+    "GitError": "errors",
+    "InvalidPolicy": "errors",
+    "InvalidTicket": "errors",
+    "InvalidTransition": "errors",
+    "InvalidValue": "errors",
+    "ItdeskError": "errors",
+    "NoIdentity": "errors",
+    "UnknownTicket": "errors",
+    "UsageError": "errors",
+}
+
 __all__ = [
-    "TRANSITIONS",
     "Action",
     "Category",
     "Change",
+    "Desk",
     "DeskNotFound",
     "GitError",
     "InvalidPolicy",
@@ -41,9 +54,38 @@ __all__ = [
     "Priority",
     "Satisfaction",
     "Status",
+    "TRANSITIONS",
     "Ticket",
     "UnknownTicket",
     "UsageError",
     "__version__",
     "transition",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'itdesk' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from .errors import (
+        DeskNotFound,
+        GitError,
+        InvalidPolicy,
+        InvalidTicket,
+        InvalidTransition,
+        InvalidValue,
+        ItdeskError,
+        NoIdentity,
+        UnknownTicket,
+        UsageError,
+    )
+    from .lifecycle import Action, Change
+    from .model import Category, Priority, Satisfaction, Status, Ticket
+    from .status import TRANSITIONS, transition
+    from .store import Desk

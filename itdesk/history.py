@@ -34,7 +34,7 @@ def _trailer(message: str, key: str) -> str | None:
 def _load(commit: Any, paths: Sequence[str]) -> dict[str, Any] | None:
     import yaml
 
-    from .store import _Loader
+    from .yamlio import parse
 
     for path in paths:
         try:
@@ -42,7 +42,7 @@ def _load(commit: Any, paths: Sequence[str]) -> dict[str, Any] | None:
         except KeyError:
             continue
         try:
-            data = yaml.load(blob.data_stream.read().decode("utf-8"), Loader=_Loader)
+            data = parse(blob.data_stream.read().decode("utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError):
             return None
         return data if isinstance(data, dict) else None

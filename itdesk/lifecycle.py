@@ -208,6 +208,10 @@ def accept(t: Ticket, *, now: datetime, by: str) -> Change:
     """The assignee takes the ticket on; from a pending status it resumes the work."""
     was = t.status
     status = _move(t, Status.IN_PROGRESS, "accept")
+    if t.assignee is None:
+        raise InvalidTransition(
+            f"{t.id} has no assignee: assign it first (itdesk assign {t.id} --to NAME)"
+        )
     if was is Status.ASSIGNED:
         text = f"accepted by {by}" + (f" for {t.assignee}" if t.assignee != by else "")
         summary = f"accept ({by})"

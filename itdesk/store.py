@@ -22,9 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from . import git
 from .errors import (
@@ -38,16 +36,11 @@ from .errors import (
     UsageError,
 )
 from .ids import allocate_id, check_id, day_prefix
-from .lifecycle import Change
 from .model import Ticket, ticket_from_dict, ticket_to_dict
 from .policy import POLICY_FILE, Policy, default_policy_text, policy_from_dict
 
-try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-    _Dumper: type[yaml.SafeDumper] = yaml.CSafeDumper  # type: ignore[assignment]
-except AttributeError:  # PyYAML without libyaml
-    _Loader = yaml.SafeLoader
-    _Dumper = yaml.SafeDumper
+if TYPE_CHECKING:
+    from .lifecycle import Change
 
 TICKETS = "tickets"
 ARCHIVE = "tickets/archive"
@@ -56,82 +49,25 @@ LOCK_FILE = "itdesk.lock"
 LOCK_TIMEOUT = 30.0
 ENV_DESK = "ITDESK_DESK"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "ticket.schema.json"
-CACHE_FILE = "itdesk/tickets.cache"  # inside .git
-
-
-# ------------------------------------------------------------------------- YAML
-
-
-class _TicketDumper(_Dumper):  # type: ignore[misc, valid-type]
-    """Block style; multi-line text as ``|`` blocks so hand edits and diffs stay readable."""
-
-
-def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    if "\n" in data:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
-
-
-_TicketDumper.add_representer(str, _str_representer)
+CACHE_DIR = "itdesk/cache"  # inside .git: one file per folder of tickets
 
 
 def dump_yaml(data: Any) -> str:
-    return yaml.dump(
-        data,
-        Dumper=_TicketDumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
+    from .yamlio import dump_yaml
+
+    return dump_yaml(data)
 
 
 def load_yaml(text: str, path: str) -> Any:
-    """Parse YAML safely; a syntax error becomes InvalidTicket with path and line."""
-    try:
-        return _plain(yaml.load(text, Loader=_Loader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise InvalidTicket(f"not valid YAML: {exc.problem or exc}", path, line) from None
-    except yaml.YAMLError as exc:
-        raise InvalidTicket(f"not valid YAML: {exc}", path) from None
+    from .yamlio import load_yaml
 
-
-def _plain(value: Any) -> Any:
-    """Hand-typed timestamps load as datetimes: turn them back into ISO strings."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
+    return load_yaml(text, path)
 
 
 def line_of(text: str, keys: list[str | int]) -> int | None:
-    """The 1-based line of the value at ``keys`` in YAML ``text`` (or of its nearest parent)."""
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError:
-        return None
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in keys:
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if k.value == key:
-                    line, node = k.start_mark.line + 1, v
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-            if key >= len(node.value):
-                return line
-            node = node.value[key]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
+    from .yamlio import line_of
+
+    return line_of(text, keys)
 
 
 # ----------------------------------------------------------------------- schema
@@ -271,20 +207,28 @@ class Desk:
 
     @cached_property
     def policy(self) -> Policy:
-        path = self.root / POLICY_FILE
+        return policy_from_dict(self._cached(self.root / POLICY_FILE, _parse_policy))
+
+    def _cached(self, path: Path, parse: Callable[[Path], Any]) -> Any:
+        """``parse(path)``, through the cache in ``.git`` (only there: a desk that is not
+        yet a git repository gets no cache folder)."""
+        from .cache import FileCache, stat_key
+
         try:
-            text = path.read_text(encoding="utf-8")
+            key = stat_key(path.stat())
         except OSError as exc:
-            raise InvalidPolicy(f"{POLICY_FILE}: cannot read: {exc.strerror}") from None
-        try:
-            data = yaml.load(text, Loader=_Loader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
-            where = f" at line {mark.line + 1}" if mark else ""
-            raise InvalidPolicy(f"{POLICY_FILE}: not valid YAML{where}: {exc.problem}") from None
-        except yaml.YAMLError as exc:
-            raise InvalidPolicy(f"{POLICY_FILE}: not valid YAML: {exc}") from None
-        return policy_from_dict(data)
+            raise InvalidPolicy(f"{self.rel(path)}: cannot read: {exc.strerror}") from None
+        git_dir = self.root / ".git"
+        if not git_dir.is_dir():
+            return parse(path)
+        rel = self.rel(path)
+        cache = FileCache(git_dir / CACHE_DIR / rel.replace("/", "-"))
+        data = cache.get(rel, key)
+        if data is None:
+            data = parse(path)
+            cache.put(rel, key, data)
+            cache.save()
+        return data
 
     # -- paths --------------------------------------------------------------
 
@@ -357,9 +301,8 @@ class Desk:
 
         Unreadable or invalid files go to ``on_error`` (or raise); they are never cached.
         """
-        from .cache import TicketCache, stat_key
+        from .cache import FileCache, stat_key
 
-        cache = TicketCache(self.root / ".git" / CACHE_FILE)
         out: list[dict[str, Any]] = []
         folders = [self.root / TICKETS]
         if include_archive and (self.root / ARCHIVE).is_dir():
@@ -369,14 +312,16 @@ class Desk:
                 entries = sorted(os.scandir(folder), key=lambda e: e.name)
             except FileNotFoundError:
                 continue
+            rel_folder = self.rel(folder)
+            cache = FileCache(self.root / ".git" / CACHE_DIR / (rel_folder.replace("/", "-")))
             for entry in entries:
                 if not entry.name.endswith(".yaml") or not entry.is_file():
                     continue
-                path = Path(entry.path)
-                rel = self.rel(path)
+                rel = f"{rel_folder}/{entry.name}"
                 key = stat_key(entry.stat())
                 data = cache.get(rel, key)
                 if data is None:
+                    path = Path(entry.path)
                     try:
                         text, data = self.load_file(path)
                         self._checked(path, text, data)
@@ -387,7 +332,7 @@ class Desk:
                         continue
                     cache.put(rel, key, data)
                 out.append(data)
-        cache.save(scanned={self.rel(folder) for folder in folders})
+            cache.save()
         return out
 
     # -- identity -----------------------------------------------------------
@@ -509,6 +454,19 @@ class Desk:
             write_atomic(path, old.decode("utf-8"))
 
 
+def _parse_policy(path: Path) -> Any:
+    from .yamlio import parse, syntax_error
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidPolicy(f"{POLICY_FILE}: cannot read: {exc}") from None
+    problem = syntax_error(text)
+    if problem:
+        raise InvalidPolicy(f"{POLICY_FILE}: {problem}")
+    return parse(text)
+
+
 def _placeholder_email(name: str) -> str:
     local = re.sub(r"[^A-Za-z0-9._-]+", ".", name).strip(".").lower() or "technician"
     return f"{local}@itdesk.invalid"
@@ -565,7 +523,9 @@ def init_desk(path: Path, technician: str | None, timezone: str | None, now: dt.
                 "or set it: git config --global user.name 'Your Name'"
             )
         policy_text = default_policy_text(tz_name, who)
-        policy_from_dict(yaml.load(policy_text, Loader=_Loader))  # the template must be valid
+        from .yamlio import parse
+
+        policy_from_dict(parse(policy_text))  # the template must be valid
         files = {
             POLICY_FILE: policy_text,
             f"{TICKETS}/.gitkeep": "",

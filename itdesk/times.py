@@ -3,13 +3,14 @@
 Accepted times: ISO 8601 (``2023-10-25T09:30``, ``2023-10-25 09:30+08:00``; without an
 offset the desk's zone is meant), ``now``, a duration from now (``+2h``, ``30m``,
 ``1d``), ``today 18:00`` / ``tomorrow 9:00``, ``eod`` (today at the end of the working
-day), and the process document's own phrases (``立即解决``, ``今日下班前``, ``明天``).
+day), the process document's own phrases (``立即解决``, ``今日下班前``, ``明天``), and,
+where a reference time is given, what dateutil can read (``2023/10/26 18:00``).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InvalidValue
@@ -101,18 +102,34 @@ def parse_time(text: str, tz: tzinfo, now: datetime | None = None) -> datetime:
                 return at
         if raw.startswith("+") or _DURATION.match(word) and not raw.isdigit():
             try:
-                return local + parse_duration(raw)
+                # Elapsed time: across a daylight-saving change "+2h" is two real hours.
+                return (local.astimezone(UTC) + parse_duration(raw)).astimezone(tz)
             except InvalidValue:
                 pass
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
     except ValueError:
-        raise InvalidValue(
-            f"bad time {text!r}; use ISO 8601 like 2023-10-25T09:30 or 2023-10-25T09:30+08:00"
-            + (", or now, +2h, today 18:00, tomorrow 9:00, eod" if now is not None else "")
-        ) from None
+        human = _human(raw, tz, now) if now is not None else None
+        if human is None:
+            raise InvalidValue(
+                f"bad time {text!r}; use ISO 8601 like 2023-10-25T09:30 or 2023-10-25T09:30+08:00"
+                + (", or now, +2h, today 18:00, tomorrow 9:00, eod" if now is not None else "")
+            ) from None
+        parsed = human
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    # Stored times are in the desk's zone; this also normalises a wall time that a
-    # daylight-saving change skipped.
-    return parsed.astimezone(tz)
+    # Stored times are in the desk's zone. Going through UTC also moves a wall time that
+    # a daylight-saving change skipped (02:30 on a spring-forward night) to a real one.
+    return parsed.astimezone(UTC).astimezone(tz)
+
+
+def _human(raw: str, tz: tzinfo, now: datetime) -> datetime | None:
+    """Other ways people write a date and time (``2023/10/26 18:00``, ``Oct 26 6pm``),
+    read by dateutil, with ``now``'s date filling what is left out."""
+    from dateutil import parser
+
+    try:
+        day = now.astimezone(tz).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+        return parser.parse(raw, default=day)
+    except (ValueError, OverflowError):
+        return None

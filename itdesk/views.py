@@ -170,10 +170,10 @@ def render_list(tickets: list[Mapping[str, Any]], fmt: str, lang: str = "en") ->
         return out.getvalue()
     if not tickets:
         return "没有工单" if lang == "zh" else "No tickets."
-    from tabulate import tabulate
+    from .table import render
 
     rows = [[_cell(d, c, lang) for c in COLUMNS] for d in tickets]
-    return tabulate(rows, headers=HEADERS[lang], tablefmt="simple")
+    return render(HEADERS[lang], rows)
 
 
 def render_ticket(

@@ -1,0 +1,56 @@
+"""privacy.py: names, phone numbers and e-mail addresses masked when they leave the desk."""
+
+from __future__ import annotations
+
+import pytest
+
+from itdesk.privacy import mask_contact, mask_name
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("王小明", "王*明"),
+        ("张三", "张*"),
+        ("欧阳小明", "欧**明"),
+        ("李", "李"),
+        ("Wang Xiaoming", "W*** X*******"),
+        (" 王小明 ", "王*明"),
+        ("", ""),
+        (None, None),
+    ],
+)
+def test_mask_name(name: str | None, masked: str | None) -> None:
+    assert mask_name(name) == masked
+
+
+@pytest.mark.parametrize(
+    ("contact", "masked"),
+    [
+        ("13956785678", "139****5678"),
+        ("139-5678-5678", "139****5678"),
+        ("tel 13956785678 (desk)", "tel 139****5678 (desk)"),
+        ("wang.xm@example.com", "w******@example.com"),
+        ("13956785678 / wang@example.com", "139****5678 / w***@example.com"),
+        ("ext 8021", "ext 8021"),  # short extension numbers are not personal phone numbers
+        ("", ""),
+        (None, None),
+    ],
+)
+def test_mask_contact(contact: str | None, masked: str | None) -> None:
+    assert mask_contact(contact) == masked
+
+
+@pytest.mark.parametrize(
+    "contact",
+    ["13956785678", "+86 139 5678 5678", "021-62345678", "wang.xm@example.com",
+     "王小明 13956785678"],
+)  # fmt: skip
+def test_masked_contact_does_not_contain_the_number_or_the_mailbox(contact: str) -> None:
+    masked = mask_contact(contact)
+    assert masked is not None
+    digits = "".join(c for c in contact if c.isdigit())
+    if digits:
+        assert digits not in "".join(c for c in masked if c.isdigit())
+    if "@" in contact:
+        assert contact.split("@")[0] not in masked
