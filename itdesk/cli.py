@@ -227,8 +227,9 @@ def _prompt_missing(values: dict[str, Any], session: Session) -> None:
         if values.get(key) not in (None, ""):
             return
         while True:
+            # Prompts go to stderr, so that ID=$(itdesk new) captures only the number.
             answer = click.prompt(
-                text, default="" if not required else None, show_default=False
+                text, default="" if not required else None, show_default=False, err=True
             ).strip()
             if not answer:
                 if required:
@@ -251,7 +252,9 @@ def _prompt_missing(values: dict[str, Any], session: Session) -> None:
     ask("title", "Short title of the problem", required=True)
     ask("description", "Symptom and error text (现象/报错)")
     if values.get("blocks_work") is None:
-        values["blocks_work"] = click.confirm("Does it block work? (是否影响工作)", default=False)
+        values["blocks_work"] = click.confirm(
+            "Does it block work? (是否影响工作)", default=False, err=True
+        )
     ask("scope", "Who or what is affected (影响范围)")
     ask("devices", "Device models, comma-separated (设备型号)")
     ask(
