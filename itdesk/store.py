@@ -409,13 +409,16 @@ class Desk:
                     f"{ticket_id} is archived ({self.rel(found.path)}); it is read-only"
                 )
             rel = self.rel(found.path)
+            old_bytes = found.path.read_bytes()
+            # An invalid file is reported first (with its line): the more useful message.
+            ticket = self.read_file(found.path)
+            # Hand edits are never overwritten nor swept into itdesk's commit.
             if git.run("status", "--porcelain", "--", rel, cwd=self.root).strip():
                 raise UsageError(
-                    f"{rel} has uncommitted changes; check them with itdesk validate and "
-                    "commit them with git, or discard them (git checkout -- the file)"
+                    f"{rel} has uncommitted changes; commit them with git (after itdesk "
+                    "validate) or discard them (git checkout -- the file), then try again"
                 )
-            old_bytes = found.path.read_bytes()
-            change = step(self.read_file(found.path))
+            change = step(ticket)
             self._commit(found.path, change, actor, now, old=old_bytes)
             return change
 
