@@ -30,8 +30,26 @@ EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
 
 
+# Commands that live in their own module under itdesk/commands/, imported only when
+# they run (or when the help lists them): name -> "module:attribute".
+LAZY_COMMANDS: dict[str, str] = {}
+
+
 class ItdeskGroup(click.Group):
-    """Turns every error into one line on stderr and the documented exit status."""
+    """Turns every error into one line on stderr and the documented exit status, and
+    loads the commands of :data:`LAZY_COMMANDS` on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            import importlib
+
+            module, _, attr = LAZY_COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attr)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
@@ -1029,6 +1047,25 @@ def validate(fmt: str, desk_path: str | None, as_name: str | None, now_text: str
         click.echo(f"{count} tickets checked, {len(problems)} problems", err=True)
     if problems:
         sys.exit(EXIT_FINDING)
+
+
+def all_commands() -> list[tuple[str, ...]]:
+    """Every command's path (``("kb", "search")``), subcommands of groups included."""
+    ctx = click.Context(cli)
+    out: list[tuple[str, ...]] = []
+
+    def walk(group: click.Group, prefix: tuple[str, ...]) -> None:
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            if command is None:
+                continue
+            if isinstance(command, click.Group):
+                walk(command, (*prefix, name))
+            else:
+                out.append((*prefix, name))
+
+    walk(cli, ())
+    return out
 
 
 def main() -> None:
