@@ -383,16 +383,21 @@ class Desk:
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
+    @contextlib.contextmanager
+    def transaction(self, actor: Actor, now: dt.datetime) -> Iterator[Transaction]:
+        """Hold the desk's lock; what the block puts into the transaction becomes one
+        commit when it ends. If the block raises, nothing is written."""
+        with self.lock():
+            tx = Transaction(self, actor, now)
+            yield tx
+            tx.commit()
+
     def create(self, build: Callable[[str], Change], actor: Actor, now: dt.datetime) -> Change:
         """Allocate the next number of ``now``'s day, build the ticket, commit it."""
-        with self.lock():
-            day = now.astimezone(self.policy.tz).date()
-            ticket_id = allocate_id(
-                self.policy.prefix, day, self.ids_of_day(day), self.policy.digits
-            )
-            change = build(ticket_id)
-            self._commit(self.active_path(ticket_id), change, actor, now, old=None)
-            return change
+        with self.transaction(actor, now) as tx:
+            change = build(tx.allocate_id())
+            tx.put(change)
+        return change
 
     def update(
         self,
@@ -402,59 +407,144 @@ class Desk:
         now: dt.datetime,
     ) -> Change:
         """Read ``ticket_id``, apply ``step`` and commit the result, all under the lock."""
-        with self.lock():
-            found = self.locate(ticket_id)
-            if found.archived:
-                raise UsageError(
-                    f"{ticket_id} is archived ({self.rel(found.path)}); it is read-only"
-                )
-            rel = self.rel(found.path)
-            old_bytes = found.path.read_bytes()
-            # An invalid file is reported first (with its line): the more useful message.
-            ticket = self.read_file(found.path)
-            # Hand edits are never overwritten nor swept into itdesk's commit.
-            if git.run("status", "--porcelain", "--", rel, cwd=self.root).strip():
-                raise UsageError(
-                    f"{rel} has uncommitted changes; commit them with git (after itdesk "
-                    "validate) or discard them (git checkout -- the file), then try again"
-                )
-            change = step(ticket)
-            self._commit(found.path, change, actor, now, old=old_bytes)
-            return change
+        with self.transaction(actor, now) as tx:
+            change = step(tx.read(ticket_id))
+            tx.put(change)
+        return change
 
-    def _commit(
-        self, path: Path, change: Change, actor: Actor, now: dt.datetime, old: bytes | None
-    ) -> None:
-        data = ticket_to_dict(change.ticket)
-        rel = self.rel(path)
+
+class Transaction:
+    """Changes to files of the desk that become one commit, or nothing.
+
+    Files are only written in :meth:`commit`: each ticket is validated when it is put,
+    every path is checked for uncommitted hand edits, then all files are written
+    atomically and committed together. If anything fails there, every file and the
+    index are put back as they were. Made by :meth:`Desk.transaction`, under the lock.
+    """
+
+    def __init__(self, desk: Desk, actor: Actor, now: dt.datetime):
+        self.desk = desk
+        self.actor = actor
+        self.now = now
+        self._texts: dict[str, str | None] = {}  # rel path -> new text (None: delete)
+        self._changes: list[Change] = []
+        self._taken: set[str] = set()
+        self.subject: str | None = None  # the commit's subject when there are many changes
+        self.action: str | None = None
+
+    # -- reading under the lock ---------------------------------------------
+
+    def allocate_id(self, day: dt.date | None = None) -> str:
+        """The next free number of ``day`` (default: today at ``now`` in the desk's zone)."""
+        policy = self.desk.policy
+        day = day or self.now.astimezone(policy.tz).date()
+        existing = [*self.desk.ids_of_day(day), *self._taken]
+        ticket_id = allocate_id(policy.prefix, day, existing, policy.digits)
+        self._taken.add(ticket_id)
+        return ticket_id
+
+    def read(self, ticket_id: str) -> Ticket:
+        """The active ticket ``ticket_id``, validated, and free of uncommitted edits."""
+        found = self.desk.locate(ticket_id)
+        if found.archived:
+            raise UsageError(
+                f"{ticket_id} is archived ({self.desk.rel(found.path)}); it is read-only"
+            )
+        # An invalid file is reported first (with its line): the more useful message.
+        ticket = self.desk.read_file(found.path)
+        self._check_clean([self.desk.rel(found.path)])
+        return ticket
+
+    def _check_clean(self, rels: list[str]) -> None:
+        """Hand edits are never overwritten nor swept into itdesk's commit."""
+        out = git.run("status", "--porcelain", "-z", "--", *rels, cwd=self.desk.root)
+        dirty = git.zsplit(out)
+        if dirty:
+            path = dirty[0][3:]
+            raise UsageError(
+                f"{path} has uncommitted changes; commit them with git (after itdesk "
+                "validate) or discard them (git checkout -- the file), then try again"
+            )
+
+    # -- what to write -------------------------------------------------------
+
+    def put(self, change: Change, rel: str | None = None) -> None:
+        """Write ``change.ticket`` (to its active file, or to ``rel``)."""
+        ticket = change.ticket
+        rel = rel or self.desk.rel(self.desk.active_path(ticket.id))
+        data = ticket_to_dict(ticket)
         check_ticket_data(data, rel)
-        text = dump_yaml(data)
-        message = f"{change.subject}\n\nTicket: {change.ticket.id}\nAction: {change.action.value}\n"
-        env = {
-            "GIT_AUTHOR_NAME": actor.name,
-            "GIT_AUTHOR_EMAIL": actor.email,
-            "GIT_AUTHOR_DATE": now.isoformat(timespec="seconds"),
-        }
-        committer, _ = self.git_identity
-        if committer is None:
-            env |= {"GIT_COMMITTER_NAME": actor.name, "GIT_COMMITTER_EMAIL": actor.email}
-        try:
-            write_atomic(path, text)
-            git.run("add", "--", rel, cwd=self.root)
-            git.run("commit", "-q", "-F", "-", "--", rel, cwd=self.root, input=message, env=env)
-        except BaseException:
-            self._restore(path, rel, old)
-            raise
+        self._texts[rel] = dump_yaml(data)
+        self._changes.append(change)
 
-    def _restore(self, path: Path, rel: str, old: bytes | None) -> None:
-        """Put ``path`` and its index entry back as they were before a failed write."""
+    def put_file(self, rel: str, text: str | None) -> None:
+        """Write (or, with None, remove) another file of the desk, such as a KB article."""
+        self._texts[rel] = text
+
+    @property
+    def changes(self) -> list[Change]:
+        return list(self._changes)
+
+    # -- commit ----------------------------------------------------------------
+
+    def message(self) -> str:
+        """One change: its subject. Several: the transaction's subject, then a line per
+        change. Trailers name every ticket and the action."""
+        changes = self._changes
+        if len(changes) == 1 and self.subject is None:
+            c = changes[0]
+            return f"{c.subject}\n\nTicket: {c.ticket.id}\nAction: {c.action.value}\n"
+        lines = [self.subject or f"{len(changes)} changes", ""]
+        if changes:
+            lines += [f"- {c.subject}" for c in changes] + [""]
+        lines += [f"Ticket: {tid}" for tid in dict.fromkeys(c.ticket.id for c in changes)]
+        lines.append(f"Action: {self.action or (changes[0].action.value if changes else 'edit')}")
+        return "\n".join(lines) + "\n"
+
+    def commit(self) -> bool:
+        """Write every file and commit them as one commit; False if there was nothing."""
+        if not self._texts:
+            return False
+        root = self.desk.root
+        rels = list(self._texts)
+        self._check_clean(rels)
+        old: dict[str, bytes | None] = {}
+        for rel in rels:
+            path = root / rel
+            old[rel] = path.read_bytes() if path.exists() else None
+        env = {
+            "GIT_AUTHOR_NAME": self.actor.name,
+            "GIT_AUTHOR_EMAIL": self.actor.email,
+            "GIT_AUTHOR_DATE": self.now.isoformat(timespec="seconds"),
+        }
+        if self.desk.git_identity[0] is None:
+            env |= {"GIT_COMMITTER_NAME": self.actor.name, "GIT_COMMITTER_EMAIL": self.actor.email}
+        try:
+            for rel, text in self._texts.items():
+                if text is None:
+                    (root / rel).unlink(missing_ok=True)
+                else:
+                    write_atomic(root / rel, text)
+            git.run("add", "-A", "--", *rels, cwd=root)
+            git.run("commit", "-q", "-F", "-", "--", *rels, cwd=root, input=self.message(),
+                    env=env)  # fmt: skip
+        except BaseException:
+            self._restore(old)
+            raise
+        self._texts.clear()
+        return True
+
+    def _restore(self, old: dict[str, bytes | None]) -> None:
+        """Put the files and their index entries back as they were before a failed write."""
+        root = self.desk.root
         with contextlib.suppress(GitError):
-            git.run("reset", "-q", "--", rel, cwd=self.root)
-        if old is None:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        else:
-            write_atomic(path, old.decode("utf-8"))
+            git.run("reset", "-q", "--", *old, cwd=root)
+        for rel, content in old.items():
+            path = root / rel
+            if content is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_atomic(path, content.decode("utf-8"))
 
 
 def _parse_policy(path: Path) -> Any:
