@@ -30,25 +30,35 @@ EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
 
 
-# Commands that live in their own module under itdesk/commands/, imported only when
-# they run (or when the help lists them): name -> "module:attribute".
-LAZY_COMMANDS: dict[str, str] = {}
-
-
 class ItdeskGroup(click.Group):
-    """Turns every error into one line on stderr and the documented exit status, and
-    loads the commands of :data:`LAZY_COMMANDS` on first use."""
+    """Turns every error into one line on stderr and the documented exit status.
+
+    Besides the commands defined in this module, every module ``itdesk/commands/NAME.py``
+    that defines ``command`` is the command NAME (``_`` -> ``-``, a trailing ``_``
+    dropped: ``import_.py`` is ``import``), imported only when it runs or is listed.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+        import pkgutil
+
+        from . import commands
+
+        found = {_command_name(m.name) for m in pkgutil.iter_modules(commands.__path__)}
+        return sorted({*super().list_commands(ctx), *found})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+        if cmd_name not in self.commands and cmd_name.replace("-", "_").isidentifier():
             import importlib
 
-            module, _, attr = LAZY_COMMANDS[cmd_name].partition(":")
-            command = getattr(importlib.import_module(module), attr)
-            self.add_command(command, cmd_name)
+            for module in (cmd_name.replace("-", "_"), cmd_name.replace("-", "_") + "_"):
+                try:
+                    mod = importlib.import_module(f"{__package__}.commands.{module}")
+                except ModuleNotFoundError as exc:
+                    if exc.name != f"{__package__}.commands.{module}":
+                        raise
+                    continue
+                self.add_command(mod.command, cmd_name)
+                break
         return super().get_command(ctx, cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -87,6 +97,10 @@ class ItdeskGroup(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_ENVIRONMENT)
+
+
+def _command_name(module: str) -> str:
+    return module.rstrip("_").replace("_", "-")
 
 
 def _usage_error(ctx: click.Context, exc: click.UsageError) -> None:
