@@ -44,6 +44,8 @@ class Action(enum.Enum):
     CLOSE = "close"
     REOPEN = "reopen"
     CANCEL = "cancel"
+    KB = "kb"
+    ARCHIVE = "archive"
 
 
 @dataclass(frozen=True, slots=True)
