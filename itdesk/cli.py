@@ -192,13 +192,25 @@ class Session:
         return self.desk.actor(self.as_name)
 
     def change(self, ticket_id: str, step: Callable[..., Change]) -> Change:
-        """Apply ``step(ticket, now=..., by=...)`` to a ticket and commit it."""
+        """Apply ``step(ticket, now=..., by=...)`` to a ticket, commit it, notify."""
         actor = self.actor
-        change = self.desk.update(
-            ticket_id.strip(), lambda t: step(t, now=self.now, by=actor.name), actor, self.now
-        )
+        before: list[Ticket] = []
+
+        def apply(t: Ticket) -> Change:
+            before.append(t)
+            return step(t, now=self.now, by=actor.name)
+
+        change = self.desk.update(ticket_id.strip(), apply, actor, self.now)
         click.echo(change.subject)
+        self.notify(before[0] if before else None, change)
         return change
+
+    def notify(self, before: Ticket | None, change: Change) -> None:
+        """Queue and send the notifications of a committed change (if the desk has any)."""
+        if self.desk.policy.raw.get("notify"):
+            from .outbox import enqueue_change
+
+            enqueue_change(self, before, change)
 
     def lang(self, lang: str | None) -> str:
         return lang or self.desk.policy.locale
@@ -439,11 +451,20 @@ def new(
         session.now,
     )
     click.echo(change.ticket.id)
+    session.notify(None, change)
     click.echo(
         f"Recorded {change.ticket.id} for {requester.name}. Please tell the requester this "
         "number; it is how the desk follows up (工单编号已生成，请告知员工以便跟进).",
         err=True,
     )
+    from .commands.kb import suggest
+
+    # On stderr, like the prompts: ID=$(itdesk new ...) still captures only the number.
+    found = suggest(session.desk, f"{change.ticket.title}\n{change.ticket.description}")
+    if found:
+        click.echo("Self-help that may solve it (自助解决参考):", err=True)
+        for slug, title, _score in found:
+            click.echo(f"  {title}  (itdesk kb show {slug})", err=True)
 
 
 # ------------------------------------------------------------- lifecycle steps
@@ -676,28 +697,51 @@ def pending(
 @ID_ARG
 @click.option("--summary", required=True, help="The solution, for the report and the KB.")
 @click.option("--verified", is_flag=True, help="The requester confirmed that it works.")
+@click.option(
+    "--kb",
+    "kb_slugs",
+    multiple=True,
+    metavar="SLUG",
+    help="A KB article that solved it (repeatable); recorded in the ticket's kb list.",
+)
 @desk_options
 def resolve(
     ticket_id: str,
     summary: str,
     verified: bool,
+    kb_slugs: tuple[str, ...],
     desk_path: str | None,
     as_name: str | None,
     now_text: str | None,
 ) -> None:
     """Mark a ticket resolved (处理完成); the follow-up call is due within 1 h.
 
+    --kb SLUG records that the article kb/SLUG.md solved it (itdesk kb search finds one).
+
     Example:
 
     \b
         itdesk resolve IT-20231025-001 --summary "Updated the WiFi certificate" --verified
+        itdesk resolve IT-20231026-004 --summary "Self-help article worked" --kb wifi-certificate
     """
+    from dataclasses import replace
+
+    from .commands.kb import require_articles
     from .lifecycle import resolve as do_resolve
 
     session = Session(desk_path, as_name, now_text)
-    session.change(
-        ticket_id, lambda t, **kw: do_resolve(t, summary=summary, verified=verified, **kw)
-    )
+    slugs = require_articles(session.desk, kb_slugs)
+
+    def step(t: Ticket, **kw: Any) -> Change:
+        change = do_resolve(t, summary=summary, verified=verified, **kw)
+        added = tuple(s for s in slugs if s not in change.ticket.kb)
+        if not added:
+            return change
+        ticket = replace(change.ticket, kb=change.ticket.kb + added)
+        kbs = ", ".join(f"kb/{s}" for s in added)
+        return replace(change, ticket=ticket, summary=f"{change.summary}, {kbs}")
+
+    session.change(ticket_id, step)
 
 
 @cli.command()
@@ -830,7 +874,7 @@ def cancel(
 # ----------------------------------------------------------------------- reading
 
 
-def _dump_json(data: Any) -> None:
+def dump_json(data: Any) -> None:
     import json
 
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -865,7 +909,7 @@ def show(
     session = Session(desk_path, as_name, now_text)
     ticket = session.desk.read(ticket_id.strip())
     if fmt == "json":
-        _dump_json(ticket_to_dict(ticket))
+        dump_json(ticket_to_dict(ticket))
         return
     from .history import ticket_history
     from .views import render_ticket
@@ -900,7 +944,7 @@ def history(
     paths = list(dict.fromkeys([f"tickets/{ticket_id.strip()}.yaml", session.desk.rel(found.path)]))
     entries = ticket_history(session.desk.root, paths)
     if fmt == "json":
-        _dump_json(
+        dump_json(
             [
                 {
                     "commit": e.commit,
@@ -918,13 +962,47 @@ def history(
         click.echo(f"{e.when:%Y-%m-%d %H:%M}  {e.who:<12} {e.action:<9} {', '.join(e.changed)}")
 
 
+def filter_options(fn: F) -> F:
+    """The ticket filters of ``list``, shared by ``check``; see :func:`ticket_filter`."""
+    options = [
+        click.option("--status", "-s", multiple=True, help="Statuses (repeat or comma-separate)."),
+        click.option("--priority", "-p", multiple=True, help="Priorities (P1, 紧急, ...)."),
+        click.option("--category", "-c", multiple=True, help="Categories (network, 网络, ...)."),
+        click.option("--team", multiple=True, help="Teams."),
+        click.option("--assignee", "-a", multiple=True, help="Assignees."),
+        click.option("--text", "-t", "query", help="Words that must appear in the ticket's text."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def ticket_filter(
+    status: tuple[str, ...] = (),
+    priority: tuple[str, ...] = (),
+    category: tuple[str, ...] = (),
+    team: tuple[str, ...] = (),
+    assignee: tuple[str, ...] = (),
+    query: str | None = None,
+    include_all: bool = False,
+) -> Any:
+    """The :class:`itdesk.views.TicketFilter` of the options of :func:`filter_options`."""
+    from .views import TicketFilter
+
+    return TicketFilter.parse(
+        status=_split(status),
+        priority=_split(priority),
+        category=_split(category),
+        team=_split(team),
+        assignee=_split(assignee),
+        text=query,
+        include_all=include_all,
+    )
+
+
 @cli.command(name="list")
-@click.option("--status", "-s", multiple=True, help="Statuses (repeat or comma-separate).")
-@click.option("--priority", "-p", multiple=True, help="Priorities (P1, 紧急, ...).")
-@click.option("--category", "-c", multiple=True, help="Categories (network, 网络, ...).")
-@click.option("--team", multiple=True, help="Teams.")
-@click.option("--assignee", "-a", multiple=True, help="Assignees.")
-@click.option("--text", "-t", "query", help="Words that must appear in the ticket's text.")
+@filter_options
+@click.option("--breached", is_flag=True, help="Only tickets with a breached SLA clock.")
 @click.option(
     "--all",
     "include_all",
@@ -943,12 +1021,7 @@ def history(
 @lang_option
 @desk_options
 def list_cmd(
-    status: tuple[str, ...],
-    priority: tuple[str, ...],
-    category: tuple[str, ...],
-    team: tuple[str, ...],
-    assignee: tuple[str, ...],
-    query: str | None,
+    breached: bool,
     include_all: bool,
     sort: str,
     reverse: bool,
@@ -957,29 +1030,42 @@ def list_cmd(
     desk_path: str | None,
     as_name: str | None,
     now_text: str | None,
+    **filters: Any,
 ) -> None:
     """List tickets; with no filter, those not yet closed or cancelled.
+
+    --breached keeps the open tickets with a breached SLA clock at --now (the clocks
+    of itdesk check).
 
     Example:
 
     \b
         itdesk list --priority P1 --status in_progress,pending_vendor
+        itdesk list --breached --assignee zhang
         itdesk list --all --format json
     """
-    from .views import TicketFilter, filter_tickets, render_list, sort_tickets
+    from .views import filter_tickets, render_list, sort_tickets
 
     session = Session(desk_path, as_name, now_text)
-    flt = TicketFilter.parse(
-        status=_split(status),
-        priority=_split(priority),
-        category=_split(category),
-        team=_split(team),
-        assignee=_split(assignee),
-        text=query,
-        include_all=include_all,
+    flt = ticket_filter(include_all=include_all, **filters)
+    tickets = filter_tickets(
+        session.desk.ticket_data(include_archive=include_all, on_error=warn), flt
     )
-    tickets = session.desk.ticket_data(include_archive=include_all, on_error=_warn)
-    chosen = sort_tickets(filter_tickets(tickets, flt), sort, reverse)
+    if breached:
+        from .model import ticket_from_dict
+        from .sla import evaluate
+
+        policy, calendars = session.desk.policy, session.desk.calendars
+        tickets = [
+            d
+            for d in tickets
+            if d["status"] not in ("closed", "cancelled")
+            and any(
+                s.open and s.state == "breached"
+                for s in evaluate(ticket_from_dict(d), policy, session.now, calendars)
+            )
+        ]
+    chosen = sort_tickets(tickets, sort, reverse)
     click.echo(render_list(chosen, fmt, session.lang(lang)), nl=fmt != "csv")
 
 
@@ -987,7 +1073,7 @@ def _split(values: Iterable[str]) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
-def _warn(exc: Exception) -> None:
+def warn(exc: Exception) -> None:
     click.echo(f"itdesk: warning: {exc}", err=True)
 
 
@@ -1053,8 +1139,11 @@ def validate(fmt: str, desk_path: str | None, as_name: str | None, now_text: str
         problems, count = validate_desk(desk)
     except InvalidPolicy as exc:
         problems, count = [str(exc)], 0
+    from .commands.kb import kb_problems
+
+    problems += kb_problems(desk)
     if fmt == "json":
-        _dump_json({"tickets": count, "problems": problems})
+        dump_json({"tickets": count, "problems": problems})
     else:
         for p in problems:
             click.echo(p)

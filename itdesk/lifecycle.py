@@ -379,3 +379,14 @@ def cancel(t: Ticket, *, now: datetime, by: str, reason: str) -> Change:
     entry = _entry(now, by, LogKind.STATUS, f"cancelled: {reason}", status=status)
     new = replace(t, status=status, closed_at=now, log=t.log + (entry,))
     return Change(new, Action.CANCEL, "cancel")
+
+
+def record_escalation(
+    t: Ticket, *, now: datetime, by: str, level: str, to: str, clock: str, reason: str
+) -> Ticket:
+    """Record an automatic escalation (or at-risk warning) of an SLA clock: an entry in
+    ``escalations`` and a ``system`` log entry; the status does not change."""
+    _require_open(t, "escalate")
+    esc = Escalation(now, by, level, to, reason, None, clock)
+    entry = _entry(now, by, LogKind.SYSTEM, f"{clock} clock: {reason}; {level} {to} notified")
+    return replace(t, escalations=t.escalations + (esc,), log=t.log + (entry,))

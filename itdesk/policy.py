@@ -16,14 +16,16 @@ from zoneinfo import ZoneInfo
 
 from . import ids
 from .errors import InvalidPolicy, InvalidValue
-from .model import Category, Priority, parse_category, parse_priority
+from .model import Category, Priority, Status, parse_category, parse_priority, parse_status
 from .times import format_duration, parse_duration, zone
 
 POLICY_FILE = "itdesk.yaml"
+ALWAYS_OPEN = "24x7"
 LOCALES = ("en", "zh")
 KNOWN_KEYS = frozenset(
     {
         "version",
+        "calendars",
         "ids",
         "timezone",
         "locale",
@@ -35,7 +37,6 @@ KNOWN_KEYS = frozenset(
         "managers",
         "people",
         "notify",
-        "calendar",
         "retention",
         "privacy",
         "kb",
@@ -62,6 +63,19 @@ class Sla:
             Priority.P3: Target(timedelta(hours=24), timedelta(hours=48)),
         }
     )
+    # The calendar each priority's clocks run on: a name under `calendars:`, or 24x7.
+    calendars: Mapping[Priority, str] = field(
+        default_factory=lambda: {p: ALWAYS_OPEN for p in Priority}
+    )
+    # Statuses in which clocks stop running (waiting on the requester or a vendor).
+    pause_on: frozenset[Status] = frozenset()
+    # Time to resolve a reopened ticket, counted from the reopening (default: the
+    # priority's resolution target), so an old ticket does not breach at once.
+    reopen_grace: timedelta | None = None
+    # A breach still open this long after it was escalated goes to the next level.
+    manager_after: timedelta | None = None
+    # Non-P1 notifications wait for this calendar's next working window (None: never).
+    quiet_hours: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +99,8 @@ class Policy:
     supervisors: tuple[str, ...] = ()
     managers: tuple[str, ...] = ()
     people: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Business-hours calendars by name, as written (built by itdesk.calendar).
+    calendars: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -180,13 +196,60 @@ def _sla(value: Any) -> Sla:
     at_risk = d.get("at_risk", base.at_risk)
     if not isinstance(at_risk, int | float) or isinstance(at_risk, bool) or not 0 < at_risk < 1:
         raise _fail("sla.at_risk", f"{at_risk!r} is not a fraction between 0 and 1 (e.g. 0.75)")
+    calendars = dict(base.calendars)
+    for word, name in _mapping(d.get("calendars"), "sla.calendars").items():
+        try:
+            prio = parse_priority(str(word))
+        except InvalidValue as exc:
+            raise _fail(f"sla.calendars.{word}", str(exc)) from None
+        if not isinstance(name, str) or not name:
+            raise _fail(f"sla.calendars.{word}", "expected a calendar name or 24x7")
+        calendars[prio] = name
+    pause_on = []
+    raw_pause = d.get("pause_on") or []
+    if not isinstance(raw_pause, list):
+        raise _fail("sla.pause_on", "expected a list such as [pending_user, pending_vendor]")
+    for word in raw_pause:
+        try:
+            pause_on.append(parse_status(str(word)))
+        except InvalidValue as exc:
+            raise _fail("sla.pause_on", str(exc)) from None
+    if not set(pause_on) <= {Status.PENDING_USER, Status.PENDING_VENDOR}:
+        raise _fail("sla.pause_on", "clocks can pause only in pending_user and pending_vendor")
+    quiet = d.get("quiet_hours")
+    if quiet is not None and (not isinstance(quiet, str) or not quiet):
+        raise _fail("sla.quiet_hours", "expected the name of a calendar")
     return Sla(
+        calendars=calendars,
+        pause_on=frozenset(pause_on),
+        reopen_grace=_duration(d["reopen_grace"], "sla.reopen_grace")
+        if d.get("reopen_grace") is not None
+        else None,
+        manager_after=_duration(d["manager_after"], "sla.manager_after")
+        if d.get("manager_after") is not None
+        else None,
+        quiet_hours=quiet,
         ack=_duration(d.get("ack", "10m"), "sla.ack"),
         accept=_duration(d.get("accept", "2h"), "sla.accept"),
         followup=_duration(d.get("followup", "1h"), "sla.followup"),
         at_risk=float(at_risk),
         priorities=priorities,
     )
+
+
+def _calendar_defs(value: Any, sla: Sla) -> Mapping[str, Any]:
+    defs = dict(_mapping(value, "calendars"))
+    for name in defs:
+        if not isinstance(name, str) or name == ALWAYS_OPEN:
+            raise _fail(f"calendars.{name}", f"use another name; {ALWAYS_OPEN} is built in")
+    used = [("sla.calendars." + p.value, n) for p, n in sla.calendars.items()]
+    if sla.quiet_hours is not None:
+        used.append(("sla.quiet_hours", sla.quiet_hours))
+    for key, name in used:
+        if name != ALWAYS_OPEN and name not in defs:
+            known = ", ".join([ALWAYS_OPEN, *defs])
+            raise _fail(key, f"no calendar {name!r} under calendars:; known: {known}")
+    return defs
 
 
 def policy_from_dict(data: Any) -> Policy:
@@ -252,18 +315,20 @@ def policy_from_dict(data: Any) -> Policy:
     for name, person in people.items():
         _mapping(person, f"people.{name}")
 
+    sla = _sla(data.get("sla"))
     return Policy(
         timezone=str(tz_name),
         prefix=prefix,
         digits=digits,
         locale=locale,
         default_priority=default_priority,
-        sla=_sla(data.get("sla")),
+        sla=sla,
         categories=categories,
         teams=tuple(teams),
         supervisors=_names(data.get("supervisors"), "supervisors"),
         managers=_names(data.get("managers"), "managers"),
         people=people,
+        calendars=_calendar_defs(data.get("calendars"), sla),
         raw=data,
     )
 

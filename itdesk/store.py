@@ -230,6 +230,44 @@ class Desk:
             cache.save()
         return data
 
+    @cached_property
+    def calendars(self) -> dict[str, Any]:
+        """The SLA calendars by name, with their ``include`` files (ICS or YAML, relative
+        to the desk) merged in: ``holidays`` and ``workdays`` are added to the calendar's
+        own."""
+        from .sla import build_calendars
+
+        merged: dict[str, Any] = {}
+        for name, definition in self.policy.calendars.items():
+            if not isinstance(definition, dict) or "include" not in definition:
+                merged[name] = definition
+                continue
+            definition = dict(definition)
+            includes = definition.pop("include")
+            for rel in includes if isinstance(includes, list) else [includes]:
+                holidays, workdays = self._calendar_file(f"calendars.{name}.include", str(rel))
+                definition["holidays"] = [*(definition.get("holidays") or []), *holidays]
+                definition["workdays"] = [*(definition.get("workdays") or []), *workdays]
+            merged[name] = definition
+        return build_calendars(merged, self.policy.timezone)
+
+    def _calendar_file(self, key: str, rel: str) -> tuple[list[Any], list[Any]]:
+        path = (self.root / rel).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            raise InvalidPolicy(f"{POLICY_FILE}: {key}: no file {rel} in the desk")
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() == ".ics":
+            from .calendar import holidays_from_ics
+
+            days, extra = holidays_from_ics(text)
+            return [d.isoformat() for d in days], [d.isoformat() for d in extra]
+        from .yamlio import parse
+
+        data = parse(text) or {}
+        if not isinstance(data, dict):
+            raise InvalidPolicy(f"{POLICY_FILE}: {key}: {rel} must hold holidays: and workdays:")
+        return list(data.get("holidays") or []), list(data.get("workdays") or [])
+
     # -- paths --------------------------------------------------------------
 
     def rel(self, path: Path) -> str:

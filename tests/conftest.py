@@ -95,6 +95,9 @@ def git_state(desk: Path) -> GitState:
     )
 
 
+GROUPS = ("kb", "sla")  # commands whose options follow a subcommand
+
+
 class Itdesk:
     """Runs the real CLI in-process against one desk (``--desk`` is added for you)."""
 
@@ -106,7 +109,7 @@ class Itdesk:
         argv = list(args)
         if desk and argv and argv[0] != "init":
             # Options go after the command's name (and the kb subcommand's).
-            at = 2 if argv[0] == "kb" and len(argv) > 1 else 1
+            at = 2 if argv[0] in GROUPS and len(argv) > 1 else 1
             argv[at:at] = ["--desk", str(self.desk)]
         return self.runner.invoke(cli, argv, input=input, catch_exceptions=False)
 
