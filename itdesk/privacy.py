@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 _PHONE = re.compile(r"\+?\d[\d\s-]{5,}\d")
 
 
@@ -40,6 +41,8 @@ def mask_contact(contact: str | None) -> str | None:
         return contact
 
     def phone(m: re.Match[str]) -> str:
+        if _DATE.search(m.group(0)):  # 2023-10-26 18:00 is a time, not a phone number
+            return m.group(0)
         digits = re.sub(r"\D", "", m.group(0))
         return ("+" if m.group(0).startswith("+") else "") + _mask_digits(digits)
 
