@@ -1,0 +1,318 @@
+"""The record form's core: tickets to rows, sheets back to checked records and tickets.
+
+No desk and no git here (see test_cli_transfer.py for the commands): rows are built
+from tickets made by the lifecycle functions, and sheets are lists of cells.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from conftest import SHANGHAI, T0, make_ticket
+from hypothesis import given
+from hypothesis import strategies as st
+
+from itdesk.lifecycle import (
+    accept,
+    acknowledge,
+    assign,
+    classify,
+    escalate,
+    followup,
+    log_work,
+    resolve,
+)
+from itdesk.model import Category, Priority, Satisfaction, Status, Ticket
+from itdesk.policy import Policy, Team
+from itdesk.recordform import (
+    COLUMNS,
+    HEADERS,
+    InvalidRecord,
+    Outcome,
+    build_ticket,
+    column_of,
+    csv_safe,
+    export_rows,
+    format_steps,
+    parse_cell_time,
+    parse_records,
+    split_steps,
+    ticket_row,
+    title_of,
+)
+from itdesk.status import history_problems
+
+POLICY = Policy(
+    timezone="Asia/Shanghai",
+    teams=(
+        Team("network", (Category.NETWORK,), ("张伟",), "chen"),
+        Team("desk", (Category.SOFTWARE,), ("李强",), "chen"),
+    ),
+    supervisors=("chen",),
+)
+ZH = HEADERS["zh"]
+EN = HEADERS["en"]
+
+
+def at(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def it001_like() -> Ticket:
+    """A P2 network ticket: three remote steps, resolved, followed up (not closed)."""
+    t = make_ticket(description="电脑无法连接公司WiFi,提示“网络身份验证失败”")
+    t = acknowledge(t, now=at(2), by="desk").ticket
+    t = classify(t, now=at(3), by="desk", priority=Priority.P2, category=Category.NETWORK).ticket
+    t = assign(t, now=at(5), by="desk", to="张伟", team="network").ticket
+    t = accept(t, now=at(10), by="张伟").ticket
+    for i, step in enumerate(["检查电脑无线网卡驱动", "2.重置网络配置", "更新公司WiFi证书"]):
+        t = log_work(t, now=at(20 + i), by="张伟", via="remote", text=step).ticket
+    t = resolve(t, now=at(80), by="张伟", summary="更新证书", verified=True).ticket
+    fb = Satisfaction.SATISFIED
+    return followup(
+        t, now=at(90), by="desk", speed=fb, attitude=fb, overall=fb, comment="员工对处理效率认可"
+    ).ticket
+
+
+# ------------------------------------------------------------------- export
+
+
+def test_headers_are_the_documents_thirteen_columns() -> None:
+    assert len(COLUMNS) == len(ZH) == len(EN) == 13
+    assert ZH[0] == "工单编号" and ZH[-1] == "备注"
+    assert ZH[4] == "问题描述(现象+报错信息+影响范围)"
+    assert ZH[9] == "解决结果(已解决/待跟进/升级处理)"
+    assert EN[0] == "Ticket number" and EN[8] == "Handling steps"
+
+
+def test_row_of_a_resolved_ticket_in_chinese_and_english() -> None:
+    t = it001_like()
+    row = dict(zip(COLUMNS, ticket_row(t, lang="zh", reveal=False, tz=SHANGHAI), strict=True))
+    assert row == {
+        "id": "IT-20231025-001",
+        "submitted_at": "2023-10-25 09:30",
+        "submitter": "研发部/王*明",
+        "contact": "139****5678",
+        "description": "电脑无法连接公司WiFi,提示“网络身份验证失败”,本人",
+        "priority": "二级(重要)",
+        "category": "网络",
+        "handler": "张*",
+        # the follow-up call is feedback, not a step; "2." keeps its own number
+        "steps": "1.检查电脑无线网卡驱动;2.重置网络配置;3.更新公司WiFi证书",
+        "result": "已解决",
+        "feedback": "满意",
+        "closed_at": "-",
+        "remarks": "员工对处理效率认可",
+    }
+    en = ticket_row(t, lang="en", reveal=True, tz=SHANGHAI)
+    assert en[2:4] == ["研发部/王小明", "13956785678"]
+    assert en[5:8] == ["P2 (important)", "network", "张伟"]
+    assert en[9:11] == ["resolved", "satisfied"]
+
+
+def test_vendor_escalation_is_the_documents_result_and_later_calls_are_remarks() -> None:
+    t = make_ticket()
+    t = acknowledge(t, now=at(1), by="desk").ticket
+    t = classify(t, now=at(2), by="desk", priority=Priority.P1, category=Category.SOFTWARE).ticket
+    t = assign(t, now=at(3), by="desk", to="李强", team="desk").ticket
+    t = accept(t, now=at(4), by="李强").ticket
+    t = log_work(t, now=at(5), by="李强", via="phone", text="联系系统厂商排查接口问题").ticket
+    t = escalate(t, now=at(6), by="李强", vendor="OA厂商", reason="接口问题").ticket
+    zh = ticket_row(t, lang="zh", reveal=False, tz=SHANGHAI)
+    assert zh[8:] == ["1.联系系统厂商排查接口问题", "升级处理(厂商协调中)", "待回访", "-",
+                      "需跟进厂商解决进度"]  # fmt: skip
+    assert ticket_row(t, lang="en", reveal=False, tz=SHANGHAI)[9:11] == [
+        "escalated (vendor)",
+        "awaiting call-back",
+    ]
+    # A call after the hand-over (ETA told to 王小明 at 13956785678) is a remark, masked,
+    # with its date left alone.
+    t = log_work(
+        t, now=at(7), by="李强", via="phone", text="已告知王小明 13956785678 预计 2023-10-26 18:00"
+    ).ticket
+    row = ticket_row(t, lang="zh", reveal=False, tz=SHANGHAI)
+    assert row[8] == "1.联系系统厂商排查接口问题"
+    assert row[12] == "已告知王*明 139****5678 预计 2023-10-26 18:00；需跟进厂商解决进度"
+
+
+def test_open_ticket_awaits_follow_up_and_rows_follow_ticket_numbers() -> None:
+    later = make_ticket("IT-20231026-001", now=T0 + timedelta(days=1))
+    second = make_ticket("IT-20231025-002")
+    first = make_ticket("IT-20231025-001", requester=make_ticket().requester)
+    rows = export_rows([later, second, first], lang="zh", reveal=False, tz=SHANGHAI)
+    assert rows[0] == list(ZH)
+    assert [r[0] for r in rows[1:]] == ["IT-20231025-001", "IT-20231025-002", "IT-20231026-001"]
+    assert rows[1][5:13] == ["", "", "", "", "待跟进", "待回访", "-", ""]
+
+
+@st.composite
+def _steps(draw: st.DrawFn) -> list[str]:
+    text = st.text(alphabet="ab查网 1234567890.,()-、", min_size=1, max_size=12)
+    items = draw(st.lists(text.map(str.strip), min_size=1, max_size=6))
+    return [s for s in items if re.search(r"[a-z\u4e00-\u9fff]", s)] or ["a"]
+
+
+@given(_steps())
+def test_numbered_steps_read_back_to_the_same_cell(steps: list[str]) -> None:
+    cell = format_steps(steps)
+    assert format_steps(split_steps(cell)) == cell
+
+
+def test_split_steps_forms() -> None:
+    assert split_steps("1.检查驱动;2.重置配置;3.更新证书") == ["检查驱动", "重置配置", "更新证书"]
+    assert split_steps("1、检查；2、重置") == ["检查", "重置"]
+    assert split_steps("1.a;b;3.5 inch;2.c") == ["a;b;3.5 inch", "c"]  # only the next number
+    assert split_steps("检查\n重置") == ["检查", "重置"]
+    assert split_steps("") == []
+
+
+# ------------------------------------------------------------------- import
+
+
+def sheet(*rows: list[object], header: tuple[str, ...] = ZH) -> list[list[object]]:
+    return [list(header), *rows]
+
+
+IT001_CELLS: list[object] = [
+    "IT001", "2023-10-2509:30", "研发部/王小明", "", "电脑无法连接公司WiFi,提示“网络身份验证失败”",
+    "二级(重要)", "网络", "张伟", "1.检查电脑无线网卡驱动;2.重置网络配置;3.更新公司WiFi证书",
+    "已解决", "满意", "2023-10-25 11:00", "员工对处理效率认可",
+]  # fmt: skip
+IT002_CELLS: list[object] = [
+    "IT002", "2023-10-25 10:15", "市场部/陈小丽", 13900005678.0,
+    "OA系统登录时弹出“未知错误代码500”", "一级(紧急)", "软件", "李强",
+    "1.检查OA服务器日志;2.重启应用服务", "升级处理(厂商协调中)", "待回访", "-",
+    "需跟进厂商解决进度",
+]  # fmt: skip
+
+
+def test_records_from_the_documents_rows() -> None:
+    r1, r2 = parse_records(sheet(IT001_CELLS, IT002_CELLS), SHANGHAI)
+    assert (r1.row, r1.number, r1.department, r1.name) == (2, "IT001", "研发部", "王小明")
+    assert r1.reported_at == datetime(2023, 10, 25, 9, 30, tzinfo=r1.reported_at.tzinfo)
+    assert r1.reported_at.utcoffset() == timedelta(hours=8)
+    assert (r1.priority, r1.category, r1.outcome) == (Priority.P2, Category.NETWORK,
+                                                      Outcome.RESOLVED)  # fmt: skip
+    assert r1.steps == ("检查电脑无线网卡驱动", "重置网络配置", "更新公司WiFi证书")
+    assert r1.feedback is Satisfaction.SATISFIED and r1.contact is None
+    assert r1.closed_at is not None and r1.closed_at.hour == 11
+    assert r2.contact == "13900005678"  # a workbook's number cell, back to the digits
+    assert (r2.outcome, r2.feedback, r2.closed_at) == (Outcome.ESCALATED, None, None)
+
+
+def test_built_tickets_have_a_legal_history_and_export_as_imported() -> None:
+    records = parse_records(sheet(IT001_CELLS, IT002_CELLS), SHANGHAI)
+    t1 = build_ticket(records[0], "IT-20231025-001", by="desk", policy=POLICY).ticket
+    t2 = build_ticket(records[1], "IT-20231025-002", by="desk", policy=POLICY).ticket
+    assert history_problems(t1) == [] and history_problems(t2) == []
+    assert t1.status is Status.CLOSED and t2.status is Status.PENDING_VENDOR
+    assert (t1.team, t1.assignee, t2.team) == ("network", "张伟", "desk")
+    assert t1.title == "电脑无法连接公司WiFi"
+    assert t1.remarks == "imported from IT001"
+    assert t2.remarks == "imported from IT002"
+    assert [e.level for e in t2.escalations] == ["supervisor", "vendor"]  # P1: chen told
+    row = ticket_row(t1, lang="zh", reveal=True, tz=SHANGHAI)
+    assert row[1:12] == [
+        "2023-10-25 09:30", "研发部/王小明", "", "电脑无法连接公司WiFi,提示“网络身份验证失败”",
+        "二级(重要)", "网络", "张伟", "1.检查电脑无线网卡驱动;2.重置网络配置;3.更新公司WiFi证书",
+        "已解决", "满意", "2023-10-25 11:00",
+    ]  # fmt: skip
+
+
+def test_english_headers_bom_and_a_title_row_above_the_header() -> None:
+    en_row = ["X-1", "2023-10-25T10:00+08:00", "Ops/Ann Lee", "ann@example.com", "VPN drops",
+              "P3 (normal)", "network", "", "", "awaiting follow-up", "", "", ""]  # fmt: skip
+    header = ["\ufeff" + EN[0], *EN[1:]]
+    (rec,) = parse_records([["Record form"], header, en_row], SHANGHAI)
+    assert rec.row == 3 and rec.priority is Priority.P3 and rec.outcome is Outcome.FOLLOW_UP
+    t = build_ticket(rec, "IT-20231025-001", by="desk", policy=POLICY).ticket
+    assert t.status is Status.ACKNOWLEDGED and history_problems(t) == []
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        ("工单编号", "id"),
+        ("\ufeff工单编号", "id"),
+        ("问题分级（紧急/重要/一般）", "priority"),  # full-width brackets
+        ("问题分级", "priority"),
+        ("Priority", "priority"),
+        ("  user feedback ", "feedback"),
+        ("提交人(部门/姓名)", "submitter"),
+        ("序号", None),
+    ],
+)
+def test_header_names(header: str, key: str | None) -> None:
+    assert column_of(header) == key
+
+
+def test_cell_times() -> None:
+    want = datetime(2023, 10, 25, 9, 30, tzinfo=SHANGHAI)
+    for text in ("2023-10-25 09:30", "2023-10-2509:30", "2023/10/25 9:30", "2023-10-25T01:30Z"):
+        assert parse_cell_time(text, SHANGHAI) == want, text
+    assert parse_cell_time(datetime(2023, 10, 25, 9, 30), SHANGHAI) == want
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        (5, "特急", r"^row 3, 问题分级 \(priority\): '特急' is not one of .*二级\(重要\)"),
+        (6, "打印", r"^row 3, 问题类型 \(category\): '打印' .*硬件/软件/网络"),
+        (1, "yesterday", r"^row 3, 提交时间 \(submitted at\): bad time 'yesterday'"),
+        (2, "", r"^row 3, 提交人 \(submitter\): empty; this column is required"),
+        (9, "不知道", r"^row 3, 解决结果 \(result\): .*已解决/待跟进/升级处理"),
+        (10, "很好", r"^row 3, 用户反馈 \(user feedback\): .*满意/一般/不满意"),
+        (7, "", r"^row 3, 处理人 \(handler\): empty, but the result 已解决 needs"),
+        (11, "2023-10-24 09:00", r"^row 3, 关闭时间 \(closed at\): .* before the submitted"),
+        (0, "IT001", r"^row 3, 工单编号 \(ticket number\): IT001 is also the number of row 2"),
+    ],
+)
+def test_a_bad_row_is_named_with_its_column(column: int, value: str, message: str) -> None:
+    bad = list(IT001_CELLS)
+    bad[0] = "IT009"
+    bad[column] = value
+    with pytest.raises(InvalidRecord) as err:
+        parse_records(sheet(IT001_CELLS, bad, IT002_CELLS), SHANGHAI)
+    text = str(err.value)
+    assert re.search(message, text), text
+    assert text.endswith("nothing was imported") and "\n" not in text
+
+
+def test_every_bad_row_is_counted_and_blank_rows_are_skipped() -> None:
+    bad = list(IT001_CELLS)
+    bad[5] = "特急"
+    other = list(IT002_CELLS)
+    other[6] = "打印"
+    with pytest.raises(InvalidRecord, match=r"^row 2, .*\(also bad: row 4\)"):
+        parse_records(sheet(bad, [""] * 13, other), SHANGHAI)
+
+
+def test_sheet_shape_errors() -> None:
+    with pytest.raises(InvalidRecord, match="no header row found; expected .*工单编号"):
+        parse_records([["a", "b"], ["c", "d"]], SHANGHAI)
+    with pytest.raises(InvalidRecord, match=r"no column 问题描述 \(description\)"):
+        parse_records(
+            [["工单编号", "提交时间", "提交人"], ["1", "2023-10-25 09:30", "王"]], SHANGHAI
+        )
+    with pytest.raises(InvalidRecord, match="no rows to import"):
+        parse_records(sheet(), SHANGHAI)
+
+
+def test_title_of() -> None:
+    assert title_of("电脑无法连接公司WiFi,提示“网络身份验证失败”") == "电脑无法连接公司WiFi"
+    assert title_of("VPN drops every hour, since Monday") == "VPN drops every hour"
+    assert title_of("卡,很慢") == "卡,很慢"
+
+
+def test_cells_excel_would_run_as_formulas_are_quoted_and_read_back() -> None:
+    assert csv_safe('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert csv_safe("@SUM(A1)") == "'@SUM(A1)"
+    assert csv_safe("-2+3+cmd|' /C calc'!A0") == "'-2+3+cmd|' /C calc'!A0"
+    for plain in ("-", "+86 139 0000 5678", "-12", "网络", "'引号'"):
+        assert csv_safe(plain) == plain
+    cells = list(IT001_CELLS)
+    cells[4] = csv_safe("=1+1 打不开")
+    (rec,) = parse_records(sheet(cells), SHANGHAI)
+    assert rec.description == "=1+1 打不开"
