@@ -280,11 +280,11 @@ def flush(session: Session) -> list[str]:
 
 def _secret(session: Session, name: str) -> str | None:
     """A secret from the environment, else from this clone's git config
-    (``itdesk.secret.<name>``); never from the desk's files, which are shared."""
+    (``git config itdesk.<name>.secret VALUE``); never from the desk's files, which are shared."""
     value = os.environ.get(name)
     if value:
         return value
     from . import git
 
-    out = git.run("config", "--get", f"itdesk.secret.{name}", cwd=session.desk.root, check=False)
+    out = git.run("config", "--get", f"itdesk.{name}.secret", cwd=session.desk.root, check=False)
     return out.strip() or None

@@ -197,3 +197,30 @@ def test_pending_time_over_a_weekend_does_not_count() -> None:
     c = clocks(t, monday, pol)["resolution"]
     assert c.used == 2 * H
     assert c.due == datetime(2023, 10, 30, 11, 0, tzinfo=SHANGHAI)
+
+
+def test_daylight_saving_desk_zone() -> None:
+    berlin_cal = {"office": {"timezone": "Europe/Berlin", "hours": {"mon-fri": ["09:00-17:00"]}}}
+    pol = policy_from_dict(
+        {
+            "timezone": "Europe/Berlin",
+            "calendars": berlin_cal,
+            "sla": {"calendars": {"P3": "office"}},
+        }
+    )
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    friday = datetime(2024, 3, 29, 16, 0, tzinfo=berlin)  # DST starts on Sunday 31 March
+    t = replace(make_ticket(), reported_at=friday)
+    cals = build_calendars(pol.calendars, pol.timezone)
+    c = {s.clock: s for s in evaluate(t, pol, friday, cals)}["response"]
+    # 24 working hours: 1 on Friday, then Monday to Wednesday 8 h a day, ending 16:00 local.
+    assert c.due == datetime(2024, 4, 3, 16, 0, tzinfo=berlin)
+    assert c.due.utcoffset() == timedelta(hours=2)
+    always = policy_from_dict({"timezone": "Europe/Berlin"})
+    saturday = datetime(2024, 3, 30, 12, 0, tzinfo=berlin)
+    t = replace(make_ticket(), reported_at=saturday)
+    c = {s.clock: s for s in evaluate(t, always, saturday, cals)}["response"]
+    # 24 real hours across the change: 13:00 on Sunday by the clock on the wall.
+    assert c.due == datetime(2024, 3, 31, 13, 0, tzinfo=berlin)
