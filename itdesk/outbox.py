@@ -233,7 +233,10 @@ def flush(session: Session) -> list[str]:
                 except Exception:  # a ticket gone or broken since: drop its notices
                     tickets[e["ticket"]] = None
         for e in list(due):
-            if not _committed(tickets[e["ticket"]], e.get("requires")):
+            data = tickets[e["ticket"]]
+            final = data is not None and data["status"] in ("closed", "cancelled")
+            # Closed and cancelled tickets are never notified (a held notice included).
+            if final or not _committed(data, e.get("requires")):
                 box.remove(e)
                 due.remove(e)
         messages: dict[int, Message] = {}

@@ -124,3 +124,22 @@ def test_signing_secret_from_the_clones_git_config(desk: Itdesk, hook: HttpRecor
     params = hook.requests[0].params
     assert "sign" in params and "timestamp" in params
     assert "SEC123" not in (desk.desk / "itdesk.yaml").read_text()
+
+
+def test_held_notice_of_a_ticket_cancelled_meanwhile_is_dropped(
+    desk: Itdesk, hook: HttpRecorder
+) -> None:
+    configure(
+        desk.desk,
+        {"webhooks": [{"url": hook.url(), "style": "generic"}]},
+        calendars={"office": {"timezone": "Asia/Shanghai", "hours": {"mon-fri": "09:00-18:00"}}},
+    )
+    path = desk.desk / "itdesk.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["sla"]["quiet_hours"] = "office"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    git(desk.desk, "commit", "-qam", "quiet")
+    tid = desk.new(now="2023-10-27T22:00")
+    desk.ok("cancel", tid, "--reason", "sent twice", "--now", "2023-10-27T22:05")
+    desk("check", "--now", "2023-10-30T09:01")
+    assert hook.requests == []
