@@ -49,6 +49,7 @@ LOCK_FILE = "itdesk.lock"
 LOCK_TIMEOUT = 30.0
 ENV_DESK = "ITDESK_DESK"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "ticket.schema.json"
+JOURNAL = "itdesk/journal.json"  # inside .git: paths a transaction is writing
 CACHE_DIR = "itdesk/cache"  # inside .git: one file per folder of tickets
 
 
@@ -426,9 +427,42 @@ class Desk:
         """Hold the desk's lock; what the block puts into the transaction becomes one
         commit when it ends. If the block raises, nothing is written."""
         with self.lock():
+            self._recover()
             tx = Transaction(self, actor, now)
             yield tx
             tx.commit()
+
+    def _recover(self) -> None:
+        """Undo what a killed itdesk left half-done (files written, commit not made).
+
+        A transaction writes its journal, the paths it is about to change, before it
+        writes them, and removes it after its commit. A journal found here (under the
+        lock, so its writer is gone) means that process died: its paths are put back as
+        HEAD has them, which is a no-op if the commit did complete.
+        """
+        journal = self.root / ".git" / JOURNAL
+        if not journal.exists():
+            return
+        try:
+            rels = [str(r) for r in json.loads(journal.read_text("utf-8"))["paths"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            rels = []
+        if rels:
+            git.run("reset", "-q", "--", *rels, cwd=self.root, check=False)
+            tracked = set(git.zsplit(git.run("ls-tree", "-z", "--name-only", "HEAD", "--",
+                                             *rels, cwd=self.root)))  # fmt: skip
+            if tracked:
+                git.run("checkout", "HEAD", "--", *sorted(tracked), cwd=self.root)
+            for rel in set(rels) - tracked:
+                (self.root / rel).unlink(missing_ok=True)
+            import sys
+
+            print(
+                f"itdesk: warning: an earlier itdesk run was interrupted; put back {len(rels)} "
+                "file(s) as the last commit has them",
+                file=sys.stderr,
+            )
+        journal.unlink(missing_ok=True)
 
     def create(self, build: Callable[[str], Change], actor: Actor, now: dt.datetime) -> Change:
         """Allocate the next number of ``now``'s day, build the ticket, commit it."""
@@ -557,6 +591,8 @@ class Transaction:
         }
         if self.desk.git_identity[0] is None:
             env |= {"GIT_COMMITTER_NAME": self.actor.name, "GIT_COMMITTER_EMAIL": self.actor.email}
+        journal = root / ".git" / JOURNAL
+        write_atomic(journal, json.dumps({"paths": rels}, ensure_ascii=False))
         try:
             for rel, text in self._texts.items():
                 if text is None:
@@ -568,7 +604,9 @@ class Transaction:
                     env=env)  # fmt: skip
         except BaseException:
             self._restore(old)
+            journal.unlink(missing_ok=True)
             raise
+        journal.unlink(missing_ok=True)
         self._texts.clear()
         return True
 

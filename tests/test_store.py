@@ -212,3 +212,55 @@ def test_archived_ticket_is_still_readable(desk: Itdesk) -> None:
     assert tid in desk.ok("list", "--all").stdout
     assert desk("validate").exit_code == 0
     assert git_state(desk.desk) == before
+
+
+def test_a_killed_write_is_undone_by_the_next_command(desk: Itdesk) -> None:
+    """itdesk dies (os._exit: no cleanup runs) after writing and staging the ticket,
+    just before its commit; the next command puts the file back and goes on."""
+    tid = desk.new(now="2023-10-25T09:30")
+    state = git_state(desk.desk)
+    script = (
+        "import os, sys\n"
+        "import itdesk.git as g\n"
+        "real = g.run\n"
+        "def run(*args, **kw):\n"
+        "    if args[0] == 'commit':\n"
+        "        os._exit(9)\n"
+        "    return real(*args, **kw)\n"
+        "g.run = run\n"
+        "from itdesk.cli import main\n"
+        "sys.argv = ['itdesk'] + sys.argv[1:]\n"
+        "main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "ack", tid, "--desk", str(desk.desk),
+         "--now", "2023-10-25T09:35"],
+        capture_output=True, text=True, env=os.environ.copy(),
+    )  # fmt: skip
+    assert proc.returncode == 9, proc.stderr
+    assert git(desk.desk, "status", "--porcelain") != ""  # left half-done
+    result = desk("ack", tid, "--now", "2023-10-25T09:36")
+    assert result.exit_code == 0, result.output
+    assert "interrupted" in result.stderr
+    assert git(desk.desk, "status", "--porcelain") == ""
+    assert desk.ticket(tid)["acknowledged_at"] == "2023-10-25T09:36:00+08:00"
+    assert git(desk.desk, "rev-list", "--count", f"{state.head}..HEAD").strip() == "1"
+
+
+def test_a_killed_new_leaves_no_ticket_behind(desk: Itdesk) -> None:
+    script = (
+        "import os, sys\n"
+        "import itdesk.git as g\n"
+        "real = g.run\n"
+        "g.run = lambda *a, **k: os._exit(9) if a[0] == 'commit' else real(*a, **k)\n"
+        "from itdesk.cli import main\n"
+        "sys.argv = ['itdesk'] + sys.argv[1:]\n"
+        "main()\n"
+    )
+    argv = ["new", "--desk", str(desk.desk), "--now", "2023-10-25T09:30", "--title", "x",
+            "--requester", "y"]  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True)
+    assert proc.returncode == 9
+    assert (desk.desk / "tickets" / "IT-20231025-001.yaml").exists()  # written, not committed
+    assert desk.new(now="2023-10-25T09:31") == "IT-20231025-001"  # the number is free again
+    assert git(desk.desk, "status", "--porcelain") == ""
