@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
-_PHONE = re.compile(r"\+?\d[\d\s-]{5,}\d")
+_PHONE = re.compile(r"(?<![\w-])\+?\d[\d\s-]{5,}\d")
 
 
 def mask_name(name: str | None) -> str | None:

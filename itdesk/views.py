@@ -214,8 +214,10 @@ def render_ticket(
         ("接单时间" if zh else "Accepted", when(t.accepted_at)),
         ("关闭时间" if zh else "Closed", when(t.closed_at)),
     ]
-    width = max(len(k) for k, _ in fields)
-    lines = [f"{k:<{width}}  {v}" for k, v in fields]
+    from .table import width as display_width
+
+    widest = max(display_width(k) for k, _ in fields)
+    lines = [f"{k}{' ' * (widest - display_width(k))}  {v}" for k, v in fields]
     if t.description:
         lines += ["", "问题描述:" if zh else "Description:", _indent(free(t.description))]
     if t.resolution:

@@ -54,3 +54,10 @@ def test_masked_contact_does_not_contain_the_number_or_the_mailbox(contact: str)
         assert digits not in "".join(c for c in masked if c.isdigit())
     if "@" in contact:
         assert contact.split("@")[0] not in masked
+
+
+def test_ticket_numbers_and_dates_in_free_text_are_not_phone_numbers() -> None:
+    from itdesk.privacy import mask_contact
+
+    text = "ticket IT-20231025-002, ETA 2023-10-26 18:00; call 13956785678"
+    assert mask_contact(text) == "ticket IT-20231025-002, ETA 2023-10-26 18:00; call 139****5678"
