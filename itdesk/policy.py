@@ -315,6 +315,10 @@ def policy_from_dict(data: Any) -> Policy:
     for name, person in people.items():
         _mapping(person, f"people.{name}")
 
+    if data.get("retention") is not None:
+        from .archiving import parse_retention
+
+        parse_retention(data["retention"])  # checked here, so that validate reports it
     sla = _sla(data.get("sla"))
     return Policy(
         timezone=str(tz_name),

@@ -16,6 +16,7 @@ import fcntl
 import functools
 import json
 import os
+import posixpath
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -51,6 +52,10 @@ ENV_DESK = "ITDESK_DESK"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "ticket.schema.json"
 JOURNAL = "itdesk/journal.json"  # inside .git: paths a transaction is writing
 CACHE_DIR = "itdesk/cache"  # inside .git: one file per folder of tickets
+# A transaction of more paths than this stages and commits them through a temporary
+# index instead of naming each as a pathspec: git matches every index entry against
+# every pathspec, so 10,000 paths on a desk of 100,000 files cost ~40 s per git command.
+MANY_PATHS = 100
 
 
 def dump_yaml(data: Any) -> str:
@@ -490,8 +495,9 @@ class Transaction:
 
     Files are only written in :meth:`commit`: each ticket is validated when it is put,
     every path is checked for uncommitted hand edits, then all files are written
-    atomically and committed together. If anything fails there, every file and the
-    index are put back as they were. Made by :meth:`Desk.transaction`, under the lock.
+    atomically (or renamed, see :meth:`move`) and committed together. If anything fails
+    there, every file and the index are put back as they were. Made by
+    :meth:`Desk.transaction`, under the lock.
     """
 
     def __init__(self, desk: Desk, actor: Actor, now: dt.datetime):
@@ -499,10 +505,13 @@ class Transaction:
         self.actor = actor
         self.now = now
         self._texts: dict[str, str | None] = {}  # rel path -> new text (None: delete)
+        self._moves: dict[str, str] = {}  # rel path -> new rel path, the bytes unchanged
         self._changes: list[Change] = []
         self._taken: set[str] = set()
         self.subject: str | None = None  # the commit's subject when there are many changes
         self.action: str | None = None
+        self.body: str | None = None  # a paragraph after the subject
+        self.trailers: dict[str, str] = {}  # more trailers after Action
 
     # -- reading under the lock ---------------------------------------------
 
@@ -529,10 +538,17 @@ class Transaction:
 
     def _check_clean(self, rels: list[str]) -> None:
         """Hand edits are never overwritten nor swept into itdesk's commit."""
-        out = git.run("status", "--porcelain", "-z", "--", *rels, cwd=self.desk.root)
-        dirty = git.zsplit(out)
+        if len(rels) <= MANY_PATHS:
+            out = git.run("status", "--porcelain", "-z", "--", *rels, cwd=self.desk.root)
+            dirty = [item[3:] for item in git.zsplit(out)]
+        else:  # the paths' folders as pathspecs (see MANY_PATHS), then only these paths
+            folders = sorted({posixpath.dirname(rel) or "." for rel in rels})
+            out = git.run("status", "--porcelain", "-z", "--untracked-files=all",
+                          "--no-renames", "--", *folders, cwd=self.desk.root)  # fmt: skip
+            wanted = set(rels)
+            dirty = [item[3:] for item in git.zsplit(out) if item[3:] in wanted]
         if dirty:
-            path = dirty[0][3:]
+            path = dirty[0]
             raise UsageError(
                 f"{path} has uncommitted changes; commit them with git (after itdesk "
                 "validate) or discard them (git checkout -- the file), then try again"
@@ -553,6 +569,13 @@ class Transaction:
         """Write (or, with None, remove) another file of the desk, such as a KB article."""
         self._texts[rel] = text
 
+    def move(self, rel: str, new_rel: str) -> None:
+        """Rename a file of the desk, its bytes unchanged (a ticket going to the archive):
+        git sees a rename, and nothing is parsed, rewritten or synced."""
+        if rel in self._moves:
+            raise ValueError(f"{rel} is already moved in this transaction")
+        self._moves[rel] = new_rel
+
     @property
     def changes(self) -> list[Change]:
         return list(self._changes)
@@ -563,25 +586,35 @@ class Transaction:
         """One change: its subject. Several: the transaction's subject, then a line per
         change. Trailers name every ticket and the action."""
         changes = self._changes
-        if len(changes) == 1 and self.subject is None:
+        if len(changes) == 1 and self.subject is None and not self.body and not self.trailers:
             c = changes[0]
             return f"{c.subject}\n\nTicket: {c.ticket.id}\nAction: {c.action.value}\n"
         lines = [self.subject or f"{len(changes)} changes", ""]
+        if self.body:
+            lines += [self.body.strip("\n"), ""]
         if changes:
             lines += [f"- {c.subject}" for c in changes] + [""]
         lines += [f"Ticket: {tid}" for tid in dict.fromkeys(c.ticket.id for c in changes)]
         lines.append(f"Action: {self.action or (changes[0].action.value if changes else 'edit')}")
+        lines += [f"{key}: {value}" for key, value in self.trailers.items()]
         return "\n".join(lines) + "\n"
 
     def commit(self) -> bool:
         """Write every file and commit them as one commit; False if there was nothing."""
-        if not self._texts:
+        if not self._texts and not self._moves:
             return False
         root = self.desk.root
-        rels = list(self._texts)
+        rels = [*self._texts, *self._moves, *self._moves.values()]
+        if len(set(rels)) < len(rels):  # moved twice, or written and moved: a bug
+            raise ValueError("a path is written or moved twice in one transaction")
         self._check_clean(rels)
+        for rel, new_rel in self._moves.items():
+            if not (root / rel).is_file():
+                raise UsageError(f"cannot move {rel}: no such file")
+            if (root / new_rel).exists():
+                raise UsageError(f"cannot move {rel} to {new_rel}: that file exists")
         old: dict[str, bytes | None] = {}
-        for rel in rels:
+        for rel in self._texts:
             path = root / rel
             old[rel] = path.read_bytes() if path.exists() else None
         env = {
@@ -593,28 +626,68 @@ class Transaction:
             env |= {"GIT_COMMITTER_NAME": self.actor.name, "GIT_COMMITTER_EMAIL": self.actor.email}
         journal = root / ".git" / JOURNAL
         write_atomic(journal, json.dumps({"paths": rels}, ensure_ascii=False))
+        moved: list[tuple[str, str]] = []
+        made: list[Path] = []  # folders the moves created, removed again on failure
+        many = len(rels) > MANY_PATHS
         try:
             for rel, text in self._texts.items():
                 if text is None:
                     (root / rel).unlink(missing_ok=True)
                 else:
                     write_atomic(root / rel, text)
-            git.run("add", "-A", "--", *rels, cwd=root)
-            git.run("commit", "-q", "-F", "-", "--", *rels, cwd=root, input=self.message(),
-                    env=env)  # fmt: skip
+            for rel, new_rel in self._moves.items():
+                folder = (root / new_rel).parent
+                if not folder.is_dir():
+                    made += [p for p in (folder, *folder.parents) if not p.exists()][::-1]
+                    folder.mkdir(parents=True)
+                os.replace(root / rel, root / new_rel)
+                moved.append((rel, new_rel))
+            if many:
+                self._commit_many(rels, env)
+            else:
+                git.run("add", "-A", "--", *rels, cwd=root)
+                git.run("commit", "-q", "-F", "-", "--", *rels, cwd=root,
+                        input=self.message(), env=env)  # fmt: skip
         except BaseException:
-            self._restore(old)
+            for rel, new_rel in reversed(moved):
+                os.replace(root / new_rel, root / rel)
+            for made_dir in reversed(made):
+                with contextlib.suppress(OSError):
+                    made_dir.rmdir()
+            # Many paths were staged only in the temporary index: the real one is as it was.
+            self._restore(old, [] if many else rels)
             journal.unlink(missing_ok=True)
             raise
+        if many:  # the commit is made: now the real index follows it
+            git.run("update-index", "--add", "--remove", "-z", "--stdin", cwd=root,
+                    input="".join(f"{rel}\0" for rel in rels))  # fmt: skip
         journal.unlink(missing_ok=True)
         self._texts.clear()
+        self._moves.clear()
         return True
 
-    def _restore(self, old: dict[str, bytes | None]) -> None:
-        """Put the files and their index entries back as they were before a failed write."""
+    def _commit_many(self, rels: list[str], env: dict[str, str]) -> None:
+        """Commit ``rels`` as ``git commit -- rels`` does, through a temporary index (HEAD,
+        with the real index's stat data, plus these paths) but without pathspecs (see
+        MANY_PATHS). Hooks see the temporary index, as they do for ``commit -- paths``."""
         root = self.desk.root
-        with contextlib.suppress(GitError):
-            git.run("reset", "-q", "--", *old, cwd=root)
+        index = root / ".git" / f"itdesk-index.{os.getpid()}"
+        tmp = {**env, "GIT_INDEX_FILE": str(index)}
+        try:
+            git.run("read-tree", "-m", "HEAD", f"--index-output={index}", cwd=root)
+            git.run("update-index", "--add", "--remove", "-z", "--stdin", cwd=root,
+                    input="".join(f"{rel}\0" for rel in rels), env=tmp)  # fmt: skip
+            git.run("commit", "-q", "-F", "-", cwd=root, input=self.message(), env=tmp)
+        finally:
+            index.unlink(missing_ok=True)
+
+    def _restore(self, old: dict[str, bytes | None], staged: list[str]) -> None:
+        """Put the files and the index entries of ``staged`` back as they were before a
+        failed write."""
+        root = self.desk.root
+        if staged:
+            with contextlib.suppress(GitError):
+                git.run("reset", "-q", "--", *staged, cwd=root)
         for rel, content in old.items():
             path = root / rel
             if content is None:
