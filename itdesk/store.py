@@ -339,11 +339,15 @@ class Desk:
         return self.read_file(self.locate(ticket_id).path)
 
     def ticket_data(
-        self, include_archive: bool = False, on_error: Callable[[InvalidTicket], None] | None = None
+        self,
+        include_archive: bool = False,
+        on_error: Callable[[InvalidTicket], None] | None = None,
+        on_parse: Callable[[], None] | None = None,
     ) -> list[dict[str, Any]]:
         """Every valid ticket as plain data (the YAML's keys), through the cache in .git.
 
         Unreadable or invalid files go to ``on_error`` (or raise); they are never cached.
+        ``on_parse`` is called before each file that has to be parsed (for progress).
         """
         from .cache import FileCache, stat_key
 
@@ -365,6 +369,8 @@ class Desk:
                 key = stat_key(entry.stat())
                 data = cache.get(rel, key)
                 if data is None:
+                    if on_parse is not None:  # a file the cache cannot serve: progress
+                        on_parse()
                     path = Path(entry.path)
                     try:
                         text, data = self.load_file(path)
