@@ -822,7 +822,7 @@ def close(
     change = session.change(
         ticket_id, lambda t, **kw: do_close(t, force=force, reason=reason, **kw)
     )
-    text = problem_report(change.ticket, session.lang(lang), reveal)
+    text = problem_report(change.ticket, session.lang(lang), reveal, session.desk.policy.personal)
     click.echo()
     click.echo(text, nl=False)
     if output:
@@ -919,7 +919,13 @@ def show(
     if found.archived:
         paths.append(session.desk.rel(found.path))
     click.echo(
-        render_ticket(ticket, ticket_history(session.desk.root, paths), session.lang(lang), reveal)
+        render_ticket(
+            ticket,
+            ticket_history(session.desk.root, paths),
+            session.lang(lang),
+            reveal,
+            session.desk.policy.personal,
+        )
     )
 
 
@@ -1108,7 +1114,8 @@ def report(
     from .report import problem_report
 
     session = Session(desk_path, as_name, now_text)
-    text = problem_report(session.desk.read(ticket_id.strip()), session.lang(lang), reveal)
+    ticket = session.desk.read(ticket_id.strip())
+    text = problem_report(ticket, session.lang(lang), reveal, session.desk.policy.personal)
     if output:
         from pathlib import Path
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from . import ids
 from .errors import InvalidPolicy, InvalidValue
 from .model import Category, Priority, Status, parse_category, parse_priority, parse_status
+from .privacy import DEFAULT_PERSONAL, PERSONAL_FIELDS
 from .times import format_duration, parse_duration, zone
 
 POLICY_FILE = "itdesk.yaml"
@@ -99,6 +100,8 @@ class Policy:
     supervisors: tuple[str, ...] = ()
     managers: tuple[str, ...] = ()
     people: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # What counts as personal data, masked wherever it leaves the desk (itdesk.privacy).
+    personal: frozenset[str] = DEFAULT_PERSONAL
     # Business-hours calendars by name, as written (built by itdesk.calendar).
     calendars: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
@@ -252,6 +255,19 @@ def _calendar_defs(value: Any, sla: Sla) -> Mapping[str, Any]:
     return defs
 
 
+def _personal(value: Any) -> frozenset[str]:
+    privacy = _mapping(value, "privacy")
+    unknown = sorted(str(k) for k in privacy if k != "personal")
+    if unknown:
+        raise _fail(f"privacy.{unknown[0]}", "unknown key; known: personal")
+    if "personal" not in privacy:
+        return DEFAULT_PERSONAL
+    fields = privacy["personal"] or []
+    if not isinstance(fields, list) or any(f not in PERSONAL_FIELDS for f in fields):
+        raise _fail("privacy.personal", f"expected a list of: {', '.join(PERSONAL_FIELDS)}")
+    return frozenset(fields)
+
+
 def policy_from_dict(data: Any) -> Policy:
     """Check ``itdesk.yaml``'s parsed content and build the policy."""
     if not isinstance(data, Mapping):
@@ -321,6 +337,7 @@ def policy_from_dict(data: Any) -> Policy:
         parse_retention(data["retention"])  # checked here, so that validate reports it
     sla = _sla(data.get("sla"))
     return Policy(
+        personal=_personal(data.get("privacy")),
         timezone=str(tz_name),
         prefix=prefix,
         digits=digits,
@@ -394,6 +411,12 @@ supervisors: [{who}]
 
 # Next level of the escalation ladder (e.g. the IT manager).
 managers: []
+
+# Personal data, masked wherever it leaves the desk (show, report, export, chat
+# notifications) unless --reveal. Fields: name, employee_id, department, contact (the
+# requester's) and handler (the technician, in exported record forms).
+privacy:
+  personal: [name, contact, handler]
 
 # Contact details of technicians, used for commit e-mail and notifications.
 people:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 _PHONE = re.compile(r"(?<![\w-])\+?\d[\d\s-]{5,}\d")
@@ -66,8 +67,26 @@ def redact(text: str, names: list[str | None], contacts: list[str | None]) -> st
     return mask_contact(text) or ""
 
 
-def redactor(name: str | None, contact: str | None, reveal: bool) -> Callable[[str], str]:
-    """A function that masks the requester's data in free text (identity if ``reveal``)."""
+# What a desk can call personal data (``privacy: {personal: [...]}`` in itdesk.yaml):
+# the requester's fields, and the handling technician's name in exported record forms.
+PERSONAL_FIELDS = ("name", "employee_id", "department", "contact", "handler")
+DEFAULT_PERSONAL = frozenset({"name", "contact", "handler"})
+
+
+def shown(field: str, value: str | None, personal: frozenset[str]) -> str | None:
+    """``value`` as it may leave the desk: masked if ``field`` is personal."""
+    if field not in personal or not value:
+        return value
+    return mask_contact(value) if field == "contact" else mask_name(value)
+
+
+def redactor(
+    requester: Any, reveal: bool, personal: frozenset[str] = DEFAULT_PERSONAL
+) -> Callable[[str], str]:
+    """A function that masks the requester's personal data in free text (log entries,
+    remarks) and any phone number or e-mail address; the identity if ``reveal``."""
     if reveal:
         return lambda text: text
-    return lambda text: redact(text, [name], [contact])
+    names = [getattr(requester, f) for f in ("name", "employee_id", "department") if f in personal]
+    contacts = [requester.contact] if "contact" in personal else []
+    return lambda text: redact(text, names, contacts)

@@ -54,7 +54,7 @@ from .model import (
     parse_satisfaction,
 )
 from .policy import Policy
-from .privacy import mask_contact, mask_name, redactor
+from .privacy import DEFAULT_PERSONAL, redactor, shown
 
 COLUMNS = (
     "id",
@@ -303,15 +303,24 @@ def _label(value: Priority | Category | Satisfaction | None, lang: str) -> str:
     return str(value.value)
 
 
-def ticket_row(t: Ticket, *, lang: str, reveal: bool, tz: tzinfo) -> list[str]:
+def ticket_row(
+    t: Ticket,
+    *,
+    lang: str,
+    reveal: bool,
+    tz: tzinfo,
+    personal: frozenset[str] = DEFAULT_PERSONAL,
+) -> list[str]:
     """One row of the record form, in :data:`COLUMNS` order."""
     lang = "zh" if lang == "zh" else "en"
-    free = _keeping_times(redactor(t.requester.name, t.requester.contact, reveal))
+    free = _keeping_times(redactor(t.requester, reveal, personal))
     req = t.requester
-    name = req.name if reveal else (mask_name(req.name) or "")
-    submitter = f"{req.department}/{name}" if req.department else name
-    contact = (req.contact if reveal else mask_contact(req.contact)) or ""
-    handler = (t.assignee if reveal else mask_name(t.assignee)) or ""
+    hidden = frozenset() if reveal else personal
+    name = shown("name", req.name, hidden) or ""
+    department = shown("department", req.department, hidden)
+    submitter = f"{department}/{name}" if department else name
+    contact = shown("contact", req.contact, hidden) or ""
+    handler = shown("handler", t.assignee, hidden) or ""
     steps, later = _work(t)
     outcome = outcome_of(t)
     if t.followup is not None:
@@ -360,13 +369,18 @@ def _id_key(t: Ticket) -> tuple[str, int, str]:
 
 
 def export_rows(
-    tickets: Iterable[Ticket], *, lang: str, reveal: bool, tz: tzinfo
+    tickets: Iterable[Ticket],
+    *,
+    lang: str,
+    reveal: bool,
+    tz: tzinfo,
+    personal: frozenset[str] = DEFAULT_PERSONAL,
 ) -> list[list[str]]:
     """The header and one row per ticket, in the order of their numbers (day, sequence),
     which is the order an import gives them their numbers again."""
     rows = [headers(lang)]
     for t in sorted(tickets, key=_id_key):
-        rows.append(ticket_row(t, lang=lang, reveal=reveal, tz=tz))
+        rows.append(ticket_row(t, lang=lang, reveal=reveal, tz=tz, personal=personal))
     return rows
 
 

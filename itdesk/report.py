@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .model import ZH_LABELS, Satisfaction, Ticket
-from .privacy import mask_contact, mask_name, redactor
+from .privacy import DEFAULT_PERSONAL, redactor, shown
 from .times import format_duration
 
 _EN = {
@@ -100,7 +100,12 @@ def people_involved(t: Ticket) -> list[str]:
     return list(seen)
 
 
-def problem_report(t: Ticket, lang: str = "en", reveal: bool = False) -> str:
+def problem_report(
+    t: Ticket,
+    lang: str = "en",
+    reveal: bool = False,
+    personal: frozenset[str] = DEFAULT_PERSONAL,
+) -> str:
     L = _ZH if lang == "zh" else _EN
 
     def label(value: object) -> str:
@@ -110,10 +115,11 @@ def problem_report(t: Ticket, lang: str = "en", reveal: bool = False) -> str:
             return ZH_LABELS[value]
         return str(getattr(value, "value", value))
 
-    name = t.requester.name if reveal else mask_name(t.requester.name)
-    contact = t.requester.contact if reveal else mask_contact(t.requester.contact)
-    who = " / ".join(x for x in (t.requester.department, name) if x)
-    free = redactor(t.requester.name, t.requester.contact, reveal)
+    hidden = frozenset() if reveal else personal
+    name = shown("name", t.requester.name, hidden)
+    contact = shown("contact", t.requester.contact, hidden)
+    who = " / ".join(x for x in (shown("department", t.requester.department, hidden), name) if x)
+    free = redactor(t.requester, reveal, personal)
     impact = L["blocks"] if t.impact.blocks_work else L["not_blocks"]
     if t.impact.scope:
         impact += f"; {free(t.impact.scope)}"

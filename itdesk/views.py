@@ -22,7 +22,7 @@ from .model import (
     parse_priority,
     parse_status,
 )
-from .privacy import mask_contact, mask_name, redactor
+from .privacy import DEFAULT_PERSONAL, redactor, shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,12 +177,19 @@ def render_list(tickets: list[Mapping[str, Any]], fmt: str, lang: str = "en") ->
 
 
 def render_ticket(
-    t: Ticket, history: list[HistoryEntry], lang: str = "en", reveal: bool = False
+    t: Ticket,
+    history: list[HistoryEntry],
+    lang: str = "en",
+    reveal: bool = False,
+    personal: frozenset[str] = DEFAULT_PERSONAL,
 ) -> str:
     zh = lang == "zh"
-    name = t.requester.name if reveal else mask_name(t.requester.name)
-    contact = t.requester.contact if reveal else mask_contact(t.requester.contact)
-    free = redactor(t.requester.name, t.requester.contact, reveal)
+    hidden = frozenset() if reveal else personal
+    name = shown("name", t.requester.name, hidden)
+    contact = shown("contact", t.requester.contact, hidden)
+    department = shown("department", t.requester.department, hidden)
+    employee_id = shown("employee_id", t.requester.employee_id, hidden)
+    free = redactor(t.requester, reveal, personal)
 
     def when(v: Any) -> str:
         return v.strftime("%Y-%m-%d %H:%M") if v else "-"
@@ -195,7 +202,7 @@ def render_ticket(
         ("问题类型" if zh else "Category", _label(t.category, lang)),
         (
             "提交人" if zh else "Requester",
-            " / ".join(x for x in (t.requester.department, name, t.requester.employee_id) if x),
+            " / ".join(x for x in (department, name, employee_id) if x),
         ),
         ("联系方式" if zh else "Contact", contact or "-"),
         ("渠道" if zh else "Channel", _label(t.channel, lang)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from itdesk.privacy import mask_contact, mask_name
@@ -61,3 +63,42 @@ def test_ticket_numbers_and_dates_in_free_text_are_not_phone_numbers() -> None:
 
     text = "ticket IT-20231025-002, ETA 2023-10-26 18:00; call 13956785678"
     assert mask_contact(text) == "ticket IT-20231025-002, ETA 2023-10-26 18:00; call 139****5678"
+
+
+def test_the_desk_policy_says_what_is_personal(tmp_path: Path) -> None:
+    import json
+
+    import yaml
+    from click.testing import CliRunner
+    from conftest import git
+
+    from itdesk.cli import cli
+
+    root = tmp_path / "desk"
+    runner = CliRunner()
+    assert (
+        runner.invoke(cli, ["init", str(root), "--as", "zhang", "--timezone", "UTC"]).exit_code == 0
+    )
+    base = ["--desk", str(root), "--now", "2023-10-25T09:30"]
+    tid = runner.invoke(
+        cli, ["new", *base, "--title", "x", "--requester", "王小明", "--employee-id", "E1024",
+              "--department", "研发部", "--contact", "13956785678"],
+    ).stdout.strip()  # fmt: skip
+    shown = runner.invoke(cli, ["show", tid, *base]).stdout
+    assert "王*明" in shown and "139****5678" in shown and "E1024" in shown  # the default
+    policy = yaml.safe_load((root / "itdesk.yaml").read_text())
+    policy["privacy"] = {"personal": ["employee_id", "department"]}
+    (root / "itdesk.yaml").write_text(yaml.safe_dump(policy, allow_unicode=True))
+    git(root, "commit", "-qam", "privacy")
+    shown = runner.invoke(cli, ["show", tid, *base]).stdout
+    assert "王小明" in shown and "13956785678" in shown
+    assert "E1024" not in shown and "研发部" not in shown and "E***4" in shown
+    exported = runner.invoke(cli, ["export", *base]).stdout
+    assert "王小明" in exported and "研发部" not in exported
+    policy["privacy"] = {"personal": ["ssn"]}
+    (root / "itdesk.yaml").write_text(yaml.safe_dump(policy, allow_unicode=True))
+    result = runner.invoke(cli, ["list", *base])
+    assert result.exit_code == 2 and "privacy.personal" in result.stderr
+    assert json.loads(runner.invoke(cli, ["validate", *base, "--format", "json"]).stdout)[
+        "problems"
+    ]

@@ -101,7 +101,8 @@ def command(
     ]
     if month is not None:
         tickets = [t for t in tickets if f"{t.reported_at.astimezone(tz):%Y-%m}" == month]
-    rows = export_rows(tickets, lang=lang, reveal=reveal, tz=tz)
+    personal = session.desk.policy.personal
+    rows = export_rows(tickets, lang=lang, reveal=reveal, tz=tz, personal=personal)
     if fmt == "xlsx":
         assert output is not None
         _write_xlsx(Path(output), rows, lang)
