@@ -67,3 +67,21 @@ def test_version_is_the_one_in_pyproject(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"itdesk, version {version}\n"
+
+
+def test_fast_version_says_what_click_says() -> None:
+    """`itdesk --version` is answered before click loads; it must match click's answer."""
+    from click.testing import CliRunner
+
+    from itdesk.cli import cli
+
+    fast = subprocess.run(
+        [sys.executable, "-m", "itdesk", "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    slow = CliRunner().invoke(cli, ["--debug", "--version"], prog_name="itdesk").output
+    assert fast == slow
+    probe = "import sys, runpy; sys.argv = ['itdesk', '--version']\n"
+    probe += "runpy.run_module('itdesk', run_name='__main__')\n"
+    probe += "print(sorted(m for m in ('click', 'yaml') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout
+    assert out.splitlines()[-1] == "[]"
