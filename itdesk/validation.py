@@ -20,6 +20,7 @@ def validate_desk(desk: Desk) -> tuple[list[str], int]:
     """(problems as ``path:line: message``, number of ticket files checked)."""
     problems: list[str] = []
     _ = desk.policy  # raises InvalidPolicy with the key and the reason
+    _ = desk.calendars  # the business-hours calendars and their include files too
     files = desk.ticket_files(include_archive=True)
     seen: dict[str, str] = {}
     for tf in files:

@@ -224,3 +224,17 @@ def test_escalation_is_notified_once_and_retried_when_the_server_was_down(
     assert body["event"] == "escalated" and body["ticket"] == tid and "ack" in body["text"]
     check(desk, "2023-10-25T09:55", "--escalate")
     assert len(handler.received) == 1  # never twice
+
+
+def test_validate_reports_a_bad_calendar(desk: Itdesk) -> None:
+    path = desk.desk / "itdesk.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["calendars"] = {"office": {"hours": {"mon-fri": ["13:30-12:00"]}}}
+    data["sla"]["calendars"] = {"P3": "office"}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    git(desk.desk, "commit", "-qam", "bad calendar")
+    result = desk("validate")
+    assert result.exit_code == 1
+    assert "calendars.office.hours" in result.stdout
+    result = desk("check", "--now", "2023-10-25T10:00")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
