@@ -256,8 +256,6 @@ def escalate(
     supervisor: str | None = None,
     vendor: str | None = None,
     eta: datetime | None = None,
-    level: str = "supervisor",
-    clock: str | None = None,
 ) -> Change:
     """Raise to the supervisor (status unchanged) or hand to a vendor (pending_vendor)."""
     _require_open(t, "escalate")
@@ -270,7 +268,7 @@ def escalate(
         status = t.status
         if t.status is not Status.PENDING_VENDOR:
             status = _move(t, Status.PENDING_VENDOR, f"escalate to vendor {vendor}")
-        esc = Escalation(now, by, "vendor", vendor, reason, eta, clock)
+        esc = Escalation(now, by, "vendor", vendor, reason, eta)
         entry = _entry(
             now,
             by,
@@ -281,10 +279,10 @@ def escalate(
         new = replace(t, status=status, escalations=t.escalations + (esc,), log=t.log + (entry,))
         return Change(new, Action.ESCALATE, f"escalate to vendor {vendor}")
     to = _text(supervisor, "the supervisor")
-    esc = Escalation(now, by, level, to, reason, eta, clock)
-    entry = _entry(now, by, LogKind.ESCALATE, f"escalated to {level} {to}: {reason}{when}")
+    esc = Escalation(now, by, "supervisor", to, reason, eta)
+    entry = _entry(now, by, LogKind.ESCALATE, f"escalated to supervisor {to}: {reason}{when}")
     new = replace(t, escalations=t.escalations + (esc,), log=t.log + (entry,))
-    return Change(new, Action.ESCALATE, f"escalate to {level} {to}")
+    return Change(new, Action.ESCALATE, f"escalate to supervisor {to}")
 
 
 def pending(t: Ticket, *, now: datetime, by: str, on: str, reason: str | None = None) -> Change:
