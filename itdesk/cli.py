@@ -210,7 +210,10 @@ class Session:
         if self.desk.policy.raw.get("notify"):
             from .outbox import enqueue_change
 
-            enqueue_change(self, before, change)
+            try:
+                enqueue_change(self, before, change)
+            except ItdeskError as exc:  # the change is committed: report, do not fail it
+                warn(Exception(f"notifications not sent: {exc}"))
 
     def lang(self, lang: str | None) -> str:
         return lang or self.desk.policy.locale

@@ -21,6 +21,11 @@ def validate_desk(desk: Desk) -> tuple[list[str], int]:
     problems: list[str] = []
     _ = desk.policy  # raises InvalidPolicy with the key and the reason
     _ = desk.calendars  # the business-hours calendars and their include files too
+    notify = desk.policy.raw.get("notify")
+    if notify:
+        from .notify import check_config
+
+        check_config(notify)
     files = desk.ticket_files(include_archive=True)
     seen: dict[str, str] = {}
     for tf in files:

@@ -143,3 +143,14 @@ def test_held_notice_of_a_ticket_cancelled_meanwhile_is_dropped(
     desk.ok("cancel", tid, "--reason", "sent twice", "--now", "2023-10-27T22:05")
     desk("check", "--now", "2023-10-30T09:01")
     assert hook.requests == []
+
+
+def test_bad_notify_config_is_a_warning_for_changes_and_a_finding_for_validate(
+    desk: Itdesk,
+) -> None:
+    configure(desk.desk, {"webhooks": [{"url": "http://127.0.0.1:9/x", "style": "telegram"}]})
+    result = desk("new", "--now", "2023-10-25T10:15", "--title", "x", "--requester", "y")
+    assert result.exit_code == 0 and result.stdout.strip() == "IT-20231025-001"
+    assert "notifications not sent" in result.stderr and "style" in result.stderr
+    result = desk("validate")
+    assert result.exit_code == 1 and "notify.webhooks" in result.stdout
