@@ -137,9 +137,13 @@ def command(
             click.echo(summary, err=True)
         tickets = open_tickets(session, flt)
     if session.desk.policy.raw.get("notify"):
+        from ..errors import ItdeskError
         from ..outbox import flush
 
-        flush(session)  # what earlier runs could not send
+        try:
+            flush(session)  # what this and earlier runs have to send
+        except ItdeskError as exc:  # records are committed; a broken notify: only warns
+            warn(Exception(f"notifications not sent: {exc}"))
     states = clock_states(session, tickets, all_clocks)
     if fmt == "json":
         dump_json([state_json(s) for s in states])
