@@ -25,14 +25,15 @@ falls inside (or at the end of) working time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from .model import CONTACT_KINDS, LogKind, Status, Ticket
 from .policy import ALWAYS_OPEN, Policy
 
+T = TypeVar("T")  # a status, as an enum member or as its value
 CLOCKS = ("ack", "response", "accept", "resolution", "followup", "expected")
 STATES = ("met", "running", "at_risk", "breached")
 # Clocks that never pause: the desk's own steps do not wait on anyone.
@@ -93,7 +94,7 @@ def status_timeline(ticket: Ticket) -> list[tuple[datetime, Status]]:
 
 
 def pause_intervals(
-    timeline: Sequence[tuple[datetime, Status]], pause_on: frozenset[Status]
+    timeline: Sequence[tuple[datetime, T]], pause_on: Collection[T]
 ) -> list[Interval]:
     """The stretches spent in a pausing status (the last one open if still paused)."""
     out: list[Interval] = []

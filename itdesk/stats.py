@@ -40,7 +40,7 @@ from .kb import _STOPWORDS, _stem
 from .model import ZH_LABELS, Category, Priority, Satisfaction, Status, ticket_from_dict
 from .policy import Policy
 from .privacy import redact
-from .sla import CLOCKS, WALL, Calendar, evaluate
+from .sla import CLOCKS, WALL, Calendar, evaluate, pause_intervals
 from .table import render, width
 from .times import format_duration
 
@@ -421,17 +421,8 @@ def _pauses(
     timeline = [(e["at"], e["status"]) for e in d.get("log") or () if e.get("status")]
     if not timeline or timeline[0][1] != "new":
         timeline.insert(0, (d["reported_at"], "new"))
-    out: list[tuple[datetime, datetime | None]] = []
-    since: datetime | None = None
-    for at, status in sorted(((_parse(at), st) for at, st in timeline), key=itemgetter(0)):
-        if status in pause_on and since is None:
-            since = at
-        elif status not in pause_on and since is not None:
-            out.append((since, at))
-            since = None
-    if since is not None:
-        out.append((since, None))
-    return out
+    ordered = sorted(((_parse(at), st) for at, st in timeline), key=itemgetter(0))
+    return pause_intervals(ordered, pause_on)
 
 
 def _within(
