@@ -110,7 +110,7 @@ def pause_intervals(
     return out
 
 
-def _running(
+def running_stretches(
     start: datetime, end: datetime, pauses: Sequence[Interval]
 ) -> list[tuple[datetime, datetime]]:
     """[start, end) minus the pauses."""
@@ -128,7 +128,7 @@ def _running(
     return segments
 
 
-def _spend(
+def spend(
     calendar: Calendar,
     start: datetime,
     end: datetime,
@@ -140,7 +140,7 @@ def _spend(
     ``due`` is None if the target was not used up by ``end``.
     """
     remaining = target
-    for a, b in _running(start, end, pauses):
+    for a, b in running_stretches(start, end, pauses):
         spent = calendar.elapsed(a, b)
         if spent >= remaining:
             return calendar.add(a, remaining), target
@@ -186,7 +186,7 @@ def evaluate(
     ) -> None:
         clock_pauses = () if name in _NO_PAUSE else tuple(pauses)
         end = stopped or now
-        due, used = _spend(cal, start, end, length, clock_pauses)
+        due, used = spend(cal, start, end, length, clock_pauses)
         # Due at 09:40 means in time at 09:40:00 and breached from the next instant.
         breached = due is not None and due < end
         if due is None:

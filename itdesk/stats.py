@@ -40,7 +40,7 @@ from .kb import _STOPWORDS, _stem
 from .model import ZH_LABELS, Category, Priority, Satisfaction, Status, ticket_from_dict
 from .policy import Policy
 from .privacy import redact
-from .sla import CLOCKS, WALL, Calendar, evaluate, pause_intervals
+from .sla import CLOCKS, WALL, Calendar, evaluate, pause_intervals, spend
 from .table import render, width
 from .times import format_duration
 
@@ -433,26 +433,11 @@ def _within(
     pauses: Sequence[tuple[datetime, datetime | None]] = (),
 ) -> bool:
     """Did a clock that ran from ``start`` to ``stop`` on ``calendar``, less ``pauses``,
-    meet ``target``? The engine's rule (itdesk.sla ``_spend`` over ``_running``): the
+    meet ``target``? The engine's rule (itdesk.sla.spend): the
     target is spent over the running stretches in order, and the clock breached if it
     was used up strictly before the clock stopped."""
-    remaining, cursor = target, start
-    stretches = []
-    for p_start, p_end in pauses:
-        p_stop = p_end or stop
-        if p_stop <= cursor or p_start >= stop:
-            continue
-        if p_start > cursor:
-            stretches.append((cursor, p_start))
-        cursor = max(cursor, p_stop)
-    if cursor < stop:
-        stretches.append((cursor, stop))
-    for a, b in stretches:
-        spent = calendar.elapsed(a, b)
-        if spent >= remaining:
-            return not calendar.add(a, remaining) < stop
-        remaining -= spent
-    return True
+    due, _ = spend(calendar, start, stop, target, pauses)
+    return due is None or not due < stop
 
 
 def _clock_outcomes(
