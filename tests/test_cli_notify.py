@@ -43,6 +43,17 @@ def configure(desk: Path, notify: dict[str, Any], **extra: Any) -> None:
     git(desk, "commit", "-qam", "notify")
 
 
+def quiet_office_hours(desk: Path, url: str) -> None:
+    """A generic webhook, and notifications held outside Mon-Fri 09:00-18:00."""
+    office = {"timezone": "Asia/Shanghai", "hours": {"mon-fri": "09:00-18:00"}}
+    configure(desk, {"webhooks": [{"url": url, "style": "generic"}]}, calendars={"office": office})
+    path = desk / "itdesk.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["sla"]["quiet_hours"] = "office"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    git(desk, "commit", "-qam", "quiet")
+
+
 def texts(server: HttpRecorder) -> list[str]:
     return [r.json["text"] for r in server.requests]
 
@@ -95,16 +106,7 @@ def test_a_server_that_is_down_never_blocks_the_change(desk: Itdesk) -> None:
 def test_quiet_hours_hold_non_p1_until_the_next_working_window(
     desk: Itdesk, hook: HttpRecorder
 ) -> None:
-    configure(
-        desk.desk,
-        {"webhooks": [{"url": hook.url(), "style": "generic"}]},
-        calendars={"office": {"timezone": "Asia/Shanghai", "hours": {"mon-fri": "09:00-18:00"}}},
-    )
-    path = desk.desk / "itdesk.yaml"
-    data = yaml.safe_load(path.read_text())
-    data["sla"]["quiet_hours"] = "office"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    git(desk.desk, "commit", "-qam", "quiet")
+    quiet_office_hours(desk.desk, hook.url())
     desk.new(now="2023-10-27T22:00")  # Friday night
     assert hook.requests == []
     desk("check", "--now", "2023-10-28T10:00")  # Saturday: still quiet (exit 1: ack breached)
@@ -129,16 +131,7 @@ def test_signing_secret_from_the_clones_git_config(desk: Itdesk, hook: HttpRecor
 def test_held_notice_of_a_ticket_cancelled_meanwhile_is_dropped(
     desk: Itdesk, hook: HttpRecorder
 ) -> None:
-    configure(
-        desk.desk,
-        {"webhooks": [{"url": hook.url(), "style": "generic"}]},
-        calendars={"office": {"timezone": "Asia/Shanghai", "hours": {"mon-fri": "09:00-18:00"}}},
-    )
-    path = desk.desk / "itdesk.yaml"
-    data = yaml.safe_load(path.read_text())
-    data["sla"]["quiet_hours"] = "office"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    git(desk.desk, "commit", "-qam", "quiet")
+    quiet_office_hours(desk.desk, hook.url())
     tid = desk.new(now="2023-10-27T22:00")
     desk.ok("cancel", tid, "--reason", "sent twice", "--now", "2023-10-27T22:05")
     desk("check", "--now", "2023-10-30T09:01")
