@@ -54,10 +54,6 @@ def quiet_office_hours(desk: Path, url: str) -> None:
     git(desk, "commit", "-qam", "quiet")
 
 
-def texts(server: HttpRecorder) -> list[str]:
-    return [r.json["text"] for r in server.requests]
-
-
 def test_created_p1_resolved_and_followup_due(desk: Itdesk, hook: HttpRecorder) -> None:
     configure(desk.desk, {"webhooks": [{"url": hook.url(), "style": "generic"}]}, locale="zh")
     tid = desk.new(now="2023-10-25T10:15", requester="刘丽", contact="13956785678")
