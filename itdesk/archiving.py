@@ -9,20 +9,17 @@ everything it decides is decided here, on plain ticket data, with ``now`` passed
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
-from .errors import InvalidPolicy, UsageError
+from .errors import UsageError
+from .policy import Retention
 
 FINAL = ("closed", "cancelled")  # the statuses a ticket is archived in
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_RETENTION_PART = re.compile(r"(\d+)\s*(years?|y|months?|mo|m|days?|d)")
-MAX_YEARS = 100
-_RETENTION_FORMS = "a duration such as 2y, 24m or 730d (y years, m months, d days)"
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -54,77 +51,6 @@ def parse_month(text: str, option: str = "--month") -> Month:
     if not m:
         raise UsageError(f"bad {option} {text!r}; expected YYYY-MM, such as 2023-10")
     return Month(int(m.group(1)), int(m.group(2)))
-
-
-# -------------------------------------------------------------------- retention
-
-
-@dataclass(frozen=True, slots=True)
-class Retention:
-    """How long archived tickets are kept: calendar months plus days."""
-
-    months: int
-    days: int = 0
-
-    def __str__(self) -> str:
-        years, months = divmod(self.months, 12)
-        parts = [f"{years}y" if years else "", f"{months}m" if months else ""]
-        return "".join([*parts, f"{self.days}d" if self.days else ""]) or "0d"
-
-    def expires(self, closed_at: datetime) -> datetime:
-        """When a ticket closed at ``closed_at`` may go: ``closed_at`` plus the retention
-        (a day that the target month lacks, such as 29 February, becomes its last day)."""
-        index = closed_at.year * 12 + closed_at.month - 1 + self.months
-        year, month = divmod(index, 12)
-        month += 1
-        day = min(closed_at.day, calendar.monthrange(year, month)[1])
-        return closed_at.replace(year=year, month=month, day=day) + timedelta(days=self.days)
-
-
-DEFAULT_RETENTION = Retention(months=24)
-
-
-def parse_retention(value: Any) -> Retention:
-    """``2y``, ``24m``, ``730d`` or a sum such as ``1y6m`` -> :class:`Retention`.
-
-    ``m`` means months here (nobody keeps an archive for minutes). Anything else raises
-    :class:`InvalidPolicy` naming ``retention``.
-    """
-    text = str(value).strip().lower() if isinstance(value, str | int) else ""
-    if isinstance(value, bool) or not text:
-        raise _bad_retention(value)
-    months = days = 0
-    at = 0
-    for m in _RETENTION_PART.finditer(text):
-        if text[at : m.start()].strip():
-            raise _bad_retention(value)
-        count, unit = int(m.group(1)), m.group(2)
-        if unit.startswith("y"):
-            months += 12 * count
-        elif unit.startswith("m"):
-            months += count
-        else:
-            days += count
-        at = m.end()
-    if at == 0 or text[at:].strip():
-        raise _bad_retention(value)
-    if months == 0 and days == 0:
-        raise _bad_retention(value, "keeps nothing")
-    if months + days // 28 > 12 * MAX_YEARS:
-        raise _bad_retention(value, f"is more than {MAX_YEARS} years")
-    return Retention(months, days)
-
-
-def _bad_retention(value: Any, why: str = "is not a retention") -> InvalidPolicy:
-    from .policy import POLICY_FILE  # here: policy.py may check retention with this module
-
-    return InvalidPolicy(f"{POLICY_FILE}: retention: {value!r} {why}; use {_RETENTION_FORMS}")
-
-
-def retention_of(policy: Mapping[str, Any]) -> Retention:
-    """The desk's retention (``retention:`` in itdesk.yaml, else two years)."""
-    value = policy.get("retention")
-    return DEFAULT_RETENTION if value is None else parse_retention(value)
 
 
 def purge_from(

@@ -8,9 +8,11 @@ acknowledge in 10 min, accept in 2 h, follow up within 1 h of "resolved".
 
 from __future__ import annotations
 
+import calendar
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -332,8 +334,6 @@ def policy_from_dict(data: Any) -> Policy:
         _mapping(person, f"people.{name}")
 
     if data.get("retention") is not None:
-        from .archiving import parse_retention
-
         parse_retention(data["retention"])  # checked here, so that validate reports it
     sla = _sla(data.get("sla"))
     return Policy(
@@ -435,3 +435,77 @@ def _yaml_str(text: str) -> str:
     if plain_ok and text.lower() not in {"yes", "no", "true", "false", "null", "on", "off"}:
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_RETENTION_PART = re.compile(r"(\d+)\s*(years?|y|months?|mo|m|days?|d)")
+MAX_YEARS = 100
+_RETENTION_FORMS = "a duration such as 2y, 24m or 730d (y years, m months, d days)"
+
+
+# -------------------------------------------------------------------- retention
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long archived tickets are kept: calendar months plus days."""
+
+    months: int
+    days: int = 0
+
+    def __str__(self) -> str:
+        years, months = divmod(self.months, 12)
+        parts = [f"{years}y" if years else "", f"{months}m" if months else ""]
+        return "".join([*parts, f"{self.days}d" if self.days else ""]) or "0d"
+
+    def expires(self, closed_at: datetime) -> datetime:
+        """When a ticket closed at ``closed_at`` may go: ``closed_at`` plus the retention
+        (a day that the target month lacks, such as 29 February, becomes its last day)."""
+        index = closed_at.year * 12 + closed_at.month - 1 + self.months
+        year, month = divmod(index, 12)
+        month += 1
+        day = min(closed_at.day, calendar.monthrange(year, month)[1])
+        return closed_at.replace(year=year, month=month, day=day) + timedelta(days=self.days)
+
+
+DEFAULT_RETENTION = Retention(months=24)
+
+
+def parse_retention(value: Any) -> Retention:
+    """``2y``, ``24m``, ``730d`` or a sum such as ``1y6m`` -> :class:`Retention`.
+
+    ``m`` means months here (nobody keeps an archive for minutes). Anything else raises
+    :class:`InvalidPolicy` naming ``retention``.
+    """
+    text = str(value).strip().lower() if isinstance(value, str | int) else ""
+    if isinstance(value, bool) or not text:
+        raise _bad_retention(value)
+    months = days = 0
+    at = 0
+    for m in _RETENTION_PART.finditer(text):
+        if text[at : m.start()].strip():
+            raise _bad_retention(value)
+        count, unit = int(m.group(1)), m.group(2)
+        if unit.startswith("y"):
+            months += 12 * count
+        elif unit.startswith("m"):
+            months += count
+        else:
+            days += count
+        at = m.end()
+    if at == 0 or text[at:].strip():
+        raise _bad_retention(value)
+    if months == 0 and days == 0:
+        raise _bad_retention(value, "keeps nothing")
+    if months + days // 28 > 12 * MAX_YEARS:
+        raise _bad_retention(value, f"is more than {MAX_YEARS} years")
+    return Retention(months, days)
+
+
+def _bad_retention(value: Any, why: str = "is not a retention") -> InvalidPolicy:
+    return InvalidPolicy(f"{POLICY_FILE}: retention: {value!r} {why}; use {_RETENTION_FORMS}")
+
+
+def retention_of(policy: Mapping[str, Any]) -> Retention:
+    """The desk's retention (``retention:`` in itdesk.yaml, else two years)."""
+    value = policy.get("retention")
+    return DEFAULT_RETENTION if value is None else parse_retention(value)

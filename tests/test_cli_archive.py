@@ -29,8 +29,9 @@ from conftest import SHANGHAI, Itdesk, git, git_state
 
 import itdesk
 from itdesk import store
-from itdesk.archiving import Month, Retention, parse_retention, purge_from, to_archive
+from itdesk.archiving import Month, purge_from, to_archive
 from itdesk.errors import InvalidPolicy
+from itdesk.policy import Retention, parse_retention
 
 SEP = "IT-20230910-001"  # closed 2023-09-10
 OCT = "IT-20231025-001"  # closed 2023-10-25

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
-    from ..archiving import Month, Retention
+    from ..archiving import Month
+    from ..policy import Retention
     from ..store import Actor, Desk
 
 LIST_IDS_UP_TO = 50  # a commit message names the tickets up to this many
@@ -81,7 +82,7 @@ def command(
     actor = None if dry_run else session.actor  # a cron job without identity fails here
     retention = None
     if purge:
-        from ..archiving import retention_of
+        from ..policy import retention_of
 
         retention = retention_of(session.desk.policy.raw)
         batches = _purge(session, only, retention, actor)
