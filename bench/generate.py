@@ -2,9 +2,9 @@
 
 A desk is made the way a user makes one (``itdesk init`` in a subprocess), then filled
 with ``n`` ticket files written directly: each ticket is taken through
-:mod:`itdesk.lifecycle` step by step (so it passes the schema and the status machine),
-turned into plain data by :func:`itdesk.model.ticket_to_dict` and written with
-:func:`itdesk.store.dump_yaml`, byte for byte what ``itdesk`` itself would write. One
+:mod:`itdesk.core.lifecycle` step by step (so it passes the schema and the status machine),
+turned into plain data by :func:`itdesk.core.model.ticket_to_dict` and written with
+:func:`itdesk.store.desk.dump_yaml`, byte for byte what ``itdesk`` itself would write. One
 ``git add -A`` and one commit follow. Running one ``itdesk`` command per ticket would
 take hours at 100,000 tickets; this takes seconds.
 
@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from itdesk import lifecycle
-from itdesk.lifecycle import Change
-from itdesk.model import (
+from itdesk.core import lifecycle
+from itdesk.core.lifecycle import Change
+from itdesk.core.model import (
     Category,
     Channel,
     Impact,
@@ -51,8 +51,8 @@ from itdesk.model import (
     Ticket,
     ticket_to_dict,
 )
-from itdesk.status import history_problems
-from itdesk.store import check_ticket_data, dump_yaml
+from itdesk.core.status import history_problems
+from itdesk.store.desk import check_ticket_data, dump_yaml
 
 GENERATOR_VERSION = 1
 DEFAULT_SEED = 20261125

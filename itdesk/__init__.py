@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "TRANSITIONS": "status",
-    "transition": "status",
-    "Action": "lifecycle",
-    "Change": "lifecycle",
-    "Category": "model",
-    "Priority": "model",
-    "Satisfaction": "model",
-    "Status": "model",
-    "Ticket": "model",
-    "Desk": "store",
+    "TRANSITIONS": "core.status",
+    "transition": "core.status",
+    "Action": "core.lifecycle",
+    "Change": "core.lifecycle",
+    "Category": "core.model",
+    "Priority": "core.model",
+    "Satisfaction": "core.model",
+    "Status": "core.model",
+    "Ticket": "core.model",
+    "Desk": "store.desk",
     "DeskNotFound": "errors",
     "GitError": "errors",
     "InvalidPolicy": "errors",
@@ -73,6 +73,9 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
+    from .core.lifecycle import Action, Change
+    from .core.model import Category, Priority, Satisfaction, Status, Ticket
+    from .core.status import TRANSITIONS, transition
     from .errors import (
         DeskNotFound,
         GitError,
@@ -85,7 +88,4 @@ if TYPE_CHECKING:
         UnknownTicket,
         UsageError,
     )
-    from .lifecycle import Action, Change
-    from .model import Category, Priority, Satisfaction, Status, Ticket
-    from .status import TRANSITIONS, transition
-    from .store import Desk
+    from .store.desk import Desk

@@ -19,8 +19,8 @@ import yaml
 from click.testing import CliRunner, Result
 
 from itdesk.cli import cli
-from itdesk.lifecycle import open_ticket
-from itdesk.model import Impact, Requester, Ticket
+from itdesk.core.lifecycle import open_ticket
+from itdesk.core.model import Impact, Requester, Ticket
 
 TZ = "Asia/Shanghai"
 SHANGHAI = timezone(timedelta(hours=8))

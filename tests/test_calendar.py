@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from itdesk.calendar import (
+from itdesk.core.calendar import (
     ALWAYS,
     AlwaysOpen,
     BusinessHours,

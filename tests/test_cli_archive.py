@@ -1,7 +1,7 @@
 """``itdesk archive`` end to end on real desks in tmp_path: the monthly move (one commit
 per month, renames only), what still reads the archive, numbering, refusals, dry runs,
 the purge after retention, rollback on a failing hook; and the retention rules of
-:mod:`itdesk.archiving`.
+:mod:`itdesk.core.archiving`.
 
 The tests that write run twice (``paths_mode``): committed as a few paths are
 (``git commit -- paths``) and through the store's temporary index, the way a month of
@@ -28,10 +28,10 @@ import yaml
 from conftest import SHANGHAI, Itdesk, git, git_state
 
 import itdesk
-from itdesk import store
-from itdesk.archiving import Month, purge_from, to_archive
+from itdesk.core.archiving import Month, purge_from, to_archive
+from itdesk.core.policy import Retention, parse_retention
 from itdesk.errors import InvalidPolicy
-from itdesk.policy import Retention, parse_retention
+from itdesk.store import desk as store
 
 SEP = "IT-20230910-001"  # closed 2023-09-10
 OCT = "IT-20231025-001"  # closed 2023-10-25

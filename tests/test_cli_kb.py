@@ -14,10 +14,18 @@ import pytest
 import yaml
 from conftest import Itdesk, git, git_state
 
-from itdesk.commands.kb import kb_problems, suggest
-from itdesk.lifecycle import accept, acknowledge, assign, classify, log_work, open_ticket, resolve
-from itdesk.model import Priority, Requester, parse_category
-from itdesk.store import Desk
+from itdesk.cli.kb import kb_problems, suggest
+from itdesk.core.lifecycle import (
+    accept,
+    acknowledge,
+    assign,
+    classify,
+    log_work,
+    open_ticket,
+    resolve,
+)
+from itdesk.core.model import Priority, Requester, parse_category
+from itdesk.store.desk import Desk
 
 WIFI_STEPS = ("1.检查电脑无线网卡驱动", "2.重置网络配置", "3.更新公司WiFi证书")
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from conftest import Itdesk, git
 
-import itdesk.commands.stats as stats_command
+import itdesk.cli.stats as stats_command
 
 NOW = "2023-11-30T12:00"
 ARTICLE = """\
@@ -326,7 +326,7 @@ def test_first_run_shows_progress_then_the_cache_serves(
     assert lines[1].startswith("itdesk stats: parsed 4 of 5 ticket files (")
     assert lines[-1].startswith("itdesk stats: parsed 5 ticket files in ")
     assert json.loads(first.stdout)["tickets"]["total"] == 5
-    # Files written within the last two seconds are not cached (itdesk.cache: racy git);
+    # Files written within the last two seconds are not cached (itdesk.store.cache: racy git);
     # make them old enough, as they would be on a real desk.
     import os
 

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from itdesk.core.ids import allocate_id, check_id, format_id, sequence_of, valid_prefix
 from itdesk.errors import UnknownTicket
-from itdesk.ids import allocate_id, check_id, format_id, sequence_of, valid_prefix
 
 DAY = date(2023, 10, 25)
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from conftest import git
 
 from itdesk.cli import cli
-from itdesk.policy import policy_from_dict
+from itdesk.core.policy import policy_from_dict
 
 
 def test_init_makes_a_one_person_desk(tmp_path: Path) -> None:

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from conftest import T0, make_ticket
 
-from itdesk.errors import InvalidTransition, UsageError
-from itdesk.kb import (
+from itdesk.core.kb import (
     Article,
     Index,
     InvalidArticle,
@@ -26,9 +25,10 @@ from itdesk.kb import (
     tokenize,
     unique_slug,
 )
-from itdesk.lifecycle import accept, acknowledge, assign, classify, followup, log_work, resolve
-from itdesk.model import Category, Priority, Requester, Satisfaction, Ticket
-from itdesk.yamlio import dump_yaml, parse
+from itdesk.core.lifecycle import accept, acknowledge, assign, classify, followup, log_work, resolve
+from itdesk.core.model import Category, Priority, Requester, Satisfaction, Ticket
+from itdesk.errors import InvalidTransition, UsageError
+from itdesk.store.yamlio import dump_yaml, parse
 
 
 def resolved_ticket(

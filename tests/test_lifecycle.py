@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from conftest import T0, make_ticket
 
-from itdesk import lifecycle as lc
-from itdesk.errors import InvalidTransition, ItdeskError, UsageError
-from itdesk.lifecycle import Action, Change
-from itdesk.model import (
+from itdesk.core import lifecycle as lc
+from itdesk.core.lifecycle import Action, Change
+from itdesk.core.model import (
     Category,
     Channel,
     Impact,
@@ -22,8 +21,9 @@ from itdesk.model import (
     Status,
     Ticket,
 )
-from itdesk.policy import Policy, Team
-from itdesk.routing import choose_assignee, load_by_member, team_for_member
+from itdesk.core.policy import Policy, Team
+from itdesk.core.routing import choose_assignee, load_by_member, team_for_member
+from itdesk.errors import InvalidTransition, ItdeskError, UsageError
 
 SAT = Satisfaction.SATISFIED
 
@@ -602,7 +602,7 @@ def test_accept_a_reopened_ticket_that_was_never_assigned() -> None:
         accepted = lc.accept(t, now=at(40), by="zhang").ticket
     except ItdeskError:
         return
-    from itdesk.status import history_problems
+    from itdesk.core.status import history_problems
 
     assert accepted.assignee is not None
     assert history_problems(accepted) == []

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import SHANGHAI, T0, make_ticket
 
-from itdesk.errors import InvalidTicket, InvalidValue
-from itdesk.model import (
+from itdesk.core.model import (
     Category,
     Channel,
     Escalation,
@@ -31,6 +30,7 @@ from itdesk.model import (
     ticket_from_dict,
     ticket_to_dict,
 )
+from itdesk.errors import InvalidTicket, InvalidValue
 
 # ------------------------------------------------------------------ aliases
 

@@ -32,9 +32,9 @@ from servers import (
     server_context,
 )
 
+from itdesk.channels.notify import Delivery, Message, deliver, render
+from itdesk.core.model import ticket_to_dict
 from itdesk.errors import InvalidPolicy, InvalidValue
-from itdesk.model import ticket_to_dict
-from itdesk.notify import Delivery, Message, deliver, render
 
 SHANGHAI = timezone(timedelta(hours=8))
 NOW = datetime(2023, 10, 25, 9, 30, 15, 250000, tzinfo=SHANGHAI)

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from itdesk.core.model import Category, Priority
+from itdesk.core.policy import KNOWN_KEYS, Policy, Team, default_policy_text, policy_from_dict
 from itdesk.errors import InvalidPolicy
-from itdesk.model import Category, Priority
-from itdesk.policy import KNOWN_KEYS, Policy, Team, default_policy_text, policy_from_dict
 
 
 def default_data(tz: str = "Asia/Shanghai", who: str = "zhang") -> dict[str, Any]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from itdesk.privacy import mask_contact, mask_name
+from itdesk.core.privacy import mask_contact, mask_name
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_masked_contact_does_not_contain_the_number_or_the_mailbox(contact: str)
 
 
 def test_ticket_numbers_and_dates_in_free_text_are_not_phone_numbers() -> None:
-    from itdesk.privacy import mask_contact
+    from itdesk.core.privacy import mask_contact
 
     text = "ticket IT-20231025-002, ETA 2023-10-26 18:00; call 13956785678"
     assert mask_contact(text) == "ticket IT-20231025-002, ETA 2023-10-26 18:00; call 139****5678"

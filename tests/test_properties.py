@@ -18,10 +18,8 @@ from conftest import T0, Itdesk, git, git_state, make_ticket
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from itdesk import lifecycle as lc
-from itdesk import store
-from itdesk.errors import ItdeskError
-from itdesk.model import (
+from itdesk.core import lifecycle as lc
+from itdesk.core.model import (
     Category,
     Channel,
     Escalation,
@@ -37,7 +35,9 @@ from itdesk.model import (
     Ticket,
     ticket_to_dict,
 )
-from itdesk.status import TRANSITIONS, history_problems
+from itdesk.core.status import TRANSITIONS, history_problems
+from itdesk.errors import ItdeskError
+from itdesk.store import desk as store
 
 # ------------------------------------------------------------------- strategies
 

@@ -14,19 +14,7 @@ from conftest import SHANGHAI, T0, make_ticket
 from hypothesis import given
 from hypothesis import strategies as st
 
-from itdesk.lifecycle import (
-    accept,
-    acknowledge,
-    assign,
-    classify,
-    escalate,
-    followup,
-    log_work,
-    resolve,
-)
-from itdesk.model import Category, Priority, Satisfaction, Status, Ticket
-from itdesk.policy import Policy, Team
-from itdesk.recordform import (
+from itdesk.channels.recordform import (
     COLUMNS,
     HEADERS,
     InvalidRecord,
@@ -42,7 +30,19 @@ from itdesk.recordform import (
     ticket_row,
     title_of,
 )
-from itdesk.status import history_problems
+from itdesk.core.lifecycle import (
+    accept,
+    acknowledge,
+    assign,
+    classify,
+    escalate,
+    followup,
+    log_work,
+    resolve,
+)
+from itdesk.core.model import Category, Priority, Satisfaction, Status, Ticket
+from itdesk.core.policy import Policy, Team
+from itdesk.core.status import history_problems
 
 POLICY = Policy(
     timezone="Asia/Shanghai",

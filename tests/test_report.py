@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from conftest import T0, make_ticket
 
-from itdesk import lifecycle as lc
-from itdesk.model import Category, Channel, Priority, Requester, Satisfaction, Ticket
-from itdesk.report import handling_time, people_involved, problem_report
+from itdesk.channels.report import handling_time, people_involved, problem_report
+from itdesk.core import lifecycle as lc
+from itdesk.core.model import Category, Channel, Priority, Requester, Satisfaction, Ticket
 
 
 def at(minutes: int) -> object:

@@ -10,7 +10,7 @@ from conftest import make_ticket
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from itdesk.lifecycle import (
+from itdesk.core.lifecycle import (
     accept,
     acknowledge,
     assign,
@@ -19,9 +19,9 @@ from itdesk.lifecycle import (
     followup,
     resolve,
 )
-from itdesk.model import Category, Priority, Satisfaction, ticket_to_dict
-from itdesk.schemacheck import Checker
-from itdesk.store import jsonschema_problems, schema, schema_problems
+from itdesk.core.model import Category, Priority, Satisfaction, ticket_to_dict
+from itdesk.store.desk import jsonschema_problems, schema, schema_problems
+from itdesk.store.schemacheck import Checker
 
 json_values = st.recursive(
     st.none()

@@ -9,10 +9,10 @@ from typing import Any
 
 from conftest import SHANGHAI, T0, make_ticket
 
-from itdesk import lifecycle as lc
-from itdesk.model import Category, Priority, Ticket
-from itdesk.policy import policy_from_dict
-from itdesk.sla import ClockState, build_calendars, evaluate
+from itdesk.core import lifecycle as lc
+from itdesk.core.model import Category, Priority, Ticket
+from itdesk.core.policy import policy_from_dict
+from itdesk.core.sla import ClockState, build_calendars, evaluate
 
 S = timedelta(seconds=1)
 M = timedelta(minutes=1)

@@ -1,4 +1,4 @@
-"""The statistics core (itdesk.stats) on ticket dicts built by hand or by the lifecycle
+"""The statistics core (itdesk.core.stats) on ticket dicts built by hand or by the lifecycle
 functions: percentiles, title groups, rates, SLA compliance against the engine itself,
 privacy, and the layouts; edge cases (an empty desk, nothing resolved, unclassified
 tickets, logs out of order)."""
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from itdesk.errors import InvalidValue
-from itdesk.lifecycle import (
+from itdesk.channels.table import width
+from itdesk.core.lifecycle import (
     accept,
     acknowledge,
     assign,
@@ -31,7 +31,7 @@ from itdesk.lifecycle import (
     reopen,
     resolve,
 )
-from itdesk.model import (
+from itdesk.core.model import (
     Category,
     Priority,
     Requester,
@@ -41,9 +41,9 @@ from itdesk.model import (
     ticket_from_dict,
     ticket_to_dict,
 )
-from itdesk.policy import Policy, Sla
-from itdesk.sla import CLOCKS, build_calendars, evaluate
-from itdesk.stats import (
+from itdesk.core.policy import Policy, Sla
+from itdesk.core.sla import CLOCKS, build_calendars, evaluate
+from itdesk.core.stats import (
     Period,
     bar,
     bar_chart,
@@ -55,8 +55,8 @@ from itdesk.stats import (
     render_text,
     terms,
 )
-from itdesk.table import width
-from itdesk.times import zone
+from itdesk.core.times import zone
+from itdesk.errors import InvalidValue
 
 TZ = timezone(timedelta(hours=8))
 T0 = datetime(2023, 10, 25, 9, 0, tzinfo=TZ)
@@ -196,7 +196,7 @@ def test_similar_titles_work_is_bounded() -> None:
 
 @pytest.mark.parametrize("seed", range(3))
 def test_terms_are_the_knowledge_bases_tokens(seed: int) -> None:
-    from itdesk.kb import tokenize
+    from itdesk.core.kb import tokenize
 
     rng = random.Random(seed)
     alphabet = (
@@ -211,7 +211,7 @@ def test_terms_are_the_knowledge_bases_tokens(seed: int) -> None:
 def test_similar_title_prefix_filter_finds_every_match() -> None:
     """The candidate search (prefix filtering) must not miss a group a full comparison
     would find: compare with a brute-force leader clustering."""
-    from itdesk.kb import tokenize
+    from itdesk.core.kb import tokenize
 
     rng = random.Random(5)
     words = "printer vpn wifi outlook password locked slow screen driver update".split()
@@ -509,7 +509,7 @@ def _random_tickets(seed: int, n: int) -> list[Ticket]:
 
 
 def _reference(tickets: list[Ticket], policy: Policy, calendars: Any) -> dict[str, Counter[str]]:
-    """What itdesk.sla.evaluate says, ticket by ticket: closed tickets at their closing,
+    """What itdesk.core.sla.evaluate says, ticket by ticket: closed tickets at their closing,
     in the status they were closed from; cancelled ones not at all."""
     out: dict[str, Counter[str]] = {c: Counter() for c in CLOCKS}
     for t in tickets:

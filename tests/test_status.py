@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from conftest import T0, make_ticket
 
+from itdesk.core.model import LogEntry, LogKind, Resolution, Status, Ticket
+from itdesk.core.status import TRANSITIONS, allowed_next, history_problems, transition
 from itdesk.errors import InvalidTransition
-from itdesk.model import LogEntry, LogKind, Resolution, Status, Ticket
-from itdesk.status import TRANSITIONS, allowed_next, history_problems, transition
 
 S = Status
 

@@ -93,7 +93,7 @@ def test_failed_replace_leaves_no_temp_file(desk: Itdesk, monkeypatch: pytest.Mo
     def boom(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("itdesk.store.os.replace", boom)
+    monkeypatch.setattr("itdesk.store.desk.os.replace", boom)
     result = desk("ack", tid, "--now", "2023-10-25T09:35")
     assert result.exit_code != 0
     assert "Traceback" not in result.output
@@ -221,7 +221,7 @@ def test_a_killed_write_is_undone_by_the_next_command(desk: Itdesk) -> None:
     state = git_state(desk.desk)
     script = (
         "import os, sys\n"
-        "import itdesk.git as g\n"
+        "import itdesk.store.git as g\n"
         "real = g.run\n"
         "def run(*args, **kw):\n"
         "    if args[0] == 'commit':\n"
@@ -250,7 +250,7 @@ def test_a_killed_write_is_undone_by_the_next_command(desk: Itdesk) -> None:
 def test_a_killed_new_leaves_no_ticket_behind(desk: Itdesk) -> None:
     script = (
         "import os, sys\n"
-        "import itdesk.git as g\n"
+        "import itdesk.store.git as g\n"
         "real = g.run\n"
         "g.run = lambda *a, **k: os._exit(9) if a[0] == 'commit' else real(*a, **k)\n"
         "from itdesk.cli import main\n"

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from itdesk.core.times import format_duration, parse_duration, parse_time, zone
 from itdesk.errors import InvalidValue
-from itdesk.times import format_duration, parse_duration, parse_time, zone
 
 SH = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

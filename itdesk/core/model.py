@@ -1,0 +1,481 @@
+"""The ticket: typed, immutable values and their mapping to and from plain data.
+
+A :class:`Ticket` is a frozen dataclass; every change builds a new one with
+:func:`dataclasses.replace`, and the log only grows. :func:`ticket_to_dict` fixes the key
+order of the YAML file (the order of section 3 of the spec), so that a change to one
+field is a one-line diff and two clones' edits merge line by line.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from ..errors import InvalidTicket, InvalidValue
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+class Status(enum.Enum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    PENDING_VENDOR = "pending_vendor"
+    PENDING_USER = "pending_user"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (Status.CLOSED, Status.CANCELLED)
+
+
+class Priority(enum.Enum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+
+
+class Category(enum.Enum):
+    HARDWARE = "hardware"
+    SOFTWARE = "software"
+    NETWORK = "network"
+    ACCOUNT = "account"
+    OTHER = "other"
+
+
+class Channel(enum.Enum):
+    PORTAL = "portal"
+    CHAT = "chat"
+    PHONE = "phone"
+    MAIL = "mail"
+    WALK_IN = "walk-in"
+
+
+class Satisfaction(enum.Enum):
+    SATISFIED = "satisfied"
+    NEUTRAL = "neutral"
+    UNSATISFIED = "unsatisfied"
+
+
+class LogKind(enum.Enum):
+    NOTE = "note"
+    PHONE = "phone"
+    REMOTE = "remote"
+    ONSITE = "onsite"
+    STATUS = "status"
+    ASSIGN = "assign"
+    ESCALATE = "escalate"
+    SYSTEM = "system"
+
+
+# Work done with the requester: these count as a technician's first response.
+CONTACT_KINDS = frozenset({LogKind.PHONE, LogKind.REMOTE, LogKind.ONSITE})
+
+_PRIORITY_ALIASES = {
+    Priority.P1: ("p1", "1", "urgent", "critical", "紧急", "一级", "一级(紧急)", "一级（紧急）"),
+    Priority.P2: ("p2", "2", "important", "high", "重要", "二级", "二级(重要)", "二级（重要）"),
+    Priority.P3: (
+        "p3",
+        "3",
+        "normal",
+        "general",
+        "low",
+        "一般",
+        "三级",
+        "三级(一般)",
+        "三级（一般）",
+    ),
+}
+_CATEGORY_ALIASES = {
+    Category.HARDWARE: ("hardware", "hw", "硬件"),
+    Category.SOFTWARE: ("software", "sw", "软件"),
+    Category.NETWORK: ("network", "net", "网络"),
+    Category.ACCOUNT: ("account", "账号", "帐号", "账户"),
+    Category.OTHER: ("other", "其他", "其它"),
+}
+_SATISFACTION_ALIASES = {
+    Satisfaction.SATISFIED: ("satisfied", "满意", "good", "yes"),
+    Satisfaction.NEUTRAL: ("neutral", "一般", "ok"),
+    Satisfaction.UNSATISFIED: ("unsatisfied", "不满意", "dissatisfied", "bad", "no"),
+}
+_CHANNEL_ALIASES = {
+    Channel.PORTAL: ("portal", "web", "门户", "工单系统"),
+    Channel.CHAT: ("chat", "im", "群组", "沟通群组"),
+    Channel.PHONE: ("phone", "tel", "电话"),
+    Channel.MAIL: ("mail", "email", "e-mail", "邮件"),
+    Channel.WALK_IN: ("walk-in", "walkin", "walk_in", "现场"),
+}
+
+ZH_LABELS: dict[enum.Enum, str] = {
+    Priority.P1: "一级(紧急)",
+    Priority.P2: "二级(重要)",
+    Priority.P3: "三级(一般)",
+    Category.HARDWARE: "硬件",
+    Category.SOFTWARE: "软件",
+    Category.NETWORK: "网络",
+    Category.ACCOUNT: "账号",
+    Category.OTHER: "其他",
+    Satisfaction.SATISFIED: "满意",
+    Satisfaction.NEUTRAL: "一般",
+    Satisfaction.UNSATISFIED: "不满意",
+    Status.NEW: "新建",
+    Status.ACKNOWLEDGED: "已受理",
+    Status.ASSIGNED: "已分配",
+    Status.IN_PROGRESS: "处理中",
+    Status.PENDING_VENDOR: "待厂商",
+    Status.PENDING_USER: "待用户",
+    Status.RESOLVED: "处理完成",
+    Status.CLOSED: "已关闭",
+    Status.REOPENED: "重新打开",
+    Status.CANCELLED: "已取消",
+}
+
+
+def _lookup(aliases: Mapping[E, tuple[str, ...]], word: str, what: str) -> E:
+    key = str(word).strip().lower()
+    for member, names in aliases.items():
+        if key == member.value.lower() or key in names:
+            return member
+    accepted = ", ".join(f"{m.value} ({'/'.join(n[1:3])})" for m, n in aliases.items())
+    raise InvalidValue(f"unknown {what} {word!r}; accepted: {accepted}")
+
+
+def parse_priority(word: str) -> Priority:
+    """``P1``, ``1``, ``urgent``, ``紧急`` ... -> :class:`Priority`."""
+    return _lookup(_PRIORITY_ALIASES, word, "priority")
+
+
+def parse_category(word: str) -> Category:
+    return _lookup(_CATEGORY_ALIASES, word, "category")
+
+
+def parse_satisfaction(word: str) -> Satisfaction:
+    return _lookup(_SATISFACTION_ALIASES, word, "satisfaction")
+
+
+def parse_channel(word: str) -> Channel:
+    return _lookup(_CHANNEL_ALIASES, word, "channel")
+
+
+def parse_status(word: str) -> Status:
+    key = str(word).strip().lower().replace("-", "_")
+    for member in Status:
+        if key in (member.value, ZH_LABELS[member]):
+            return member
+    accepted = ", ".join(s.value for s in Status)
+    raise InvalidValue(f"unknown status {word!r}; accepted: {accepted}")
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    name: str
+    employee_id: str | None = None
+    department: str | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    blocks_work: bool = False
+    scope: str | None = None
+    devices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    at: datetime
+    by: str
+    kind: LogKind
+    text: str
+    # Set on entries that change a field, so clocks can be recomputed from the log alone.
+    status: Status | None = None
+    priority: Priority | None = None
+    assignee: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    at: datetime
+    by: str
+    level: str  # supervisor | manager | vendor
+    to: str
+    reason: str
+    eta: datetime | None = None
+    clock: str | None = None  # the SLA clock that breached, for automatic escalations
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    summary: str
+    at: datetime
+    by: str
+    verified_by_requester: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Followup:
+    at: datetime
+    by: str
+    speed: Satisfaction
+    attitude: Satisfaction
+    overall: Satisfaction
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    id: str
+    title: str
+    status: Status
+    requester: Requester
+    reported_at: datetime
+    priority: Priority | None = None
+    category: Category | None = None
+    impact: Impact = field(default_factory=Impact)
+    description: str = ""
+    channel: Channel | None = None
+    expected_by: datetime | None = None
+    acknowledged_at: datetime | None = None
+    team: str | None = None
+    assignee: str | None = None
+    assigned_at: datetime | None = None
+    accepted_at: datetime | None = None
+    escalations: tuple[Escalation, ...] = ()
+    log: tuple[LogEntry, ...] = ()
+    resolution: Resolution | None = None
+    followup: Followup | None = None
+    closed_at: datetime | None = None
+    kb: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = ()
+    remarks: str | None = None
+
+
+# ---------------------------------------------------------------- to plain data
+
+
+def format_time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat(timespec="seconds")
+
+
+def _enum(value: enum.Enum | None) -> str | None:
+    return None if value is None else str(value.value)
+
+
+def _log_to_dict(entry: LogEntry) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "at": format_time(entry.at),
+        "by": entry.by,
+        "kind": entry.kind.value,
+        "text": entry.text,
+    }
+    if entry.status is not None:
+        out["status"] = entry.status.value
+    if entry.priority is not None:
+        out["priority"] = entry.priority.value
+    if entry.assignee is not None:
+        out["assignee"] = entry.assignee
+    return out
+
+
+def _escalation_to_dict(e: Escalation) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "at": format_time(e.at),
+        "by": e.by,
+        "level": e.level,
+        "to": e.to,
+        "reason": e.reason,
+        "eta": format_time(e.eta),
+    }
+    if e.clock is not None:
+        out["clock"] = e.clock
+    return out
+
+
+def ticket_to_dict(t: Ticket) -> dict[str, Any]:
+    """The ticket as plain data, keys in file order (also the JSON output)."""
+    return {
+        "id": t.id,
+        "title": t.title,
+        "status": t.status.value,
+        "priority": _enum(t.priority),
+        "category": _enum(t.category),
+        "requester": {
+            "name": t.requester.name,
+            "employee_id": t.requester.employee_id,
+            "department": t.requester.department,
+            "contact": t.requester.contact,
+        },
+        "impact": {
+            "blocks_work": t.impact.blocks_work,
+            "scope": t.impact.scope,
+            "devices": list(t.impact.devices),
+        },
+        "description": t.description,
+        "channel": _enum(t.channel),
+        "expected_by": format_time(t.expected_by),
+        "reported_at": format_time(t.reported_at),
+        "acknowledged_at": format_time(t.acknowledged_at),
+        "team": t.team,
+        "assignee": t.assignee,
+        "assigned_at": format_time(t.assigned_at),
+        "accepted_at": format_time(t.accepted_at),
+        "escalations": [_escalation_to_dict(e) for e in t.escalations],
+        "log": [_log_to_dict(e) for e in t.log],
+        "resolution": None
+        if t.resolution is None
+        else {
+            "summary": t.resolution.summary,
+            "at": format_time(t.resolution.at),
+            "by": t.resolution.by,
+            "verified_by_requester": t.resolution.verified_by_requester,
+        },
+        "followup": None
+        if t.followup is None
+        else {
+            "at": format_time(t.followup.at),
+            "by": t.followup.by,
+            "speed": t.followup.speed.value,
+            "attitude": t.followup.attitude.value,
+            "overall": t.followup.overall.value,
+            "comment": t.followup.comment,
+        },
+        "closed_at": format_time(t.closed_at),
+        "kb": list(t.kb),
+        "attachments": list(t.attachments),
+        "remarks": t.remarks,
+    }
+
+
+# -------------------------------------------------------------- from plain data
+# The data has passed the JSON Schema before it gets here; these functions still
+# fail cleanly (InvalidTicket) so that a caller who skips the schema gets no traceback.
+
+
+def _time(value: Any, key: str) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise InvalidTicket(f"{key}: {value!r} is not an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise InvalidTicket(f"{key}: {value!r} has no UTC offset")
+    return parsed
+
+
+def _opt_time(value: Any, key: str) -> datetime | None:
+    return None if value is None else _time(value, key)
+
+
+def _member(cls: type[E], value: Any, key: str) -> E:
+    try:
+        return cls(value)
+    except ValueError:
+        accepted = ", ".join(str(m.value) for m in cls)
+        raise InvalidTicket(f"{key}: {value!r} is not one of {accepted}") from None
+
+
+def _opt_member(cls: type[E], value: Any, key: str) -> E | None:
+    return None if value is None else _member(cls, value, key)
+
+
+def _strings(value: Iterable[Any] | None) -> tuple[str, ...]:
+    return tuple(str(v) for v in value or ())
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def ticket_from_dict(d: Mapping[str, Any]) -> Ticket:
+    """Build a ticket from plain data as written by :func:`ticket_to_dict`."""
+    try:
+        req = d["requester"]
+        imp = d.get("impact") or {}
+        res = d.get("resolution")
+        fol = d.get("followup")
+        return Ticket(
+            id=str(d["id"]),
+            title=str(d["title"]),
+            status=_member(Status, d["status"], "status"),
+            priority=_opt_member(Priority, d.get("priority"), "priority"),
+            category=_opt_member(Category, d.get("category"), "category"),
+            requester=Requester(
+                name=str(req["name"]),
+                employee_id=_opt_str(req.get("employee_id")),
+                department=_opt_str(req.get("department")),
+                contact=_opt_str(req.get("contact")),
+            ),
+            impact=Impact(
+                blocks_work=bool(imp.get("blocks_work", False)),
+                scope=_opt_str(imp.get("scope")),
+                devices=_strings(imp.get("devices")),
+            ),
+            description=str(d.get("description") or ""),
+            channel=_opt_member(Channel, d.get("channel"), "channel"),
+            expected_by=_opt_time(d.get("expected_by"), "expected_by"),
+            reported_at=_time(d["reported_at"], "reported_at"),
+            acknowledged_at=_opt_time(d.get("acknowledged_at"), "acknowledged_at"),
+            team=_opt_str(d.get("team")),
+            assignee=_opt_str(d.get("assignee")),
+            assigned_at=_opt_time(d.get("assigned_at"), "assigned_at"),
+            accepted_at=_opt_time(d.get("accepted_at"), "accepted_at"),
+            escalations=tuple(
+                Escalation(
+                    at=_time(e["at"], "escalations.at"),
+                    by=str(e["by"]),
+                    level=str(e["level"]),
+                    to=str(e["to"]),
+                    reason=str(e["reason"]),
+                    eta=_opt_time(e.get("eta"), "escalations.eta"),
+                    clock=_opt_str(e.get("clock")),
+                )
+                for e in d.get("escalations") or ()
+            ),
+            log=tuple(
+                LogEntry(
+                    at=_time(e["at"], "log.at"),
+                    by=str(e["by"]),
+                    kind=_member(LogKind, e["kind"], "log.kind"),
+                    text=str(e["text"]),
+                    status=_opt_member(Status, e.get("status"), "log.status"),
+                    priority=_opt_member(Priority, e.get("priority"), "log.priority"),
+                    assignee=_opt_str(e.get("assignee")),
+                )
+                for e in d.get("log") or ()
+            ),
+            resolution=None
+            if res is None
+            else Resolution(
+                summary=str(res["summary"]),
+                at=_time(res["at"], "resolution.at"),
+                by=str(res["by"]),
+                verified_by_requester=bool(res.get("verified_by_requester", False)),
+            ),
+            followup=None
+            if fol is None
+            else Followup(
+                at=_time(fol["at"], "followup.at"),
+                by=str(fol["by"]),
+                speed=_member(Satisfaction, fol["speed"], "followup.speed"),
+                attitude=_member(Satisfaction, fol["attitude"], "followup.attitude"),
+                overall=_member(Satisfaction, fol["overall"], "followup.overall"),
+                comment=_opt_str(fol.get("comment")),
+            ),
+            closed_at=_opt_time(d.get("closed_at"), "closed_at"),
+            kb=_strings(d.get("kb")),
+            attachments=_strings(d.get("attachments")),
+            remarks=_opt_str(d.get("remarks")),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InvalidTicket(f"missing or malformed field: {exc}") from None

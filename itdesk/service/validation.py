@@ -1,0 +1,51 @@
+"""``itdesk validate``: the policy and every ticket against the schema and the status machine.
+
+This is the one place that runs the reference JSON Schema validator (jsonschema) over
+every ticket, besides the fast checker that every read uses.
+"""
+
+from __future__ import annotations
+
+from ..core.status import history_problems
+from ..errors import InvalidTicket
+from ..store.desk import Desk, jsonschema_problems, key_path, line_of
+
+
+def _where(rel: str, text: str, keys: list[str | int], message: str) -> str:
+    line = line_of(text, keys)
+    return f"{rel}:{line}: {key_path(keys)}: {message}" if line else f"{rel}: {message}"
+
+
+def validate_desk(desk: Desk) -> tuple[list[str], int]:
+    """(problems as ``path:line: message``, number of ticket files checked)."""
+    problems: list[str] = []
+    _ = desk.policy  # raises InvalidPolicy with the key and the reason
+    _ = desk.calendars  # the business-hours calendars and their include files too
+    notify = desk.policy.raw.get("notify")
+    if notify:
+        from ..channels.notify import check_config
+
+        check_config(notify)
+    files = desk.ticket_files(include_archive=True)
+    seen: dict[str, str] = {}
+    for tf in files:
+        rel = desk.rel(tf.path)
+        try:
+            text, data = desk.load_file(tf.path)
+        except InvalidTicket as exc:
+            problems.append(str(exc))
+            continue
+        found = [_where(rel, text, keys, msg) for keys, msg in jsonschema_problems(data)]
+        if found:
+            problems.extend(found)
+            continue
+        try:
+            ticket = desk.read_file(tf.path)
+        except InvalidTicket as exc:
+            problems.append(str(exc))
+            continue
+        if ticket.id in seen:
+            problems.append(f"{rel}: {ticket.id} is also in {seen[ticket.id]}")
+        seen[ticket.id] = rel
+        problems.extend(_where(rel, text, keys, msg) for keys, msg in history_problems(ticket))
+    return problems, len(files)

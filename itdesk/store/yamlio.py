@@ -1,0 +1,113 @@
+"""YAML in and out: the C loader and dumper when PyYAML has them, safe loading only.
+
+Imported only by code that parses or writes YAML, so that a command served entirely
+from the cache (``list``) does not pay for importing PyYAML.
+
+Timestamps stay strings when loaded: the ticket schema and the model parse them, and
+a hand-typed ``2023-10-25 09:30`` gets a clear schema message instead of turning into
+a datetime without a zone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from ..errors import InvalidTicket
+
+try:
+    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+    _BaseDumper: type[yaml.SafeDumper] = yaml.CSafeDumper  # type: ignore[assignment]
+except AttributeError:  # PyYAML without libyaml
+    _BaseLoader = yaml.SafeLoader
+    _BaseDumper = yaml.SafeDumper
+
+
+class Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loading; timestamps are left as strings."""
+
+
+Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+
+
+class Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
+    """Block style; multi-line text as ``|`` blocks so hand edits and diffs stay readable."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+Dumper.add_representer(str, _str_representer)
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.dump(
+        data,
+        Dumper=Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
+
+
+def parse(text: str) -> Any:
+    """Parse ``text`` safely; raises ``yaml.YAMLError``."""
+    return yaml.load(text, Loader=Loader)
+
+
+def load_yaml(text: str, path: str) -> Any:
+    """Parse YAML safely; a syntax error becomes InvalidTicket with path and line."""
+    try:
+        return parse(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise InvalidTicket(f"not valid YAML: {exc.problem or exc}", path, line) from None
+    except yaml.YAMLError as exc:
+        raise InvalidTicket(f"not valid YAML: {exc}", path) from None
+
+
+def syntax_error(text: str) -> str | None:
+    """Why ``text`` is not YAML (with the line), or None if it parses."""
+    try:
+        parse(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}" if mark else ""
+        return f"not valid YAML{where}: {exc.problem}"
+    except yaml.YAMLError as exc:
+        return f"not valid YAML: {exc}"
+    return None
+
+
+def line_of(text: str, keys: list[str | int]) -> int | None:
+    """The 1-based line of the value at ``keys`` in YAML ``text`` (or of its nearest parent)."""
+    try:
+        node = yaml.compose(text, Loader=Loader)
+    except yaml.YAMLError:
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == key:
+                    line, node = k.start_mark.line + 1, v
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            if key >= len(node.value):
+                return line
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
