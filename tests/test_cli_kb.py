@@ -14,7 +14,7 @@ import pytest
 import yaml
 from conftest import Itdesk, git, git_state
 
-from itdesk.cli.kb import kb_problems, suggest
+from itdesk.service.kb import kb_problems, suggest
 from itdesk.core.lifecycle import (
     accept,
     acknowledge,

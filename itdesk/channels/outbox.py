@@ -28,15 +28,15 @@ from ..core.model import Priority, Ticket, ticket_to_dict
 from ..core.privacy import mask_contact, mask_name
 
 if TYPE_CHECKING:
-    from ..cli import Session
     from ..core.escalation import Step
+    from ..store.desk import Desk
 
 OUTBOX = "itdesk/outbox.json"
 MAX_ATTEMPTS = 50
 
 
-def _config(session: Session) -> Mapping[str, Any] | None:
-    notify = session.desk.policy.raw.get("notify")
+def _config(desk: Desk) -> Mapping[str, Any] | None:
+    notify = desk.policy.raw.get("notify")
     return notify if isinstance(notify, Mapping) and notify else None
 
 
@@ -79,12 +79,12 @@ def _locked(path: Path) -> Iterator[list[dict[str, Any]]]:
             os.replace(tmp, path)
 
 
-def _path(session: Session) -> Path:
-    return session.desk.root / ".git" / OUTBOX
+def _path(desk: Desk) -> Path:
+    return desk.root / ".git" / OUTBOX
 
 
-def _emails(session: Session, names: Iterable[str | None]) -> list[str]:
-    policy = session.desk.policy
+def _emails(desk: Desk, names: Iterable[str | None]) -> list[str]:
+    policy = desk.policy
     out = []
     for name in names:
         if name:
@@ -94,12 +94,11 @@ def _emails(session: Session, names: Iterable[str | None]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _not_before(session: Session, ticket: Ticket) -> str:
+def _not_before(desk: Desk, now: datetime, ticket: Ticket) -> str:
     """Now, or, outside the quiet-hours calendar, its next opening (P1 is never held)."""
-    quiet = session.desk.policy.sla.quiet_hours
-    now = session.now
+    quiet = desk.policy.sla.quiet_hours
     if quiet and (ticket.priority is None or ticket.priority.value != "P1"):
-        calendar = session.desk.calendars[quiet]
+        calendar = desk.calendars[quiet]
         next_open = getattr(calendar, "next_open", None)
         if next_open is not None:
             now = next_open(now)
@@ -107,7 +106,8 @@ def _not_before(session: Session, ticket: Ticket) -> str:
 
 
 def _entry(
-    session: Session,
+    desk: Desk,
+    now: datetime,
     config: Mapping[str, Any],
     event: str,
     ticket: Ticket,
@@ -122,65 +122,64 @@ def _entry(
         "to_email": to,
         "extra": dict(extra or {}),
         "requires": dict(requires) if requires else None,
-        "not_before": _not_before(session, ticket),
+        "not_before": _not_before(desk, now, ticket),
         "pending": channels(config),
         "attempts": 0,
         "error": None,
     }
 
 
-def enqueue(session: Session, entries: list[dict[str, Any]]) -> None:
+def enqueue(desk: Desk, entries: list[dict[str, Any]]) -> None:
     if entries:
-        with _locked(_path(session)) as box:
+        with _locked(_path(desk)) as box:
             box.extend(entries)
 
 
-def enqueue_escalations(session: Session, recorded: list[tuple[Ticket, Step]]) -> None:
+def enqueue_escalations(desk: Desk, now: datetime, recorded: list[tuple[Ticket, Step]]) -> None:
     """Notices for escalations that ``check --escalate`` has just committed (it then
     flushes the outbox, with whatever earlier runs could not send)."""
-    config = _config(session)
+    config = _config(desk)
     if config is None:
         return
-    now = session.now.isoformat(timespec="seconds")
+    at = now.isoformat(timespec="seconds")
     entries = []
     for ticket, step in recorded:
-        to = _emails(session, [step.to, ticket.assignee if step.event == "escalated" else None])
+        to = _emails(desk, [step.to, ticket.assignee if step.event == "escalated" else None])
         extra = {"clock": step.clock, "level": step.level, "to": step.to, "reason": step.reason}
-        requires = {"clock": step.clock, "level": step.level, "at": now}
-        entries.append(_entry(session, config, step.event, ticket, to, extra, requires))
-    enqueue(session, entries)  # itdesk check flushes the outbox next
+        requires = {"clock": step.clock, "level": step.level, "at": at}
+        entries.append(_entry(desk, now, config, step.event, ticket, to, extra, requires))
+    enqueue(desk, entries)  # itdesk check flushes the outbox next
 
 
-def enqueue_change(session: Session, before: Ticket | None, change: Change) -> None:
+def enqueue_change(desk: Desk, now: datetime, before: Ticket | None, change: Change) -> None:
     """Notices for a lifecycle change: created, P1, a manual escalation, resolved."""
-    config = _config(session)
+    config = _config(desk)
     if config is None:
         return
-    policy = session.desk.policy
+    policy = desk.policy
     after = change.ticket
     requester = after.requester.contact
     entries = []
     if change.action is Action.NEW:
-        entries.append(_entry(session, config, "created", after, _emails(session, [requester])))
+        entries.append(_entry(desk, now, config, "created", after, _emails(desk, [requester])))
     elif change.action is Action.CLASSIFY:
         was_p1 = before is not None and before.priority is Priority.P1
         if after.priority is Priority.P1 and not was_p1:
-            to = _emails(session, [policy.supervisor_for(after.team), *policy.supervisors])
-            entries.append(_entry(session, config, "p1", after, to))
+            to = _emails(desk, [policy.supervisor_for(after.team), *policy.supervisors])
+            entries.append(_entry(desk, now, config, "p1", after, to))
     elif change.action is Action.ESCALATE and after.escalations:
         e = after.escalations[-1]
         if e.level != "vendor":
             extra = {"clock": "-", "level": e.level, "to": e.to, "reason": e.reason}
-            to = _emails(session, [e.to, after.assignee])
-            entries.append(_entry(session, config, "escalated", after, to, extra))
+            to = _emails(desk, [e.to, after.assignee])
+            entries.append(_entry(desk, now, config, "escalated", after, to, extra))
     elif change.action is Action.RESOLVE:
-        entries.append(_entry(session, config, "resolved", after, _emails(session, [requester])))
-        due = after.resolution.at + policy.sla.followup if after.resolution else session.now
+        entries.append(_entry(desk, now, config, "resolved", after, _emails(desk, [requester])))
+        due = after.resolution.at + policy.sla.followup if after.resolution else now
         extra = {"due": due.strftime("%Y-%m-%d %H:%M")}
-        desk_people = _emails(session, list(policy.supervisors))
-        entries.append(_entry(session, config, "followup_due", after, desk_people, extra))
-    enqueue(session, entries)
-    flush(session)
+        desk_people = _emails(desk, list(policy.supervisors))
+        entries.append(_entry(desk, now, config, "followup_due", after, desk_people, extra))
+    enqueue(desk, entries)
 
 
 def _flat(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -208,28 +207,28 @@ def _committed(ticket: Mapping[str, Any] | None, requires: Mapping[str, str] | N
     )
 
 
-def flush(session: Session) -> list[str]:
-    """Send what is due; returns one line per failed channel (also printed as warnings)."""
-    config = _config(session)
-    path = _path(session)
+def flush(desk: Desk, now: datetime) -> list[str]:
+    """Send what is due; returns one line per channel that failed (the caller tells)."""
+    config = _config(desk)
+    path = _path(desk)
     if config is None or not path.exists():
         return []
     from .notify import Message, deliver, render
 
-    lang = session.desk.policy.locale
+    lang = desk.policy.locale
     templates = config.get("templates") if isinstance(config.get("templates"), Mapping) else None
     if templates is not None and isinstance(templates.get(lang), Mapping):
         templates = templates[lang]  # keyed by language, then by event
     failures: list[str] = []
     with _locked(path) as box:
-        due = [e for e in box if datetime.fromisoformat(e["not_before"]) <= session.now]
+        due = [e for e in box if datetime.fromisoformat(e["not_before"]) <= now]
         if not due:
             return []
         tickets: dict[str, Mapping[str, Any] | None] = {}
         for e in due:
             if e["ticket"] not in tickets:
                 try:
-                    tickets[e["ticket"]] = ticket_to_dict(session.desk.read(e["ticket"]))
+                    tickets[e["ticket"]] = ticket_to_dict(desk.read(e["ticket"]))
                 except Exception:  # a ticket gone or broken since: drop its notices
                     tickets[e["ticket"]] = None
         for e in list(due):
@@ -259,8 +258,8 @@ def flush(session: Session) -> list[str]:
             results = deliver(
                 _only(config, channel),
                 [messages[id(e)] for e in owed],
-                secret=lambda name: _secret(session, name),
-                now=session.now,
+                secret=lambda name: _secret(desk, name),
+                now=now,
             )
             ok = all(r.ok for r in results)
             for e in owed:
@@ -274,14 +273,10 @@ def flush(session: Session) -> list[str]:
         for e in due:
             if not e["pending"] or e["attempts"] >= MAX_ATTEMPTS:
                 box.remove(e)
-    from ..cli import warn
-
-    for line in failures:
-        warn(Exception(f"notification not sent, will retry on the next check: {line}"))
     return failures
 
 
-def _secret(session: Session, name: str) -> str | None:
+def _secret(desk: Desk, name: str) -> str | None:
     """A secret from the environment, else from this clone's git config
     (``git config itdesk.<name>.secret VALUE``); never from the desk's files, which are shared."""
     value = os.environ.get(name)
@@ -289,5 +284,5 @@ def _secret(session: Session, name: str) -> str | None:
         return value
     from ..store import git
 
-    out = git.run("config", "--get", f"itdesk.{name}.secret", cwd=session.desk.root, check=False)
+    out = git.run("config", "--get", f"itdesk.{name}.secret", cwd=desk.root, check=False)
     return out.strip() or None

@@ -16,19 +16,19 @@ import click
 
 from . import (
     EXIT_FINDING,
-    Session,
     desk_options,
     dump_json,
     filter_options,
     format_option,
     lang_option,
+    open_session,
     ticket_filter,
-    warn,
 )
 
 if TYPE_CHECKING:
     from ..core.model import Ticket
     from ..core.sla import ClockState
+    from ..service.session import Session
 
 
 def clock_states(
@@ -48,7 +48,7 @@ def clock_states(
 def open_tickets(session: Session, flt: Any) -> list[Ticket]:
     from ..core.model import ticket_from_dict
 
-    data = session.desk.ticket_data(on_error=warn)
+    data = session.ticket_data()
     return [ticket_from_dict(d) for d in data if flt.matches(d) and d["status"] not in _FINAL]
 
 
@@ -126,24 +126,17 @@ def command(
         itdesk check
         itdesk check --escalate --format json     # from cron, every 5 minutes
     """
-    session = Session(desk_path, as_name, now_text)
+    session = open_session(desk_path, as_name, now_text)
     flt = ticket_filter(**filters)
     tickets = open_tickets(session, flt)
     if escalate:
-        from ..core.escalation import escalate_breaches
+        from ..service.escalation import escalate_breaches
 
         summary = escalate_breaches(session, tickets)
         if summary:
             click.echo(summary, err=True)
         tickets = open_tickets(session, flt)
-    if session.desk.policy.raw.get("notify"):
-        from ..channels.outbox import flush
-        from ..errors import ItdeskError
-
-        try:
-            flush(session)  # what this and earlier runs have to send
-        except ItdeskError as exc:  # records are committed; a broken notify: only warns
-            warn(Exception(f"notifications not sent: {exc}"))
+    session.flush()  # what this and earlier runs have to send
     states = clock_states(session, tickets, all_clocks)
     if fmt == "json":
         dump_json([state_json(s) for s in states])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import Session, desk_options, lang_option
+from . import desk_options, lang_option, open_session
 
 _WIDTH_CAP = 60  # characters; long descriptions and steps wrap instead
 
@@ -90,13 +90,13 @@ def command(
         raise UsageError("--format xlsx writes a workbook: give --output FILE.xlsx")
     if month is not None and not _is_month(month):
         raise UsageError(f"bad --month {month!r}; use YYYY-MM, e.g. 2023-10")
-    session = Session(desk_path, as_name, now_text)
+    session = open_session(desk_path, as_name, now_text)
     lang = session.lang(lang)
     tz = session.desk.policy.tz
     wanted = {parse_status(s).value for v in status for s in v.split(",") if s.strip()}
     tickets = [
         ticket_from_dict(d)
-        for d in session.desk.ticket_data(include_archive=True, on_error=_warn)
+        for d in session.ticket_data(include_archive=True)
         if not wanted or d["status"] in wanted
     ]
     if month is not None:
@@ -120,10 +120,6 @@ def _is_month(text: str) -> bool:
 
     m = re.fullmatch(r"(\d{4})-(\d{2})", text)
     return bool(m) and 1 <= int(m.group(2)) <= 12 if m else False
-
-
-def _warn(exc: Exception) -> None:
-    click.echo(f"itdesk: warning: {exc}", err=True)
 
 
 def _csv_bytes(rows: list[list[str]], bom: bool) -> bytes:

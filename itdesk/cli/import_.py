@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import Session, desk_options
+from . import desk_options, open_session
 
 if TYPE_CHECKING:
     from ..channels.recordform import Record
@@ -52,7 +52,7 @@ def command(
 
     path = Path(file)
     rows = read_sheet(path)
-    session = Session(desk_path, as_name, now_text)
+    session = open_session(desk_path, as_name, now_text)
     policy = session.desk.policy
     actor = session.actor
     records = parse_records(rows, policy.tz)

@@ -1,228 +1,23 @@
-"""``itdesk kb``: the knowledge base, ``kb/<slug>.md`` articles written from resolved tickets.
+"""``itdesk kb``: promote, list, show and search the knowledge base's articles.
 
-The shell around :mod:`itdesk.kb`: reading articles (only ``kb/*.md``, front matter by
-:mod:`itdesk.yamlio`, so a search costs no GitPython and no jsonschema), writing them
-through :meth:`itdesk.store.Desk.transaction` together with the ticket's ``kb`` list (one
-commit), and the helpers other commands use: :func:`suggest` for ``itdesk new`` and
-:func:`kb_problems` for ``itdesk validate``.
+The articles on the desk are :mod:`itdesk.service.kb`'s; this module parses options,
+runs the editor for ``promote`` and prints.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import Session, desk_options, format_option, lang_option
-
-if TYPE_CHECKING:
-    from ..core.kb import Article, Index
-    from ..core.model import Ticket
-    from ..errors import InvalidTicket
-    from ..store.desk import Desk
-
-KB_DIR = "kb"
-README = "README.md"  # the folder's own note, not an article
-
-
-# ------------------------------------------------------------------ reading
-
-
-def article_path(desk: Desk, slug: str) -> Path:
-    from ..core.kb import check_slug
-
-    return desk.root / KB_DIR / f"{check_slug(slug)}.md"
-
-
-def _article_files(desk: Desk) -> list[Path]:
-    folder = desk.root / KB_DIR
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob("*.md") if p.name != README and p.is_file())
-
-
-def _bare(exc: InvalidTicket) -> str:
-    """The message of ``exc`` without its ``path:line:`` prefix."""
-    text = str(exc)
-    if exc.path is not None:
-        prefix = f"{exc.path}:{exc.line}: " if exc.line is not None else f"{exc.path}: "
-        text = text.removeprefix(prefix)
-    return text
-
-
-def parse_article(rel: str, text: str, slug: str | None = None) -> Article:
-    """The article in ``text`` (the file ``rel``); InvalidArticle with path and line."""
-    from ..core.kb import InvalidArticle, article_from_meta, is_slug, split_front_matter
-    from ..errors import InvalidTicket
-    from ..store.yamlio import line_of, load_yaml
-
-    name = slug if slug is not None else Path(rel).stem
-    if not is_slug(name):
-        raise InvalidArticle(
-            f"{Path(rel).name!r} is not a valid article file name: lowercase letters, digits "
-            "and '-' (like wifi-certificate.md)",
-            rel,
-        )
-    front, body, first = split_front_matter(text, rel)
-    try:
-        meta = load_yaml(front, rel)
-    except InvalidTicket as exc:
-        at = first + exc.line - 1 if exc.line is not None else first
-        raise InvalidArticle(f"front matter: {_bare(exc)}", rel, at) from None
-
-    def line(keys: list[str | int]) -> int | None:
-        found = line_of(front, keys)
-        return None if found is None else first + found - 1
-
-    return article_from_meta(name, meta, body, rel, line)
-
-
-def _read_file(desk: Desk, path: Path) -> Article:
-    from ..core.kb import InvalidArticle
-
-    rel = desk.rel(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InvalidArticle("not UTF-8 text", rel) from None
-    except OSError as exc:
-        raise InvalidArticle(f"cannot read: {exc.strerror}", rel) from None
-    return parse_article(rel, text)
-
-
-def read_article(desk: Desk, slug: str) -> Article:
-    from ..core.kb import UnknownArticle
-
-    path = article_path(desk, slug.strip())
-    if not path.is_file():
-        raise UnknownArticle(f"no article {desk.rel(path)} (itdesk kb list shows them)")
-    return _read_file(desk, path)
-
-
-def read_articles(
-    desk: Desk, on_error: Callable[[InvalidTicket], None] | None = None
-) -> list[Article]:
-    """Every article of the desk, by slug; bad ones go to ``on_error`` (or raise)."""
-    from ..errors import InvalidTicket
-
-    out = []
-    for path in _article_files(desk):
-        try:
-            out.append(_read_file(desk, path))
-        except InvalidTicket as exc:
-            if on_error is None:
-                raise
-            on_error(exc)
-    return out
-
-
-def render_article(article: Article) -> str:
-    from ..core.kb import article_meta, join_front_matter
-    from ..store.yamlio import dump_yaml
-
-    return join_front_matter(dump_yaml(article_meta(article)), article.body)
-
-
-def _index(desk: Desk, on_error: Callable[[InvalidTicket], None] | None) -> Index:
-    from ..core.kb import Index
-
-    return Index(read_articles(desk, on_error))
-
-
-def _warn(exc: Exception) -> None:
-    click.echo(f"itdesk: warning: {exc}", err=True)
-
-
-def _ignore(exc: Exception) -> None:
-    pass
-
-
-# ---------------------------------------------------------- for other commands
-
-
-def suggest(desk: Desk, text: str, limit: int = 3) -> list[tuple[str, str, float]]:
-    """(slug, title, score) of the articles that best match ``text``, best first.
-
-    For ``itdesk new``: self-help to offer before a ticket is worked on. Articles that
-    cannot be read are skipped silently (``itdesk validate`` reports them).
-    """
-    from ..core.kb import suggestions
-    from ..errors import ItdeskError
-
-    try:
-        if not text.strip() or not _article_files(desk):
-            return []
-        hits = suggestions(_index(desk, _ignore), text, limit)
-    except (ItdeskError, OSError):  # a suggestion must never stop a report being recorded
-        return []
-    return [(h.article.slug, h.article.title, round(h.score, 3)) for h in hits]
-
-
-def require_articles(desk: Desk, slugs: Iterable[str]) -> tuple[str, ...]:
-    """``slugs``, each checked to be the name of an existing article (``resolve --kb``)."""
-    from ..core.kb import UnknownArticle
-
-    out: list[str] = []
-    for slug in slugs:
-        path = article_path(desk, slug.strip())
-        if not path.is_file():
-            raise UnknownArticle(f"no article {desk.rel(path)} (itdesk kb list shows them)")
-        if slug.strip() not in out:
-            out.append(slug.strip())
-    return tuple(out)
-
-
-def kb_problems(desk: Desk) -> list[str]:
-    """Problems of the knowledge base, one ``path:line: message`` each, for ``validate``:
-    articles with a bad file name or front matter, articles naming tickets that exist
-    neither active nor archived, and tickets whose ``kb`` names a missing article."""
-    from ..core.kb import is_slug, split_front_matter
-    from ..errors import InvalidTicket
-    from ..store.desk import ARCHIVE, TICKETS
-    from ..store.yamlio import line_of
-
-    problems: list[str] = []
-    root = desk.root
-    ids = {p.stem for p in (root / TICKETS).glob("*.yaml")}
-    ids |= {p.stem for p in (root / ARCHIVE).glob("*/*.yaml")}
-    present: set[str] = set()
-    for path in _article_files(desk):
-        rel = desk.rel(path)
-        if is_slug(path.stem):
-            present.add(path.stem)
-        try:
-            article = _read_file(desk, path)
-        except InvalidTicket as exc:
-            problems.append(str(exc))
-            continue
-        for i, tid in enumerate(article.tickets):
-            if tid not in ids:
-                front, _, first = split_front_matter(path.read_text(encoding="utf-8"), rel)
-                line = line_of(front, ["tickets", i])
-                where = f"{rel}:{first + line - 1}" if line is not None else rel
-                problems.append(
-                    f"{where}: tickets: no ticket {tid} on this desk (neither active nor archived)"
-                )
-    for data in desk.ticket_data(include_archive=True, on_error=_ignore):
-        missing = [(i, s) for i, s in enumerate(data.get("kb") or ()) if s not in present]
-        if not missing:
-            continue
-        try:
-            path = desk.locate(str(data["id"])).path
-            text = path.read_text(encoding="utf-8")
-        except (InvalidTicket, OSError):
-            continue
-        for i, slug in missing:
-            line = line_of(text, ["kb", i])
-            where = f"{desk.rel(path)}:{line}" if line is not None else desk.rel(path)
-            problems.append(f"{where}: kb: no article kb/{slug}.md")
-    return problems
-
-
-# ------------------------------------------------------------------ commands
+from ..service.kb import (
+    article_index,
+    article_path,
+    read_article_file,
+    read_articles,
+    render_article,
+)
+from . import desk_options, dump_json, format_option, lang_option, open_session, warn
 
 
 @click.group(name="kb", invoke_without_command=True, no_args_is_help=False)
@@ -283,129 +78,36 @@ def promote(
         itdesk kb promote IT-20231025-001 --slug wifi-certificate
         itdesk kb promote IT-20231026-004 --into wifi-certificate
     """
-    from ..core.kb import Index, check_slug, promotable, same_fix
+    from ..service.kb import promote as do_promote
+
+    session = open_session(desk_path, as_name, now_text)
+    use_editor = bool(sys.stdin.isatty() if edit is None else edit)
+    done = do_promote(
+        session,
+        ticket_id,
+        into=into,
+        slug=slug,
+        force_new=force_new,
+        edit=_editor if use_editor else None,
+        on_error=warn,
+    )
+    if done.subject is not None:
+        click.echo(done.subject)
+    if done.note is not None:
+        click.echo(done.note)
+
+
+def _editor(draft: str) -> str | None:
+    """The draft as edited in $EDITOR (None: closed without saving)."""
     from ..errors import UsageError
-
-    if into is not None and (slug is not None or force_new):
-        raise UsageError("--into links to an existing article; it goes without --slug and --new")
-    into = check_slug(into.strip()) if into is not None else None
-    slug = check_slug(slug.strip()) if slug is not None else None
-    session = Session(desk_path, as_name, now_text)
-    desk = session.desk
-    ticket = desk.read(ticket_id.strip())
-    promotable(ticket)
-    if into is not None:
-        read_article(desk, into)
-        _link(session, ticket.id, into)
-        return
-    articles = read_articles(desk, on_error=_warn)
-    hit = None if force_new else same_fix(Index(articles), ticket)
-    if hit is not None:
-        a = hit.article
-        if ticket.id in a.tickets or a.slug in ticket.kb:
-            why = f"{ticket.id} is already linked to {a.path} ({a.title})"
-        else:
-            why = f"same fix as {a.path} ({a.title}): linked instead of writing a copy"
-        _link(session, ticket.id, a.slug, f"{why}; --new writes a new article anyway")
-        return
-    _write_new(session, ticket, slug, bool(sys.stdin.isatty() if edit is None else edit))
-
-
-def _taken(desk: Desk) -> set[str]:
-    folder = desk.root / KB_DIR
-    return {p.stem for p in folder.glob("*.md")} if folder.is_dir() else set()
-
-
-def _write_new(session: Session, ticket: Ticket, slug: str | None, edit: bool) -> None:
-    from dataclasses import replace
-
-    from ..core.kb import draft_article, promotable, scrub_article, slug_for, unique_slug
-    from ..core.lifecycle import Action, Change
-    from ..errors import UsageError
-
-    desk = session.desk
-    taken = _taken(desk)
-    if slug is not None and slug in taken:
-        raise UsageError(
-            f"kb/{slug}.md exists; link the ticket to it (--into {slug}) or choose another --slug"
-        )
-    category = ticket.category.value if ticket.category else "other"
-    name = slug or unique_slug(slug_for(ticket.title, category, ticket.id), taken)
-    article = draft_article(ticket, name, session.now)
-    if edit:
-        article = _edit(article, ticket, slug is None, taken)
-    article = scrub_article(article, ticket)
-    actor = session.actor
-    with desk.transaction(actor, session.now) as tx:
-        fresh = tx.read(ticket.id)
-        promotable(fresh)
-        if (desk.root / article.path).exists():
-            raise UsageError(f"{article.path} appeared meanwhile; run the command again")
-        if ticket.id not in article.tickets:
-            article = replace(article, tickets=(ticket.id, *article.tickets))
-        kb = fresh.kb if article.slug in fresh.kb else fresh.kb + (article.slug,)
-        change = Change(replace(fresh, kb=kb), Action.KB, f"promote to {article.path[:-3]}")
-        tx.put(change)
-        tx.put_file(article.path, render_article(article))
-    click.echo(change.subject)
-
-
-def _edit(article: Article, ticket: Ticket, rename: bool, taken: set[str]) -> Article:
-    """The draft as edited in $EDITOR; an emptied draft aborts. With ``rename``, a new
-    title also gives the article a new name."""
-    from dataclasses import replace
-
-    from ..core.kb import slug_for, unique_slug
-    from ..errors import InvalidTicket, UsageError
 
     try:
-        edited = click.edit(render_article(article), extension=".md", require_save=True)
+        return click.edit(draft, extension=".md", require_save=True)
     except click.ClickException as exc:
         raise UsageError(
             f"{exc.message}; set $EDITOR to an editor that works, or use --no-edit "
             "(nothing was changed)"
         ) from None
-    if edited is None:  # closed without saving: the draft as it was
-        return article
-    if not edited.strip():
-        raise UsageError("the edited article is empty: promotion aborted, nothing was changed")
-    try:
-        new = parse_article(article.path, edited, slug=article.slug)
-    except InvalidTicket as exc:
-        raise UsageError(f"the edited article is not valid: {exc}; nothing was changed") from None
-    if rename and new.title != article.title:
-        category = new.category
-        new = replace(new, slug=unique_slug(slug_for(new.title, category, ticket.id), taken))
-    return new
-
-
-def _link(session: Session, ticket_id: str, slug: str, note: str | None = None) -> None:
-    """Add ``ticket_id`` to the article's tickets and ``slug`` to the ticket's kb list."""
-    from dataclasses import replace
-
-    from ..core.kb import link_ticket, promotable
-    from ..core.lifecycle import Action, Change
-
-    desk = session.desk
-    with desk.transaction(session.actor, session.now) as tx:
-        ticket = tx.read(ticket_id)
-        promotable(ticket)
-        article = read_article(desk, slug)
-        linked = link_ticket(article, ticket.id, session.now)
-        new = ticket if slug in ticket.kb else replace(ticket, kb=ticket.kb + (slug,))
-        if linked != article or new != ticket:
-            tx.put(Change(new, Action.KB, f"link to {article.path[:-3]}"))
-            if linked != article:
-                tx.put_file(article.path, render_article(linked))
-            subject: str | None = f"{ticket.id}: link to {article.path[:-3]}"
-        else:
-            subject = None
-    if subject is None:
-        click.echo(f"{ticket_id} is already linked to {article.path}; nothing changed")
-        return
-    click.echo(subject)
-    if note:
-        click.echo(note[0].upper() + note[1:] + ".")
 
 
 _LIST_HEADERS = {
@@ -427,12 +129,6 @@ def _category_label(value: str, lang: str) -> str:
         return ZH_LABELS[Category(value)]
     except ValueError:
         return value
-
-
-def _dump_json(data: Any) -> None:
-    import json
-
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @command.command(name="list")
@@ -460,12 +156,12 @@ def list_cmd(
     from ..core.model import parse_category
 
     wanted = parse_category(category).value if category is not None else None
-    session = Session(desk_path, as_name, now_text)
+    session = open_session(desk_path, as_name, now_text)
     articles = [
-        a for a in read_articles(session.desk, _warn) if wanted is None or a.category == wanted
+        a for a in read_articles(session.desk, warn) if wanted is None or a.category == wanted
     ]
     if fmt == "json":
-        _dump_json([article_to_dict(a, body=False) for a in articles])
+        dump_json([article_to_dict(a, body=False) for a in articles])
         return
     language = session.lang(lang)
     if not articles:
@@ -497,13 +193,13 @@ def show(
     """
     from ..core.kb import UnknownArticle, article_to_dict
 
-    session = Session(desk_path, as_name, now_text)
+    session = open_session(desk_path, as_name, now_text)
     path = article_path(session.desk, slug.strip())
     if not path.is_file():
         raise UnknownArticle(f"no article {session.desk.rel(path)} (itdesk kb list shows them)")
-    article = _read_file(session.desk, path)
+    article = read_article_file(session.desk, path)
     if fmt == "json":
-        _dump_json(article_to_dict(article))
+        dump_json(article_to_dict(article))
     else:
         click.echo(render_article(article), nl=False)
 
@@ -546,10 +242,10 @@ def search(
     text = " ".join(query).strip()
     if not text:
         raise UsageError("the query is empty; give words to search for")
-    session = Session(desk_path, as_name, now_text)
-    hits = _index(session.desk, _warn).search(text, limit)
+    session = open_session(desk_path, as_name, now_text)
+    hits = article_index(session.desk, warn).search(text, limit)
     if fmt == "json":
-        _dump_json(
+        dump_json(
             [
                 {
                     "slug": h.article.slug,

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from . import Session, desk_options, dump_json, format_option
+from . import desk_options, dump_json, format_option, open_session
 
 
 @click.group(name="sla")
@@ -37,7 +37,7 @@ def explain(
     from ..core.sla import evaluate
     from ..core.times import format_duration
 
-    session = Session(desk_path, as_name, now_text)
+    session = open_session(desk_path, as_name, now_text)
     ticket = session.desk.read(ticket_id.strip())
     calendars = session.desk.calendars
     states = evaluate(ticket, session.desk.policy, session.now, calendars)

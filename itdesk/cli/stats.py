@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import Session, desk_options, dump_json, format_option, lang_option, warn
+from . import desk_options, dump_json, format_option, lang_option, open_session, warn
 
 if TYPE_CHECKING:
     from ..core.stats import Period
+    from ..service.session import Session
     from ..store.desk import Desk
 
 # A line on stderr every this many files parsed (not served by the cache).
@@ -68,7 +69,7 @@ def read_tickets(desk: Desk) -> list[dict[str, Any]]:
 
 def article_titles(desk: Desk) -> dict[str, str | None]:
     """The knowledge base's articles by slug, with their titles (unreadable ones: None)."""
-    from .kb import KB_DIR, README, read_articles
+    from ..service.kb import KB_DIR, README, read_articles
 
     folder = desk.root / KB_DIR
     names = folder.glob("*.md") if folder.is_dir() else ()
@@ -166,7 +167,7 @@ def command(
 
     if markdown and fmt == "json":
         raise UsageError("--markdown and --format json exclude each other; choose one")
-    session = Session(desk_path, as_name, now_text)
+    session = open_session(desk_path, as_name, now_text)
     period = _period(session, since, until, month)
     desk = session.desk
     tickets = read_tickets(desk)

@@ -1,4 +1,4 @@
-"""``check --escalate``: turn SLA findings into records on the tickets, once each.
+"""The escalation ladder of ``check --escalate``: what to record for a ticket, pure.
 
 The ladder, per clock run (a reassignment or a reopening starts a new run):
 
@@ -10,25 +10,19 @@ Each level is recorded once on the ticket (an ``escalations`` entry naming the c
 and a ``system`` log entry), so a cron job that runs every five minutes never records
 a level twice. All records of one run are one commit. Tickets are re-read and their
 clocks re-evaluated under the desk's lock, so two runs at once cannot both record the
-same breach. Notifications go to the outbox only for records that were committed.
+same breach (:mod:`itdesk.service.escalation` does that). Notifications go to the
+outbox only for records that were committed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from .lifecycle import Action, Change, record_escalation
 from .model import Ticket
 from .policy import Policy
 from .sla import Calendar, ClockState, evaluate
 from .times import format_duration
-
-if TYPE_CHECKING:
-    from ..cli import Session
-
-SYSTEM_ACTOR = "itdesk"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,54 +68,3 @@ def _breach_steps(
         reason = f"target missed by {late}, still open"
         return [Step(s.clock, "manager", policy.managers[0], reason, "escalated")]
     return []
-
-
-def escalate_breaches(session: Session, tickets: list[Ticket]) -> str:
-    """Record what :func:`plan` finds for ``tickets`` in one commit; a one-line summary."""
-    desk, now = session.desk, session.now
-    policy, calendars = desk.policy, desk.calendars
-    candidates = [t for t in tickets if plan(t, policy, now, calendars)]
-    if not candidates:
-        return ""
-    from ..errors import NoIdentity
-
-    try:
-        actor = session.actor
-    except NoIdentity:  # cron often runs without a git identity
-        from ..store.desk import Actor
-
-        actor = Actor(SYSTEM_ACTOR, f"{SYSTEM_ACTOR}@itdesk.invalid")
-    recorded: list[tuple[Ticket, Step]] = []
-    with desk.transaction(actor, now) as tx:
-        for old in candidates:
-            ticket = tx.read(old.id)  # fresh, under the lock
-            steps = plan(ticket, policy, now, calendars)
-            if not steps:
-                continue
-            new = ticket
-            for step in steps:
-                new = record_escalation(
-                    new,
-                    now=now,
-                    by=actor.name,
-                    level=step.level,
-                    to=step.to,
-                    clock=step.clock,
-                    reason=step.reason,
-                )
-                recorded.append((new, step))
-            what = ", ".join(f"{st.clock} to {st.level} {st.to}" for st in steps)
-            tx.put(Change(new, Action.ESCALATE, f"escalate {what}"))
-        count = len(tx.changes)
-        tx.subject = f"check: escalate {count} ticket{'s' if count != 1 else ''}"
-        tx.action = Action.ESCALATE.value
-    if not recorded:
-        return ""
-    from ..channels.outbox import enqueue_escalations
-
-    enqueue_escalations(session, recorded)
-    breaches = sum(1 for _, st in recorded if st.event == "escalated")
-    warnings = len(recorded) - breaches
-    return (
-        f"check: recorded {breaches} escalation(s) and {warnings} warning(s) on {count} ticket(s)"
-    )

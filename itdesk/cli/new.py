@@ -1,0 +1,134 @@
+"""``itdesk new``: record a reported problem from flags, prompts or a YAML file.
+
+The prompts are this module's (a person at a terminal); checking the fields and
+numbering and committing the ticket are the service's (:mod:`itdesk.service.intake`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from . import desk_options, open_session
+
+if TYPE_CHECKING:
+    from ..service.session import Session
+
+
+def _prompt_missing(values: dict[str, Any], session: Session) -> None:
+    """Ask a person at a terminal for every intake field not given as a flag."""
+    from ..core.model import parse_channel
+    from ..errors import ItdeskError
+
+    def ask(
+        key: str, text: str, required: bool = False, check: Callable[[str], Any] | None = None
+    ) -> None:
+        if values.get(key) not in (None, ""):
+            return
+        while True:
+            # Prompts go to stderr, so that ID=$(itdesk new) captures only the number.
+            answer = click.prompt(
+                text, default="" if not required else None, show_default=False, err=True
+            ).strip()
+            if not answer:
+                if required:
+                    click.echo("  This is needed.", err=True)
+                    continue
+                return
+            if check is not None:
+                try:
+                    check(answer)
+                except ItdeskError as exc:
+                    click.echo(f"  {exc}", err=True)
+                    continue
+            values[key] = answer
+            return
+
+    ask("requester", "Requester's name (姓名)", required=True)
+    ask("employee_id", "Employee number (工号)")
+    ask("department", "Department (部门)")
+    ask("contact", "Contact: phone, mail or chat (联系方式)")
+    ask("title", "Short title of the problem", required=True)
+    ask("description", "Symptom and error text (现象/报错)")
+    if values.get("blocks_work") is None:
+        values["blocks_work"] = click.confirm(
+            "Does it block work? (是否影响工作)", default=False, err=True
+        )
+    ask("scope", "Who or what is affected (影响范围)")
+    ask("devices", "Device models, comma-separated (设备型号)")
+    ask(
+        "expected_by",
+        "Expected resolution time, e.g. today 18:00, +2h (期望解决时间)",
+        check=session.time,
+    )
+    ask("channel", "Channel: portal, chat, phone, mail, walk-in", check=parse_channel)
+
+
+@click.command(name="new")
+@click.option("--from", "from_file", metavar="FILE.yaml", help="Read the intake fields from YAML.")
+@click.option("--title", help="Short title of the problem.")
+@click.option("--requester", help="Requester's name.")
+@click.option("--employee-id", help="Requester's employee number (工号).")
+@click.option("--department", help="Requester's department.")
+@click.option("--contact", help="Phone, mail or chat handle.")
+@click.option("--description", help="Symptom and error text.")
+@click.option("--blocks-work/--no-blocks-work", default=None, help="Does it block work?")
+@click.option("--scope", help="Who or what is affected.")
+@click.option("--devices", help="Device models, comma-separated.")
+@click.option("--expected-by", metavar="TIME", help="The requester's expected time.")
+@click.option("--channel", help="portal, chat, phone, mail or walk-in.")
+@click.option(
+    "-i",
+    "--interactive",
+    is_flag=True,
+    help="Prompt for missing fields (the default on a terminal).",
+)
+@desk_options
+def command(
+    from_file: str | None,
+    interactive: bool,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+    **flags: Any,
+) -> None:
+    """Record a reported problem; prints the new ticket number.
+
+    Flags for scripts, prompts for people at a terminal, or --from FILE.yaml with the
+    ticket's own key names (title, description, channel, expected_by, reported_at,
+    requester{name, employee_id, department, contact}, impact{blocks_work, scope, devices}).
+
+    Example:
+
+    \b
+        itdesk new --title "WiFi authentication fails" --requester "王小明" \\
+          --department 研发部 --contact 13956785678 --blocks-work --channel chat
+    """
+    from ..service.intake import intake_from_file
+    from ..service.kb import suggest
+
+    session = open_session(desk_path, as_name, now_text)
+    values: dict[str, Any] = {}
+    if from_file:
+        values.update(intake_from_file(from_file))
+    values.update({k: v for k, v in flags.items() if v is not None})
+    session.actor  # noqa: B018 -- who acts is known before anyone is asked anything
+    if interactive or (sys.stdin.isatty() and not from_file):
+        _prompt_missing(values, session)
+    change = session.new(values)
+    ticket = change.ticket
+    click.echo(ticket.id)
+    click.echo(
+        f"Recorded {ticket.id} for {ticket.requester.name}. Please tell the requester this "
+        "number; it is how the desk follows up (工单编号已生成，请告知员工以便跟进).",
+        err=True,
+    )
+    # On stderr, like the prompts: ID=$(itdesk new ...) still captures only the number.
+    found = suggest(session.desk, f"{ticket.title}\n{ticket.description}")
+    if found:
+        click.echo("Self-help that may solve it (自助解决参考):", err=True)
+        for slug, title, _score in found:
+            click.echo(f"  {title}  (itdesk kb show {slug})", err=True)

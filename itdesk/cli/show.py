@@ -1,0 +1,56 @@
+"""``itdesk show``: one ticket, its fields, log and git history."""
+
+from __future__ import annotations
+
+import click
+
+from . import ID_ARG, desk_options, dump_json, format_option, lang_option, open_session
+
+
+@click.command(name="show")
+@ID_ARG
+@format_option("table", "json")
+@lang_option
+@click.option("--reveal", is_flag=True, help="Do not mask personal data.")
+@desk_options
+def command(
+    ticket_id: str,
+    fmt: str,
+    lang: str | None,
+    reveal: bool,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
+    """Show a ticket: its fields, log, escalations and git history.
+
+    --format json prints the ticket under the key names of its YAML file.
+
+    Example:
+
+    \b
+        itdesk show IT-20231025-001
+    """
+    from ..core.model import ticket_to_dict
+
+    session = open_session(desk_path, as_name, now_text)
+    ticket = session.desk.read(ticket_id.strip())
+    if fmt == "json":
+        dump_json(ticket_to_dict(ticket))
+        return
+    from ..channels.views import render_ticket
+    from ..store.history import ticket_history
+
+    found = session.desk.locate(ticket.id)
+    paths = [f"tickets/{ticket.id}.yaml"]
+    if found.archived:
+        paths.append(session.desk.rel(found.path))
+    click.echo(
+        render_ticket(
+            ticket,
+            ticket_history(session.desk.root, paths),
+            session.lang(lang),
+            reveal,
+            session.desk.policy.personal,
+        )
+    )

@@ -1,0 +1,44 @@
+"""``itdesk validate``: itdesk.yaml, every ticket and the knowledge base, checked."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import EXIT_FINDING, desk_options, dump_json, format_option
+
+
+@click.command(name="validate")
+@format_option("table", "json")
+@desk_options
+def command(fmt: str, desk_path: str | None, as_name: str | None, now_text: str | None) -> None:
+    """Check itdesk.yaml and every ticket against the schema and the status machine.
+
+    Prints each problem as PATH:LINE: message; exits 1 when there is any.
+
+    Example:
+
+    \b
+        itdesk validate
+    """
+    from ..errors import InvalidPolicy
+    from ..service.validation import validate_desk
+    from ..store.desk import Desk, find_desk
+
+    desk = Desk(find_desk(desk_path))
+    try:
+        problems, count = validate_desk(desk)
+    except InvalidPolicy as exc:
+        problems, count = [str(exc)], 0
+    from ..service.kb import kb_problems
+
+    problems += kb_problems(desk)
+    if fmt == "json":
+        dump_json({"tickets": count, "problems": problems})
+    else:
+        for p in problems:
+            click.echo(p)
+        click.echo(f"{count} tickets checked, {len(problems)} problems", err=True)
+    if problems:
+        sys.exit(EXIT_FINDING)

@@ -1,0 +1,63 @@
+"""``check --escalate``: record what the escalation ladder finds, once each, in one commit.
+
+The ladder itself is pure (:func:`itdesk.core.escalation.plan`); here the candidates are
+re-read and re-planned under the desk's lock, so two runs at once cannot both record
+the same breach, and the records of one run become one commit. Notices are queued only
+for what was committed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..core.escalation import Step, plan
+from ..core.lifecycle import Action, Change, record_escalation
+from ..core.model import Ticket
+
+if TYPE_CHECKING:
+    from .session import Session
+
+
+def escalate_breaches(session: Session, tickets: list[Ticket]) -> str:
+    """Record what :func:`plan` finds for ``tickets`` in one commit; a one-line summary."""
+    desk, now = session.desk, session.now
+    policy, calendars = desk.policy, desk.calendars
+    candidates = [t for t in tickets if plan(t, policy, now, calendars)]
+    if not candidates:
+        return ""
+    actor = session.actor_or_system()  # cron often runs without a git identity
+    recorded: list[tuple[Ticket, Step]] = []
+    with desk.transaction(actor, now) as tx:
+        for old in candidates:
+            ticket = tx.read(old.id)  # fresh, under the lock
+            steps = plan(ticket, policy, now, calendars)
+            if not steps:
+                continue
+            new = ticket
+            for step in steps:
+                new = record_escalation(
+                    new,
+                    now=now,
+                    by=actor.name,
+                    level=step.level,
+                    to=step.to,
+                    clock=step.clock,
+                    reason=step.reason,
+                )
+                recorded.append((new, step))
+            what = ", ".join(f"{st.clock} to {st.level} {st.to}" for st in steps)
+            tx.put(Change(new, Action.ESCALATE, f"escalate {what}"))
+        count = len(tx.changes)
+        tx.subject = f"check: escalate {count} ticket{'s' if count != 1 else ''}"
+        tx.action = Action.ESCALATE.value
+    if not recorded:
+        return ""
+    if desk.policy.raw.get("notify"):
+        from ..channels.outbox import enqueue_escalations
+
+        enqueue_escalations(desk, now, recorded)  # check flushes the outbox next
+    breaches = sum(1 for _, st in recorded if st.event == "escalated")
+    warnings = len(recorded) - breaches
+    return (
+        f"check: recorded {breaches} escalation(s) and {warnings} warning(s) on {count} ticket(s)"
+    )

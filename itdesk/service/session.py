@@ -1,0 +1,386 @@
+"""Acting on a desk without a command line: open it, act as someone at a time, commit once.
+
+A :class:`Session` is what every front end (the CLI, ``check --escalate`` from cron,
+later ``sync``, the portal and mail intake) holds: the desk, the time (``now``, injected
+or the clock's) and who acts. Each lifecycle step reads the ticket under the desk's
+lock, applies a pure function of :mod:`itdesk.core.lifecycle`, commits once, then queues
+and sends the change's notifications. It returns the :class:`~itdesk.core.lifecycle.Change`
+and never prints: what a person should be told goes to :attr:`Session.warnings` (or the
+``on_warning`` callable given at open), and the caller decides how to show it.
+
+Several steps, on one ticket or many, become one commit with :meth:`Session.batch`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ItdeskError, UsageError
+
+if TYPE_CHECKING:
+    import os
+
+    from ..channels.views import TicketFilter
+    from ..core.lifecycle import Change
+    from ..core.model import Ticket
+    from ..store.desk import Actor, Desk
+    from ..store.desk import Transaction
+
+Step = Callable[..., "Change"]  # step(ticket, now=..., by=...) -> Change
+SYSTEM_ACTOR = "itdesk"
+
+
+class Session:
+    """One desk, one acting technician, one ``now``."""
+
+    def __init__(
+        self,
+        desk: Desk,
+        *,
+        as_name: str | None = None,
+        now: datetime | None = None,
+        on_warning: Callable[[str], None] | None = None,
+    ):
+        self.desk = desk
+        self.as_name = as_name
+        self.now = now if now is not None else datetime.now(desk.policy.tz)
+        self.warnings: list[str] = []
+        self._on_warning = on_warning
+
+    @classmethod
+    def open(
+        cls,
+        desk_path: str | os.PathLike[str] | None = None,
+        *,
+        as_name: str | None = None,
+        now: datetime | str | None = None,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> Session:
+        """The desk at ``desk_path`` (else ``$ITDESK_DESK``, else above the working
+        directory); ``now`` as an aware time or ISO 8601 text (no offset: the desk's
+        zone)."""
+        from ..store.desk import Desk
+
+        desk = Desk.open(desk_path)
+        if isinstance(now, str):
+            from ..core.times import parse_time
+
+            now = parse_time(now, desk.policy.tz)
+        return cls(desk, as_name=as_name, now=now, on_warning=on_warning)
+
+    # -- what callers need ----------------------------------------------------
+
+    def warn(self, message: object) -> None:
+        """Tell the person behind this session something (never printed here)."""
+        text = str(message)
+        self.warnings.append(text)
+        if self._on_warning is not None:
+            self._on_warning(text)
+
+    def take_store_warnings(self) -> None:
+        """Pass on what the store noted (an interrupted earlier run put back)."""
+        noted = getattr(self.desk, "warnings", None)
+        while noted:
+            self.warn(noted.pop(0))
+
+    def time(self, text: str | None) -> datetime | None:
+        """``text`` as a time (ISO 8601, or relative to ``now``: ``+2h``, ``tomorrow 18:00``)."""
+        from ..core.times import parse_time
+
+        return None if text is None else parse_time(text, self.desk.policy.tz, self.now)
+
+    @property
+    def actor(self) -> Actor:
+        return self.desk.actor(self.as_name)
+
+    def actor_or_system(self) -> Actor:
+        """The acting technician, else ``itdesk`` itself (cron often has no git identity)."""
+        from ..errors import NoIdentity
+        from ..store.desk import Actor
+
+        try:
+            return self.actor
+        except NoIdentity:
+            return Actor(SYSTEM_ACTOR, f"{SYSTEM_ACTOR}@itdesk.invalid")
+
+    def lang(self, lang: str | None = None) -> str:
+        return lang or self.desk.policy.locale
+
+    # -- reading ----------------------------------------------------------------
+
+    def read(self, ticket_id: str) -> Ticket:
+        return self.desk.read(ticket_id.strip())
+
+    def ticket_data(
+        self, include_archive: bool = False, on_parse: Callable[[], None] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every valid ticket as plain data; invalid files become warnings."""
+        data = self.desk.ticket_data(
+            include_archive=include_archive, on_error=self.warn, on_parse=on_parse
+        )
+        self.take_store_warnings()
+        return data
+
+    def tickets(self, flt: TicketFilter, breached: bool = False) -> list[Mapping[str, Any]]:
+        """The tickets (plain data) that pass ``flt``; ``breached``: only open ones with a
+        breached SLA clock at ``now``."""
+        from ..channels.views import filter_tickets
+
+        found = filter_tickets(self.ticket_data(include_archive=flt.include_all), flt)
+        if not breached:
+            return found
+        from ..core.model import ticket_from_dict
+        from ..core.sla import evaluate
+
+        policy, calendars = self.desk.policy, self.desk.calendars
+        return [
+            d
+            for d in found
+            if d["status"] not in ("closed", "cancelled")
+            and any(
+                s.open and s.state == "breached"
+                for s in evaluate(ticket_from_dict(d), policy, self.now, calendars)
+            )
+        ]
+
+    # -- acting -----------------------------------------------------------------
+
+    def apply(self, ticket_id: str, step: Step) -> Change:
+        """``step(ticket, now=..., by=...)`` on one ticket: one commit, then notify."""
+        with self.batch() as batch:
+            change = batch.apply(ticket_id, step)
+        return change
+
+    @contextlib.contextmanager
+    def batch(self, subject: str | None = None, action: str | None = None) -> Iterator[Batch]:
+        """Steps on one or more tickets that become one commit when the block ends (or
+        nothing, if it raises); their notifications are queued and sent after it."""
+        actor = self.actor
+        with self.desk.transaction(actor, self.now) as tx:
+            self.take_store_warnings()
+            batch = Batch(self, tx, actor)
+            yield batch
+            if subject is not None:
+                tx.subject = subject
+            if action is not None:
+                tx.action = action
+        for before, change in batch.done:
+            self.notify(before, change)
+
+    def create(self, build: Callable[[str], Change]) -> Change:
+        """A new ticket: ``build(next_id)`` under the lock, one commit, then notify."""
+        change = self.desk.create(build, self.actor, self.now)
+        self.take_store_warnings()
+        self.notify(None, change)
+        return change
+
+    def notify(self, before: Ticket | None, change: Change) -> None:
+        """Queue the notifications of a committed change and try to send them; what
+        cannot be sent stays queued (``itdesk check`` retries) and becomes a warning."""
+        if not self.desk.policy.raw.get("notify"):
+            return
+        from ..channels.outbox import enqueue_change, flush
+
+        try:
+            enqueue_change(self.desk, self.now, before, change)
+            failures = flush(self.desk, self.now)
+        except ItdeskError as exc:  # the change is committed: report, do not fail it
+            self.warn(f"notifications not sent: {exc}")
+            return
+        for line in failures:
+            self.warn(f"notification not sent, will retry on the next check: {line}")
+
+    def flush(self) -> None:
+        """Send what this and earlier commands queued (``check`` runs it every time)."""
+        if not self.desk.policy.raw.get("notify"):
+            return
+        from ..channels.outbox import flush
+
+        try:
+            failures = flush(self.desk, self.now)
+        except ItdeskError as exc:  # records are committed; a broken notify: only warns
+            self.warn(f"notifications not sent: {exc}")
+            return
+        for line in failures:
+            self.warn(f"notification not sent, will retry on the next check: {line}")
+
+    # -- the lifecycle, one method a step -----------------------------------------
+
+    def new(self, values: Mapping[str, Any]) -> Change:
+        """Record a reported problem from intake fields (see :mod:`itdesk.service.intake`)."""
+        from .intake import builder
+
+        return self.create(builder(self, values))
+
+    def ack(self, ticket_id: str) -> Change:
+        from ..core.lifecycle import acknowledge
+
+        return self.apply(ticket_id, acknowledge)
+
+    def classify(
+        self, ticket_id: str, priority: str | None = None, category: str | None = None
+    ) -> Change:
+        from ..core.lifecycle import classify
+        from ..core.model import parse_category, parse_priority
+
+        prio = parse_priority(priority) if priority is not None else None
+        cat = parse_category(category) if category is not None else None
+        policy = self.desk.policy
+
+        def step(t: Ticket, **kw: Any) -> Change:
+            supervisor = policy.supervisor_for(t.team)
+            return classify(t, priority=prio, category=cat, supervisor=supervisor, **kw)
+
+        return self.apply(ticket_id, step)
+
+    def assign(self, ticket_id: str, to: str | None = None, auto: bool = False) -> Change:
+        from ..core.lifecycle import assign
+        from ..core.routing import choose_assignee, load_by_member, team_for_member
+
+        if (to is None) == (not auto):
+            raise UsageError("give either --to NAME or --auto")
+        policy = self.desk.policy
+
+        def step(t: Ticket, **kw: Any) -> Change:
+            if auto:
+                load = load_by_member(self.desk.ticket_data(on_error=lambda e: None))
+                team, member = choose_assignee(policy, t, load)
+                return assign(t, to=member, team=team, **kw)
+            assert to is not None
+            return assign(t, to=to.strip(), team=team_for_member(policy, to.strip(), t), **kw)
+
+        return self.apply(ticket_id, step)
+
+    def accept(self, ticket_id: str) -> Change:
+        from ..core.lifecycle import accept
+
+        return self.apply(ticket_id, accept)
+
+    def log(self, ticket_id: str, text: str, via: str = "note") -> Change:
+        from ..core.lifecycle import log_work
+
+        return self.apply(ticket_id, lambda t, **kw: log_work(t, via=via, text=text, **kw))
+
+    def escalate(
+        self,
+        ticket_id: str,
+        reason: str,
+        *,
+        supervisor: bool = False,
+        vendor: str | None = None,
+        eta: str | None = None,
+    ) -> Change:
+        from ..core.lifecycle import escalate
+
+        if supervisor == (vendor is not None):
+            raise UsageError("give either --supervisor or --vendor NAME")
+        eta_time = self.time(eta)
+        policy = self.desk.policy
+
+        def step(t: Ticket, **kw: Any) -> Change:
+            if vendor is not None:
+                return escalate(t, vendor=vendor, reason=reason, eta=eta_time, **kw)
+            to = policy.supervisor_for(t.team)
+            if to is None:
+                raise UsageError(
+                    "no supervisor in itdesk.yaml (supervisors: or a team's supervisor)"
+                )
+            return escalate(t, supervisor=to, reason=reason, eta=eta_time, **kw)
+
+        return self.apply(ticket_id, step)
+
+    def pending(self, ticket_id: str, on: str, reason: str | None = None) -> Change:
+        from ..core.lifecycle import pending
+
+        return self.apply(ticket_id, lambda t, **kw: pending(t, on=on, reason=reason, **kw))
+
+    def resolve(
+        self, ticket_id: str, summary: str, verified: bool = False, kb: Iterable[str] = ()
+    ) -> Change:
+        """Resolve; ``kb`` names the articles that solved it (each must exist)."""
+        from ..core.lifecycle import resolve
+        from .kb import require_articles
+
+        slugs = require_articles(self.desk, kb)
+
+        def step(t: Ticket, **kw: Any) -> Change:
+            change = resolve(t, summary=summary, verified=verified, **kw)
+            added = tuple(s for s in slugs if s not in change.ticket.kb)
+            if not added:
+                return change
+            ticket = replace(change.ticket, kb=change.ticket.kb + added)
+            kbs = ", ".join(f"kb/{s}" for s in added)
+            return replace(change, ticket=ticket, summary=f"{change.summary}, {kbs}")
+
+        return self.apply(ticket_id, step)
+
+    def followup(
+        self,
+        ticket_id: str,
+        speed: str,
+        attitude: str,
+        overall: str,
+        comment: str | None = None,
+    ) -> Change:
+        from ..core.lifecycle import followup
+        from ..core.model import parse_satisfaction
+
+        s, a, o = (parse_satisfaction(x) for x in (speed, attitude, overall))
+        return self.apply(
+            ticket_id,
+            lambda t, **kw: followup(t, speed=s, attitude=a, overall=o, comment=comment, **kw),
+        )
+
+    def close(self, ticket_id: str, force: bool = False, reason: str | None = None) -> Change:
+        from ..core.lifecycle import close
+
+        if reason is not None and not force:
+            raise UsageError("--reason goes with --force")
+        return self.apply(ticket_id, lambda t, **kw: close(t, force=force, reason=reason, **kw))
+
+    def reopen(self, ticket_id: str, reason: str) -> Change:
+        from ..core.lifecycle import reopen
+
+        return self.apply(ticket_id, lambda t, **kw: reopen(t, reason=reason, **kw))
+
+    def cancel(self, ticket_id: str, reason: str) -> Change:
+        from ..core.lifecycle import cancel
+
+        return self.apply(ticket_id, lambda t, **kw: cancel(t, reason=reason, **kw))
+
+
+class Batch:
+    """The steps of one :meth:`Session.batch`: each reads its ticket fresh, under the lock."""
+
+    def __init__(self, session: Session, tx: Transaction, actor: Actor):
+        self.session = session
+        self.tx = tx
+        self.actor = actor
+        self.done: list[tuple[Ticket | None, Change]] = []
+
+    def read(self, ticket_id: str) -> Ticket:
+        """The ticket as this batch's steps have left it so far."""
+        for _before, change in reversed(self.done):
+            if change.ticket.id == ticket_id:
+                return change.ticket
+        ticket: Ticket = self.tx.read(ticket_id.strip())
+        return ticket
+
+    def apply(self, ticket_id: str, step: Step) -> Change:
+        before = self.read(ticket_id)
+        change = step(before, now=self.session.now, by=self.actor.name)
+        self.put(before, change)
+        return change
+
+    def put(self, before: Ticket | None, change: Change) -> None:
+        """A change made by the caller (``before``: the ticket it started from)."""
+        self.tx.put(change)
+        self.done.append((before, change))
+
+    @property
+    def changes(self) -> list[Change]:
+        return [c for _, c in self.done]
