@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..core.archiving import Month
     from ..core.policy import Retention
     from ..store.desk import Actor, Desk
-    from .session import Session
+    from .context import Context
 
 LIST_IDS_UP_TO = 50  # a commit message names the tickets up to this many
 
@@ -38,7 +38,7 @@ class Batch:
 # ---------------------------------------------------------------------- archive
 
 
-def archive_months(session: Session, only: Month | None, actor: Actor | None) -> list[Batch]:
+def archive_months(session: Context, only: Month | None, actor: Actor | None) -> list[Batch]:
     """Archive the months due, oldest first, one transaction each; a dry run (no
     ``actor``) only reads."""
     from ..core.archiving import Month
@@ -73,7 +73,7 @@ def archive_months(session: Session, only: Month | None, actor: Actor | None) ->
 
 
 def _due(
-    session: Session, current: Month, only: Month | None, report: bool
+    session: Context, current: Month, only: Month | None, report: bool
 ) -> dict[Month, list[str]]:
     """The active tickets to archive by month; ``report``: warn of the files that cannot
     be (unreadable, or closed without closed_at)."""
@@ -95,7 +95,7 @@ def _due(
 
 
 def purge_months(
-    session: Session, only: Month | None, retention: Retention, actor: Actor | None
+    session: Context, only: Month | None, retention: Retention, actor: Actor | None
 ) -> list[Batch]:
     """Purge the archived months past the retention, oldest first, one transaction
     each; a dry run (no ``actor``) only reads."""
@@ -137,7 +137,7 @@ def purge_months(
 
 
 def _purgeable(
-    session: Session, only: Month | None, retention: Retention
+    session: Context, only: Month | None, retention: Retention
 ) -> Iterator[tuple[Month, list[Path]]]:
     """The archived months (and their files) that may be purged at ``now``, oldest first;
     a ``--month`` that may not is refused."""

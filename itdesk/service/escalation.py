@@ -15,10 +15,10 @@ from ..core.lifecycle import Action, Change, record_escalation
 from ..core.model import Ticket
 
 if TYPE_CHECKING:
-    from .session import Session
+    from .context import Context
 
 
-def escalate_breaches(session: Session, tickets: list[Ticket]) -> str:
+def escalate_breaches(session: Context, tickets: list[Ticket]) -> str:
     """Record what :func:`plan` finds for ``tickets`` in one commit; a one-line summary."""
     desk, now = session.desk, session.now
     policy, calendars = desk.policy, desk.calendars

@@ -18,7 +18,7 @@ from ..errors import UsageError
 
 if TYPE_CHECKING:
     from ..core.lifecycle import Change
-    from .session import Session
+    from .context import Context
 
 # The keys of ``new --from FILE.yaml``: the ticket's own key names (SPEC section 4).
 INTAKE_FIELDS = (
@@ -71,7 +71,7 @@ def intake_from_file(path: str | Path) -> dict[str, Any]:
     }
 
 
-def builder(session: Session, values: Mapping[str, Any]) -> Callable[[str], Change]:
+def builder(session: Context, values: Mapping[str, Any]) -> Callable[[str], Change]:
     """Check the intake ``values`` and return ``build(ticket_id) -> Change``."""
     from ..core.lifecycle import open_ticket
     from ..core.model import Impact, Requester, parse_channel

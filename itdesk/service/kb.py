@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..core.model import Ticket
     from ..errors import InvalidTicket
     from ..store.desk import Desk
-    from .session import Session
+    from .context import Context
 
 KB_DIR = "kb"
 README = "README.md"  # the folder's own note, not an article
@@ -232,7 +232,7 @@ class Promotion:
 
 
 def promote(
-    session: Session,
+    session: Context,
     ticket_id: str,
     *,
     into: str | None = None,
@@ -277,7 +277,7 @@ def _taken(desk: Desk) -> set[str]:
 
 
 def _write_new(
-    session: Session, ticket: Ticket, slug: str | None, edit: Callable[[str], str | None] | None
+    session: Context, ticket: Ticket, slug: str | None, edit: Callable[[str], str | None] | None
 ) -> Promotion:
     from ..core.kb import draft_article, promotable, scrub_article, slug_for, unique_slug
     from ..core.lifecycle import Action, Change
@@ -330,7 +330,7 @@ def _edited(
     return new
 
 
-def _link(session: Session, ticket_id: str, slug: str, note: str | None = None) -> Promotion:
+def _link(session: Context, ticket_id: str, slug: str, note: str | None = None) -> Promotion:
     """Add ``ticket_id`` to the article's tickets and ``slug`` to the ticket's kb list."""
     from ..core.kb import link_ticket, promotable
     from ..core.lifecycle import Action, Change

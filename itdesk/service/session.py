@@ -16,114 +16,23 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ItdeskError, UsageError
+from .context import Context
 
 if TYPE_CHECKING:
-    import os
-
     from ..channels.views import TicketFilter
     from ..core.lifecycle import Change
     from ..core.model import Ticket
-    from ..store.desk import Actor, Desk
-    from ..store.desk import Transaction
+    from ..store.desk import Actor, Transaction
 
 Step = Callable[..., "Change"]  # step(ticket, now=..., by=...) -> Change
-SYSTEM_ACTOR = "itdesk"
 
 
-class Session:
-    """One desk, one acting technician, one ``now``."""
-
-    def __init__(
-        self,
-        desk: Desk,
-        *,
-        as_name: str | None = None,
-        now: datetime | None = None,
-        on_warning: Callable[[str], None] | None = None,
-    ):
-        self.desk = desk
-        self.as_name = as_name
-        self.now = now if now is not None else datetime.now(desk.policy.tz)
-        self.warnings: list[str] = []
-        self._on_warning = on_warning
-
-    @classmethod
-    def open(
-        cls,
-        desk_path: str | os.PathLike[str] | None = None,
-        *,
-        as_name: str | None = None,
-        now: datetime | str | None = None,
-        on_warning: Callable[[str], None] | None = None,
-    ) -> Session:
-        """The desk at ``desk_path`` (else ``$ITDESK_DESK``, else above the working
-        directory); ``now`` as an aware time or ISO 8601 text (no offset: the desk's
-        zone)."""
-        from ..store.desk import Desk
-
-        desk = Desk.open(desk_path)
-        if isinstance(now, str):
-            from ..core.times import parse_time
-
-            now = parse_time(now, desk.policy.tz)
-        return cls(desk, as_name=as_name, now=now, on_warning=on_warning)
-
-    # -- what callers need ----------------------------------------------------
-
-    def warn(self, message: object) -> None:
-        """Tell the person behind this session something (never printed here)."""
-        text = str(message)
-        self.warnings.append(text)
-        if self._on_warning is not None:
-            self._on_warning(text)
-
-    def take_store_warnings(self) -> None:
-        """Pass on what the store noted (an interrupted earlier run put back)."""
-        noted = getattr(self.desk, "warnings", None)
-        while noted:
-            self.warn(noted.pop(0))
-
-    def time(self, text: str | None) -> datetime | None:
-        """``text`` as a time (ISO 8601, or relative to ``now``: ``+2h``, ``tomorrow 18:00``)."""
-        from ..core.times import parse_time
-
-        return None if text is None else parse_time(text, self.desk.policy.tz, self.now)
-
-    @property
-    def actor(self) -> Actor:
-        return self.desk.actor(self.as_name)
-
-    def actor_or_system(self) -> Actor:
-        """The acting technician, else ``itdesk`` itself (cron often has no git identity)."""
-        from ..errors import NoIdentity
-        from ..store.desk import Actor
-
-        try:
-            return self.actor
-        except NoIdentity:
-            return Actor(SYSTEM_ACTOR, f"{SYSTEM_ACTOR}@itdesk.invalid")
-
-    def lang(self, lang: str | None = None) -> str:
-        return lang or self.desk.policy.locale
-
-    # -- reading ----------------------------------------------------------------
-
-    def read(self, ticket_id: str) -> Ticket:
-        return self.desk.read(ticket_id.strip())
-
-    def ticket_data(
-        self, include_archive: bool = False, on_parse: Callable[[], None] | None = None
-    ) -> list[dict[str, Any]]:
-        """Every valid ticket as plain data; invalid files become warnings."""
-        data = self.desk.ticket_data(
-            include_archive=include_archive, on_error=self.warn, on_parse=on_parse
-        )
-        self.take_store_warnings()
-        return data
+class Session(Context):
+    """A :class:`Context` that acts: each lifecycle step is a method; ``batch`` commits
+    several at once."""
 
     def tickets(self, flt: TicketFilter, breached: bool = False) -> list[Mapping[str, Any]]:
         """The tickets (plain data) that pass ``flt``; ``breached``: only open ones with a
