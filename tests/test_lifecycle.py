@@ -390,7 +390,7 @@ def test_followup_on_a_resolved_ticket() -> None:
 @pytest.mark.parametrize("make", [make_ticket, assigned, in_progress, closed])
 def test_followup_only_when_resolved(make: object) -> None:
     with pytest.raises(InvalidTransition, match="cannot record a follow-up"):
-        lc.followup(make(), now=at(100), by="desk", speed=SAT, attitude=SAT,  # type: ignore[operator]
+        lc.followup(make(), now=at(200), by="desk", speed=SAT, attitude=SAT,  # type: ignore[operator]
                     overall=SAT)  # fmt: skip
 
 

@@ -8,8 +8,11 @@ happened. Nothing here reads the clock or touches a file: ``now`` and ``by`` com
 from __future__ import annotations
 
 import enum
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Concatenate, ParamSpec, TypeVar
 
 from ..errors import InvalidTransition, UsageError
 from .model import (
@@ -59,6 +62,52 @@ class Change:
         return f"{self.ticket.id}: {self.summary}"
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def last_event(t: Ticket) -> datetime:
+    """The latest time the ticket records (its report, any log entry or field)."""
+    times = [t.reported_at, *(e.at for e in t.log), *(e.at for e in t.escalations)]
+    times += [
+        x
+        for x in (
+            t.acknowledged_at,
+            t.assigned_at,
+            t.accepted_at,
+            t.closed_at,
+            t.resolution.at if t.resolution else None,
+            t.followup.at if t.followup else None,
+        )
+        if x is not None
+    ]
+    return max(times)
+
+
+def check_time(t: Ticket, now: datetime) -> None:
+    """A ticket's times never run backwards: a step dated before its last event is refused."""
+    last = last_event(t)
+    if now < last:
+        raise UsageError(
+            f"{t.id}: the time of this step ({now.isoformat(timespec='minutes')}) is before "
+            f"the ticket's last recorded event ({last.isoformat(timespec='minutes')}); "
+            "a ticket's times never run backwards: give a later --now"
+        )
+
+
+def _dated(step: Callable[Concatenate[Ticket, P], R]) -> Callable[Concatenate[Ticket, P], R]:
+    """Refuse ``step(t, now=...)`` when ``now`` is before the ticket's last event."""
+
+    @functools.wraps(step)
+    def checked(t: Ticket, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        now = kwargs.get("now")
+        if isinstance(now, datetime):
+            check_time(t, now)
+        return step(t, *args, **kwargs)
+
+    return checked
+
+
 def _text(value: str | None, what: str) -> str:
     text = (value or "").strip()
     if not text:
@@ -105,6 +154,8 @@ def open_ticket(
     title = _text(title, "the title")
     _text(requester.name, "the requester's name")
     reported = reported_at or now
+    if reported > now:
+        raise UsageError("reported_at is later than now; give --now or fix the time")
     via = f" via {channel.value}" if channel else ""
     ticket = Ticket(
         id=ticket_id,
@@ -129,6 +180,7 @@ def open_ticket(
     return Change(ticket, Action.NEW, f"new: {title}")
 
 
+@_dated
 def acknowledge(t: Ticket, *, now: datetime, by: str) -> Change:
     status = _move(t, Status.ACKNOWLEDGED, "acknowledge")
     text = f"acknowledged; ticket number {t.id} given to the requester"
@@ -137,6 +189,7 @@ def acknowledge(t: Ticket, *, now: datetime, by: str) -> Change:
     return Change(new, Action.ACK, "acknowledge")
 
 
+@_dated
 def classify(
     t: Ticket,
     *,
@@ -187,6 +240,7 @@ def _label(value: enum.Enum | None) -> str:
     return "unclassified" if value is None else str(value.value)
 
 
+@_dated
 def assign(t: Ticket, *, now: datetime, by: str, to: str, team: str | None) -> Change:
     to = _text(to, "the assignee")
     if t.assignee == to and t.status is Status.ASSIGNED:
@@ -206,6 +260,7 @@ def assign(t: Ticket, *, now: datetime, by: str, to: str, team: str | None) -> C
     return Change(new, Action.ASSIGN, f"assign to {to}{where}")
 
 
+@_dated
 def accept(t: Ticket, *, now: datetime, by: str) -> Change:
     """The assignee takes the ticket on; from a pending status it resumes the work."""
     was = t.status
@@ -235,6 +290,7 @@ WORK_KINDS = {
 }
 
 
+@_dated
 def log_work(t: Ticket, *, now: datetime, by: str, via: str, text: str) -> Change:
     _require_open(t, "log work")
     kind = WORK_KINDS.get(via)
@@ -247,6 +303,7 @@ def log_work(t: Ticket, *, now: datetime, by: str, via: str, text: str) -> Chang
     return Change(new, Action.LOG, f"log {via}: {short}")
 
 
+@_dated
 def escalate(
     t: Ticket,
     *,
@@ -285,6 +342,7 @@ def escalate(
     return Change(new, Action.ESCALATE, f"escalate to supervisor {to}")
 
 
+@_dated
 def pending(t: Ticket, *, now: datetime, by: str, on: str, reason: str | None = None) -> Change:
     targets = {"user": Status.PENDING_USER, "vendor": Status.PENDING_VENDOR}
     if on not in targets:
@@ -296,6 +354,7 @@ def pending(t: Ticket, *, now: datetime, by: str, on: str, reason: str | None = 
     return Change(new, Action.PENDING, f"pending on {on}")
 
 
+@_dated
 def resolve(t: Ticket, *, now: datetime, by: str, summary: str, verified: bool = False) -> Change:
     summary = _text(summary, "the summary")
     status = _move(t, Status.RESOLVED, "resolve")
@@ -307,6 +366,7 @@ def resolve(t: Ticket, *, now: datetime, by: str, summary: str, verified: bool =
     return Change(new, Action.RESOLVE, "resolve" + (" (verified)" if verified else ""))
 
 
+@_dated
 def followup(
     t: Ticket,
     *,
@@ -332,6 +392,7 @@ def followup(
     return Change(new, Action.FOLLOWUP, f"follow-up: {overall.value}")
 
 
+@_dated
 def close(
     t: Ticket, *, now: datetime, by: str, force: bool = False, reason: str | None = None
 ) -> Change:
@@ -361,6 +422,7 @@ def close(
     return Change(new, Action.CLOSE, "close")
 
 
+@_dated
 def reopen(t: Ticket, *, now: datetime, by: str, reason: str) -> Change:
     reason = _text(reason, "the reason")
     status = _move(t, Status.REOPENED, "reopen")
@@ -371,6 +433,7 @@ def reopen(t: Ticket, *, now: datetime, by: str, reason: str) -> Change:
     return Change(new, Action.REOPEN, "reopen")
 
 
+@_dated
 def cancel(t: Ticket, *, now: datetime, by: str, reason: str) -> Change:
     reason = _text(reason, "the reason")
     status = _move(t, Status.CANCELLED, "cancel")
@@ -379,6 +442,7 @@ def cancel(t: Ticket, *, now: datetime, by: str, reason: str) -> Change:
     return Change(new, Action.CANCEL, "cancel")
 
 
+@_dated
 def record_escalation(
     t: Ticket, *, now: datetime, by: str, level: str, to: str, clock: str, reason: str
 ) -> Ticket:

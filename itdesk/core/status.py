@@ -78,10 +78,15 @@ def history_problems(ticket: Ticket) -> list[tuple[list[str | int], str]]:
     """
     problems: list[tuple[list[str | int], str]] = []
     current: Status | None = None
+    previous = ticket.reported_at
     for i, entry in enumerate(ticket.log):
+        where: list[str | int] = ["log", i]
+        if entry.at < previous:  # times never run backwards (SPEC section 7)
+            what = "the report" if i == 0 else "the entry before it"
+            problems.append((["log", i, "at"], f"{entry.at.isoformat()} is earlier than {what}"))
+        previous = max(previous, entry.at)
         if entry.status is None:
             continue
-        where: list[str | int] = ["log", i]
         if current is None:
             if entry.status is not Status.NEW:
                 problems.append((where, f"the first status is {entry.status.value}, not new"))
@@ -99,6 +104,17 @@ def history_problems(ticket: Ticket) -> list[tuple[list[str | int], str]]:
         problems.append((["resolution"], "a resolved ticket needs a resolution"))
     if s in (Status.CLOSED, Status.CANCELLED) and ticket.closed_at is None:
         problems.append((["closed_at"], f"a {s.value} ticket needs closed_at"))
+    for key, when in (
+        ("acknowledged_at", ticket.acknowledged_at),
+        ("assigned_at", ticket.assigned_at),
+        ("accepted_at", ticket.accepted_at),
+        ("closed_at", ticket.closed_at),
+    ):
+        if when is not None and when < ticket.reported_at:
+            problems.append(([key], f"{when.isoformat()} is earlier than reported_at"))
+    for key, part in (("resolution", ticket.resolution), ("followup", ticket.followup)):
+        if part is not None and part.at < ticket.reported_at:
+            problems.append(([key, "at"], f"{part.at.isoformat()} is earlier than reported_at"))
     if s.is_open and ticket.closed_at is not None:
         problems.append((["closed_at"], f"set on a ticket that is {s.value}"))
     return problems

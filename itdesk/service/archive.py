@@ -45,7 +45,7 @@ def archive_months(session: Context, only: Month | None, actor: Actor | None) ->
     from ..errors import UsageError
     from ..store.desk import ARCHIVE, TICKETS
 
-    desk, tz = session.desk, session.desk.policy.tz
+    tz = session.desk.policy.tz
     current = Month.of(session.now, tz)
     if only is not None and only >= current:
         raise UsageError(
@@ -56,7 +56,7 @@ def archive_months(session: Context, only: Month | None, actor: Actor | None) ->
         return [Batch(m, ids) for m, ids in _due(session, current, only, report=True).items()]
     done: list[Batch] = []
     while True:
-        with desk.transaction(actor, session.now) as tx:
+        with session.transaction(actor) as tx:
             due = _due(session, current, only, report=not done)
             month = next((m for m in due if m not in {b.month for b in done}), None)
             if month is None:
@@ -99,14 +99,14 @@ def purge_months(
 ) -> list[Batch]:
     """Purge the archived months past the retention, oldest first, one transaction
     each; a dry run (no ``actor``) only reads."""
-    desk, now = session.desk, session.now
+    desk = session.desk
     if actor is None:
         return [
             Batch(m, [p.stem for p in files]) for m, files in _purgeable(session, only, retention)
         ]
     done: list[Batch] = []
     while True:
-        with desk.transaction(actor, now) as tx:
+        with session.transaction(actor) as tx:
             chosen = next(
                 (
                     (m, files)

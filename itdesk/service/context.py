@@ -7,7 +7,8 @@ person should be told to the caller's ``on_warning`` (and keeps it in ``warnings
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     import os
 
     from ..core.model import Ticket
-    from ..store.desk import Actor, Desk
+    from ..store.desk import Actor, Desk, Transaction
 
 SYSTEM_ACTOR = "itdesk"
 
@@ -76,6 +77,17 @@ class Context:
         noted = getattr(self.desk, "warnings", None)
         while noted:
             self.warn(noted.pop(0))
+
+    @contextlib.contextmanager
+    def transaction(self, actor: Actor | None = None) -> Iterator[Transaction]:
+        """The desk's transaction (one commit) as ``actor`` (default: the acting
+        technician) at ``now``; what the store noted on the way is passed on."""
+        try:
+            with self.desk.transaction(actor or self.actor, self.now) as tx:
+                self.take_store_warnings()
+                yield tx
+        finally:
+            self.take_store_warnings()
 
     def time(self, text: str | None) -> datetime | None:
         """``text`` as a time (ISO 8601, or relative to ``now``: ``+2h``, ``tomorrow 18:00``)."""

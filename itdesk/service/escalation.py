@@ -27,7 +27,7 @@ def escalate_breaches(session: Context, tickets: list[Ticket]) -> str:
         return ""
     actor = session.actor_or_system()  # cron often runs without a git identity
     recorded: list[tuple[Ticket, Step]] = []
-    with desk.transaction(actor, now) as tx:
+    with session.transaction(actor) as tx:
         for old in candidates:
             ticket = tx.read(old.id)  # fresh, under the lock
             steps = plan(ticket, policy, now, calendars)

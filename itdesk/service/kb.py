@@ -294,7 +294,7 @@ def _write_new(
     if edit is not None:
         article = _edited(article, edit(render_article(article)), ticket, slug is None, taken)
     article = scrub_article(article, ticket)
-    with desk.transaction(session.actor, session.now) as tx:
+    with session.transaction() as tx:
         fresh = tx.read(ticket.id)
         promotable(fresh)
         if (desk.root / article.path).exists():
@@ -336,7 +336,7 @@ def _link(session: Context, ticket_id: str, slug: str, note: str | None = None) 
     from ..core.lifecycle import Action, Change
 
     desk = session.desk
-    with desk.transaction(session.actor, session.now) as tx:
+    with session.transaction() as tx:
         ticket = tx.read(ticket_id)
         promotable(ticket)
         article = read_article(desk, slug)

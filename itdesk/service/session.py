@@ -69,7 +69,7 @@ class Session(Context):
         """Steps on one or more tickets that become one commit when the block ends (or
         nothing, if it raises); their notifications are queued and sent after it."""
         actor = self.actor
-        with self.desk.transaction(actor, self.now) as tx:
+        with self.transaction(actor) as tx:
             self.take_store_warnings()
             batch = Batch(self, tx, actor)
             yield batch

@@ -55,7 +55,7 @@ def import_records(session: Context, plan: ImportPlan, subject: str) -> list[Cha
     policy = session.desk.policy
     actor = session.actor
     changes: list[Change] = []
-    with session.desk.transaction(actor, session.now) as tx:
+    with session.transaction(actor) as tx:
         for rec in plan.records:
             ticket_id = tx.allocate_id(rec.reported_at.astimezone(policy.tz).date())
             change = _build(rec, ticket_id, actor.name, policy)

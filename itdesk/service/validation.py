@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..core.status import history_problems
 from ..errors import InvalidTicket
-from ..store.desk import Desk, jsonschema_problems, key_path, line_of
+from ..store import Desk, jsonschema_problems, key_path, line_of
 
 
 def _where(rel: str, text: str, keys: list[str | int], message: str) -> str:

@@ -1,0 +1,83 @@
+"""A ticket's times never run backwards (SPEC section 7): a step dated before the
+ticket's last recorded event is refused at every command, nothing changes, and
+``validate`` reports a file whose times go back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Itdesk, git, git_state
+
+ID = "IT-20231025-001"
+
+# Every step that takes --now, on a ticket whose last event is at 10:10 (walked to
+# `log`, five minutes a step from 09:30), dated an hour before that.
+EARLY = "2023-10-25T09:10"
+STEPS = [
+    ["ack", ID],
+    ["classify", ID, "--priority", "P1"],
+    ["assign", ID, "--to", "zhang"],
+    ["accept", ID, "--as", "wang"],
+    ["log", ID, "--via", "phone", "called"],
+    ["escalate", ID, "--supervisor", "--reason", "slow"],
+    ["pending", ID, "--on", "user"],
+    ["resolve", ID, "--summary", "fixed"],
+    ["reopen", ID, "--reason", "again"],
+    ["cancel", ID, "--reason", "dup"],
+    ["close", ID, "--force", "--reason", "gone"],
+]
+
+
+@pytest.mark.parametrize("argv", STEPS, ids=[s[0] for s in STEPS])
+def test_a_step_before_the_last_event_is_refused(desk: Itdesk, argv: list[str]) -> None:
+    desk.new()
+    desk.walk(ID, "log")
+    before = git_state(desk.desk)
+    result = desk(*argv, "--now", EARLY)
+    assert result.exit_code == 2, result.output
+    message = result.stderr.strip()
+    assert "never run backwards" in message and "\n" not in message
+    assert git_state(desk.desk) == before
+
+
+def test_followup_and_close_before_the_resolution_are_refused(desk: Itdesk) -> None:
+    desk.new()
+    desk.walk(ID, "resolve")  # resolved at 10:00
+    result = desk("followup", ID, "--speed", "满意", "--attitude", "满意", "--overall", "满意",
+                  "--now", "2023-10-25T09:00")  # fmt: skip
+    assert result.exit_code == 2 and "never run backwards" in result.stderr
+    desk.ok("followup", ID, "--speed", "满意", "--attitude", "满意", "--overall", "满意",
+            "--now", "2023-10-25T10:30")  # fmt: skip
+    result = desk("close", ID, "--now", "2023-10-24T12:00")
+    assert result.exit_code == 2 and "never run backwards" in result.stderr
+    assert desk.ticket(ID)["status"] == "resolved"
+
+
+def test_the_same_minute_is_not_backwards(desk: Itdesk) -> None:
+    desk.new(now="2023-10-25T09:30")
+    desk.ok("ack", ID, "--now", "2023-10-25T09:30")
+
+
+def test_reported_at_after_now_is_refused(desk: Itdesk, tmp_path: Path) -> None:
+    intake = tmp_path / "in.yaml"
+    intake.write_text(
+        "title: x\nrequester: {name: y}\nreported_at: 2023-10-26T09:00\n", encoding="utf-8"
+    )
+    result = desk("new", "--from", str(intake), "--now", "2023-10-25T09:00")
+    assert result.exit_code == 2 and "later than now" in result.stderr
+
+
+def test_validate_reports_a_file_whose_times_go_back(desk: Itdesk) -> None:
+    desk.new()
+    desk.walk(ID, "assign")
+    path = desk.desk / "tickets" / f"{ID}.yaml"
+    text = path.read_text(encoding="utf-8")
+    # The assignment (09:45) dated a day before the report.
+    path.write_text(text.replace("2023-10-25T09:45:00+08:00", "2023-10-24T09:45:00+08:00"),
+                    encoding="utf-8")  # fmt: skip
+    git(desk.desk, "commit", "-qam", "hand edit")
+    result = desk("validate")
+    assert result.exit_code == 1
+    assert "is earlier than" in result.output
+    assert f"tickets/{ID}.yaml:" in result.output
