@@ -229,7 +229,7 @@ def test_solution_steps_skip_status_entries_and_repeats() -> None:
 
 
 def test_draft_masks_personal_data() -> None:
-    requester = Requester("王小明", "E1001", "研发部", "13956785678 / wang.xm@example.com")
+    requester = Requester("王小明", "E1001", "研发部", "13956785678")
     t = resolved_ticket(
         requester=requester,
         description="王小明的电脑无法上网, 回电 13956785678, mail wang.xm@example.com",

@@ -56,10 +56,19 @@ TRICKY = st.sampled_from(
      "错误: 0x80070005\n影响: 全部门", "", "\t"]
 )  # fmt: skip
 TEXT = st.one_of(TRICKY, st.text(ALPHABET, max_size=40))
+# One-line fields (title, names, department...) hold no line break or tab (SPEC 7).
+LINE = TEXT.filter(lambda s: not any(c in s for c in "\t\n\r"))
 NAME = st.one_of(
     st.sampled_from(["王小明", "zhang", "O'Brien", "Tech: One", "yes"]),
-    st.text(ALPHABET, min_size=1, max_size=12).filter(lambda s: s.strip() != ""),
+    st.text(ALPHABET, min_size=1, max_size=12).filter(
+        lambda s: s.strip() != "" and not any(c in s for c in "\t\n\r")
+    ),
 )
+# A contact is one phone number, extension or e-mail address.
+CONTACT = st.none() | st.sampled_from(
+    ["13956785678", "1395678", "8021", "+86 139 5678 5678", "010-6543 2100 ext 12",
+     "wang.xm@example.com"]
+)  # fmt: skip
 ZONES = [timezone(timedelta(hours=8)), UTC, ZoneInfo("Europe/Berlin"),
          ZoneInfo("Asia/Shanghai"), timezone(timedelta(hours=-3, minutes=-30))]  # fmt: skip
 TIME = st.datetimes(
@@ -68,6 +77,7 @@ TIME = st.datetimes(
 ).map(lambda d: d.replace(microsecond=0))  # fmt: skip
 OPT_TIME = st.none() | TIME
 OPT_TEXT = st.none() | TEXT
+OPT_LINE = st.none() | LINE
 
 
 def _enum(cls: Any) -> st.SearchStrategy[Any]:
@@ -87,15 +97,15 @@ ESCALATION = st.builds(
 TICKETS = st.builds(
     Ticket,
     id=st.sampled_from(["IT-20231025-001", "IT-20231025-1000", "OPS-20240229-7"]),
-    title=TEXT, status=_enum(Status),
-    requester=st.builds(Requester, name=NAME, employee_id=OPT_TEXT, department=OPT_TEXT,
-                        contact=OPT_TEXT),
+    title=LINE.filter(lambda s: s != ""), status=_enum(Status),
+    requester=st.builds(Requester, name=NAME, employee_id=OPT_LINE, department=OPT_LINE,
+                        contact=CONTACT),
     reported_at=TIME, priority=st.none() | _enum(Priority),
     category=st.none() | _enum(Category),
     impact=st.builds(Impact, blocks_work=st.booleans(), scope=OPT_TEXT,
-                     devices=st.lists(TEXT, max_size=3).map(tuple)),
+                     devices=st.lists(LINE, max_size=3).map(tuple)),
     description=TEXT, channel=st.none() | _enum(Channel), expected_by=OPT_TIME,
-    acknowledged_at=OPT_TIME, team=OPT_TEXT, assignee=st.none() | NAME,
+    acknowledged_at=OPT_TIME, team=OPT_LINE, assignee=st.none() | NAME,
     assigned_at=OPT_TIME, accepted_at=OPT_TIME,
     escalations=st.lists(ESCALATION, max_size=3).map(tuple),
     log=st.lists(LOG_ENTRY, max_size=4).map(tuple),
@@ -255,7 +265,8 @@ def test_yaml_round_trip_of_text_fields(texts: list[str]) -> None:
     t = make_ticket(title="t", description="\n".join(texts))
     t = lc.log_work(t, now=T0, by="desk", via="note", text="x").ticket
     notes = tuple(LogEntry(T0, "desk", LogKind.NOTE, x) for x in texts)
-    t = replace(t, remarks=texts[0], impact=Impact(True, texts[-1], tuple(texts)),
+    lines = tuple(" ".join(x.split()) for x in texts)
+    t = replace(t, remarks=texts[0], impact=Impact(True, texts[-1], lines),
                 log=t.log + notes)  # fmt: skip
     data = ticket_to_dict(t)
     assert store.load_yaml(store.dump_yaml(data), "tickets/x.yaml") == data

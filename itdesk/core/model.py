@@ -9,6 +9,7 @@ field is a one-line diff and two clones' edits merge line by line.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,68 @@ from typing import Any, TypeVar
 from ..errors import InvalidTicket, InvalidValue
 
 E = TypeVar("E", bound=enum.Enum)
+
+# ------------------------------------------------------------------ field rules
+# One-line fields (title, names, contact, department...) hold no line break, tab or
+# other control character, nor a Unicode line separator or bidirectional override: so
+# nothing typed into a ticket can forge a commit trailer, split a table row, or reach
+# a terminal as an escape sequence. Text fields (description, log, reasons) may hold
+# line breaks and tabs, nothing else of the kind. Both have a length limit.
+LINE_MAX = 200
+TEXT_MAX = 20_000
+_NOT_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CHAR_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", "\x00": "a NUL"}
+
+
+def _bad_char(char: str) -> str:
+    return _CHAR_NAMES.get(char, f"the control character U+{ord(char):04X}")
+
+
+def check_line(value: str | None, what: str, limit: int = LINE_MAX) -> None:
+    """A one-line field: no line break or control character, at most ``limit`` long."""
+    if value is None:
+        return
+    if len(value) > limit:
+        raise InvalidTicket(f"{what} is {len(value)} characters long; at most {limit}")
+    m = _NOT_IN_LINE.search(value)
+    if m:
+        raise InvalidTicket(f"{what} holds {_bad_char(m.group())}; it must be one line of text")
+
+
+def check_text(value: str | None, what: str, limit: int = TEXT_MAX) -> None:
+    """A text field: line breaks and tabs allowed, other control characters not."""
+    if value is None:
+        return
+    if len(value) > limit:
+        raise InvalidTicket(f"{what} is {len(value)} characters long; at most {limit}")
+    m = _NOT_IN_TEXT.search(value)
+    if m:
+        raise InvalidTicket(f"{what} holds {_bad_char(m.group())}, which text may not hold")
+
+
+# A contact is one phone number (with an optional extension), an extension alone, or
+# one e-mail address: notifications go to it, so a list would mail several people.
+_PHONE = re.compile(
+    r"\+?[0-9][0-9 ()\-]{1,28}[0-9]"
+    r"(?:\s*(?:ext\.?|x|转|分机|#)\s*[0-9]{1,6})?"
+)
+_EMAIL = re.compile(r"[^@\s,;:<>()\[\]\\\"*]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+
+
+def check_contact(value: str | None) -> None:
+    if value is None:
+        return
+    check_line(value, "the contact", 100)
+    if "*" in value:
+        raise InvalidTicket(
+            f"the contact {value!r} is masked; give the full phone number or e-mail address"
+        )
+    if not (_PHONE.fullmatch(value) or _EMAIL.fullmatch(value)):
+        raise InvalidTicket(
+            f"the contact {value!r} is not one phone number, extension or e-mail address "
+            "(such as 13956785678, 8021, 010-6543 2100 ext 12, wang@example.com)"
+        )
 
 
 class Status(enum.Enum):
@@ -180,12 +243,23 @@ class Requester:
     department: str | None = None
     contact: str | None = None
 
+    def __post_init__(self) -> None:
+        check_line(self.name, "the requester's name", 100)
+        check_line(self.employee_id, "the employee number", 64)
+        check_line(self.department, "the department", 100)
+        check_contact(self.contact)
+
 
 @dataclass(frozen=True, slots=True)
 class Impact:
     blocks_work: bool = False
     scope: str | None = None
     devices: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_text(self.scope, "the scope", 2_000)
+        for device in self.devices:
+            check_line(device, "a device", 100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +273,11 @@ class LogEntry:
     priority: Priority | None = None
     assignee: str | None = None
 
+    def __post_init__(self) -> None:
+        check_line(self.by, "who acted (by)", 100)
+        check_text(self.text, "the log text")
+        check_line(self.assignee, "the assignee", 100)
+
 
 @dataclass(frozen=True, slots=True)
 class Escalation:
@@ -210,6 +289,11 @@ class Escalation:
     eta: datetime | None = None
     clock: str | None = None  # the SLA clock that breached, for automatic escalations
 
+    def __post_init__(self) -> None:
+        check_line(self.by, "who escalated (by)", 100)
+        check_line(self.to, "whom it is escalated to", 100)
+        check_text(self.reason, "the reason", 2_000)
+
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
@@ -217,6 +301,10 @@ class Resolution:
     at: datetime
     by: str
     verified_by_requester: bool = False
+
+    def __post_init__(self) -> None:
+        check_text(self.summary, "the summary")
+        check_line(self.by, "who resolved it (by)", 100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +315,10 @@ class Followup:
     attitude: Satisfaction
     overall: Satisfaction
     comment: str | None = None
+
+    def __post_init__(self) -> None:
+        check_line(self.by, "who called back (by)", 100)
+        check_text(self.comment, "the comment", 2_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +347,13 @@ class Ticket:
     kb: tuple[str, ...] = ()
     attachments: tuple[str, ...] = ()
     remarks: str | None = None
+
+    def __post_init__(self) -> None:
+        check_line(self.title, "the title")
+        check_text(self.description, "the description")
+        check_line(self.team, "the team", 100)
+        check_line(self.assignee, "the assignee", 100)
+        check_text(self.remarks, "the remarks", 2_000)
 
 
 # ---------------------------------------------------------------- to plain data

@@ -1,0 +1,102 @@
+"""One-line fields hold one line: no line break, tab or control character, and a
+length limit; text fields hold line breaks but no control characters; a contact is one
+phone number, extension or e-mail address (SPEC section 7). The rule lives in the model,
+so every way in (flags, --from files, hand edits) meets it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Itdesk, git, git_state
+
+ID = "IT-20231025-001"
+
+FORGED = "WiFi down\n\nTicket: IT-20231025-999\nAction: close"
+BAD_LINES = {
+    "forged trailer": FORGED,
+    "carriage return": "WiFi\rdown",
+    "tab": "WiFi\tdown",
+    "clear screen": "WiFi \x1b[2J down",
+    "OSC 8 link": "\x1b]8;;http://evil.example/\x07click\x1b]8;;\x07",
+    "bell": "WiFi\x07",
+    "NUL": "WiFi\x00down",
+    "line separator": "WiFi\u2028down",
+    "bidi override": "WiFi \u202edown",
+    "5 MB": "x" * 5_000_000,
+}
+
+
+@pytest.mark.parametrize("value", BAD_LINES.values(), ids=BAD_LINES.keys())
+@pytest.mark.parametrize("flag", ["--title", "--requester", "--department", "--employee-id"])
+def test_new_refuses_a_bad_one_line_field(desk: Itdesk, flag: str, value: str) -> None:
+    fields = {"title": "WiFi down", "requester": "王小明", flag[2:].replace("-", "_"): value}
+    argv = ["new", "--now", "2023-10-25T09:30"]
+    for key, v in fields.items():
+        argv += ["--" + key.replace("_", "-"), v]
+    before = git_state(desk.desk)
+    result = desk(*argv)
+    assert result.exit_code == 2, result.output[:300]
+    message = result.stderr
+    assert message.count("\n") == 1 and len(message) < 400
+    assert "\x1b" not in message and "\x07" not in message
+    assert git_state(desk.desk) == before
+
+
+@pytest.mark.parametrize(
+    "contact", ["a@b.com, x@y.com", "a@b.com; x@y.com", "13956785678 / 13800000000", "call me",
+                "139****5678", "wang@example.com\nBcc: all@example.com"]
+)  # fmt: skip
+def test_a_contact_is_one_address(desk: Itdesk, contact: str) -> None:
+    result = desk("new", "--title", "x", "--requester", "y", "--contact", contact)
+    assert result.exit_code == 2
+    assert "contact" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "contact", ["13956785678", "1395678", "8021", "+86 139 5678 5678", "010-6543 2100 ext 12",
+                "021-62345678转8021", "wang.xm@example.com"]
+)  # fmt: skip
+def test_good_contacts_are_kept(desk: Itdesk, contact: str) -> None:
+    tid = desk.new(contact=contact)
+    assert desk.ticket(tid)["requester"]["contact"] == contact
+
+
+def test_text_fields_keep_line_breaks_but_not_escapes(desk: Itdesk) -> None:
+    tid = desk.new(description="line one\nline two\twith a tab")
+    assert desk.ticket(tid)["description"] == "line one\nline two\twith a tab"
+    result = desk("log", tid, "--now", "2023-10-25T09:40", "see \x1b[31mred\x1b[0m")
+    assert result.exit_code == 2 and "control character" in result.stderr
+    result = desk("log", tid, "--now", "2023-10-25T09:40", "x" * 30_000)
+    assert result.exit_code == 2 and "at most" in result.stderr
+
+
+def test_the_commit_message_cannot_be_forged(desk: Itdesk) -> None:
+    """Whatever is refused, what is accepted never adds a trailer of its own."""
+    tid = desk.new(title="WiFi down: Ticket: IT-1 Action: close")
+    trailers = git(desk.desk, "log", "-1", "--format=%(trailers:key=Ticket,valueonly)")
+    assert trailers.split() == [tid]
+
+
+def test_assignee_and_vendor_names_are_one_line(desk: Itdesk) -> None:
+    tid = desk.new()
+    desk.ok("ack", tid, "--now", "2023-10-25T09:35")
+    result = desk("escalate", tid, "--vendor", "ACME\nTicket: x", "--reason", "r",
+                  "--now", "2023-10-25T09:40")  # fmt: skip
+    assert result.exit_code == 2
+
+
+def test_a_hand_edited_title_with_a_line_break_is_reported(desk: Itdesk, tmp_path: Path) -> None:
+    tid = desk.new()
+    path = desk.desk / "tickets" / f"{tid}.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("title: Printer jams", 'title: "Printer\\njams"'),
+                    encoding="utf-8")  # fmt: skip
+    git(desk.desk, "commit", "-qam", "hand edit")
+    result = desk("validate")
+    assert result.exit_code == 1
+    assert f"tickets/{tid}.yaml" in result.output and "line break" in result.output
+    listed = desk("list")
+    assert listed.exit_code == 0
+    assert "line break" in listed.stderr  # reported, not shown as a split row
+    assert tid not in listed.stdout
