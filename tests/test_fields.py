@@ -100,3 +100,20 @@ def test_a_hand_edited_title_with_a_line_break_is_reported(desk: Itdesk, tmp_pat
     assert listed.exit_code == 0
     assert "line break" in listed.stderr  # reported, not shown as a split row
     assert tid not in listed.stdout
+
+
+def test_nothing_reaches_the_terminal_as_an_escape(desk: Itdesk) -> None:
+    """A hand-written article (or any file) with escape sequences is shown, not obeyed."""
+    article = desk.desk / "kb" / "vpn.md"
+    article.write_text(
+        "---\ntitle: \"VPN \\e]0;owned\\a fix\"\ncategory: network\n---\n"
+        "Run this: \x1b[2J\x1b]8;;http://evil.example/\x07here\x1b]8;;\x07\n",
+        encoding="utf-8",
+    )
+    git(desk.desk, "add", "kb/vpn.md")
+    git(desk.desk, "commit", "-qm", "article")
+    for argv in (["kb", "show", "vpn"], ["kb", "list"], ["kb", "search", "VPN"], ["validate"]):
+        result = desk(*argv)
+        out = result.stdout + result.stderr
+        assert "\x1b" not in out and "\x07" not in out, argv
+    assert "\\x1b[2J" in desk("kb", "show", "vpn").stdout

@@ -103,7 +103,7 @@ class ItdeskGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ItdeskError as exc:
-            click.echo(f"itdesk: error: {exc}", err=True)
+            click.echo(f"itdesk: error: {neutral(str(exc), one_line=True)}", err=True)
             ctx.exit(exc.exit_code)
         except click.UsageError as exc:
             _usage_error(ctx, exc)
@@ -119,8 +119,8 @@ class ItdeskGroup(click.Group):
             if debug or ctx.find_root().params.get("debug"):
                 raise
             click.echo(
-                f"itdesk: internal error: {type(exc).__name__}: {exc} (rerun with --debug "
-                "for a traceback)",
+                f"itdesk: internal error: {type(exc).__name__}: "
+                f"{neutral(str(exc), one_line=True)} (rerun with --debug for a traceback)",
                 err=True,
             )
             ctx.exit(EXIT_ENVIRONMENT)
@@ -247,7 +247,27 @@ def open_session(desk_path: str | None, as_name: str | None, now_text: str | Non
 
 
 def warn(message: object) -> None:
-    click.echo(f"itdesk: warning: {message}", err=True)
+    click.echo(f"itdesk: warning: {neutral(str(message), one_line=True)}", err=True)
+
+
+# C0 and C1 control characters (ESC starts every terminal escape sequence), DEL, and the
+# Unicode line separators and bidirectional overrides that reorder what a terminal shows.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROL |= {
+    c: f"\\u{c:04x}" for c in (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+_KEEP_LINES = {k: v for k, v in _CONTROL.items() if k not in (0x09, 0x0A)}
+
+
+def neutral(text: str, one_line: bool = False) -> str:
+    """``text`` made safe for a terminal: control characters shown as ``\\xNN``, never
+    sent; ``one_line`` escapes line breaks and tabs too (a message is one line)."""
+    return text.translate(_CONTROL if one_line else _KEEP_LINES)
+
+
+def echo_text(text: str, nl: bool = True) -> None:
+    """Print text that came from a file or a person (an article, a report)."""
+    click.echo(neutral(text), nl=nl)
 
 
 def dump_json(data: Any) -> None:

@@ -17,7 +17,7 @@ from ..service.kb import (
     read_articles,
     render_article,
 )
-from . import desk_options, dump_json, format_option, lang_option, open_session, warn
+from . import desk_options, dump_json, echo_text, format_option, lang_option, open_session, warn
 
 
 @click.group(name="kb", invoke_without_command=True, no_args_is_help=False)
@@ -174,7 +174,7 @@ def list_cmd(
          (a.updated or "-")[:10], a.title]
         for a in articles
     ]  # fmt: skip
-    click.echo(render(_LIST_HEADERS[language], rows))
+    echo_text(render(_LIST_HEADERS[language], rows))
 
 
 @command.command()
@@ -201,7 +201,7 @@ def show(
     if fmt == "json":
         dump_json(article_to_dict(article))
     else:
-        click.echo(render_article(article), nl=False)
+        echo_text(render_article(article), nl=False)
 
 
 @command.command()
@@ -272,4 +272,4 @@ def search(
          h.article.title]
         for h in hits
     ]  # fmt: skip
-    click.echo(render(_SEARCH_HEADERS[language], rows))
+    echo_text(render(_SEARCH_HEADERS[language], rows))

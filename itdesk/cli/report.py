@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import ID_ARG, desk_options, lang_option, open_session
+from . import ID_ARG, desk_options, echo_text, lang_option, open_session
 
 
 @click.command(name="report")
@@ -45,4 +45,4 @@ def command(
 
         Path(output).write_text(text, encoding="utf-8")
     else:
-        click.echo(text, nl=False)
+        echo_text(text, nl=False)

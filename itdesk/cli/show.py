@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import ID_ARG, desk_options, dump_json, format_option, lang_option, open_session
+from . import ID_ARG, desk_options, dump_json, echo_text, format_option, lang_option, open_session
 
 
 @click.command(name="show")
@@ -45,7 +45,7 @@ def command(
     paths = [f"tickets/{ticket.id}.yaml"]
     if found.archived:
         paths.append(session.desk.rel(found.path))
-    click.echo(
+    echo_text(
         render_ticket(
             ticket,
             ticket_history(session.desk.root, paths),
