@@ -11,7 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
-_PHONE = re.compile(r"(?<![\w-])\+?\d[\d\s-]{5,}\d")
+# Both patterns run in linear time on any text (a 1 MB description included): a match
+# may start only where a token starts, and once started it always succeeds and is
+# consumed whole, so no position is scanned twice. Short runs are left alone in phone().
+_PHONE = re.compile(r"(?<![\w-])\+?\d(?:[\d\s-]*\d)?")
+_PHONE_MIN = 7  # characters: a run shorter than this is not a phone number
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-])([A-Za-z0-9._%+-]*)@")
 
 
 def mask_name(name: str | None) -> str | None:
@@ -42,17 +47,15 @@ def mask_contact(contact: str | None) -> str | None:
         return contact
 
     def phone(m: re.Match[str]) -> str:
+        if len(m.group(0).lstrip("+")) < _PHONE_MIN:
+            return m.group(0)
         if _DATE.search(m.group(0)):  # 2023-10-26 18:00 is a time, not a phone number
             return m.group(0)
         digits = re.sub(r"\D", "", m.group(0))
         return ("+" if m.group(0).startswith("+") else "") + _mask_digits(digits)
 
     text = _PHONE.sub(phone, contact)
-    return re.sub(
-        r"([A-Za-z0-9._%+-])([A-Za-z0-9._%+-]*)@",
-        lambda m: m.group(1) + "*" * len(m.group(2)) + "@",
-        text,
-    )
+    return _EMAIL.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + "@", text)
 
 
 def redact(text: str, names: list[str | None], contacts: list[str | None]) -> str:
