@@ -14,7 +14,13 @@ def run() -> None:
     if sys.argv[1:] == ["--version"]:
         from . import __version__
 
-        print(f"itdesk, version {__version__}")  # the wording of click's version_option
+        try:
+            print(f"itdesk, version {__version__}", flush=True)  # click's wording
+        except BrokenPipeError:  # `itdesk --version | head -0`: the reader is gone
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
         return
     from .cli import main
 

@@ -9,7 +9,10 @@ and checks that the refused command changed none of it.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -419,3 +422,19 @@ def test_init_without_identity_or_as(tmp_path: Path, request: pytest.FixtureRequ
     assert not root.exists()
     d.ok("init", str(root), "--timezone", "UTC", "--as", "zhang", "--now", "2023-10-25T08:00")
     assert git(root, "log", "-1", "--format=%an|%cn").strip() == "zhang|zhang"
+
+
+@pytest.mark.parametrize("argv", [["list"], ["list", "--format", "json"], ["--help"],
+                                  ["archive", "--dry-run"], ["show", "IT-20231025-001"], ["--version"]])  # fmt: skip
+def test_a_closed_pipe_ends_quietly(desk: Itdesk, argv: list[str]) -> None:
+    """`itdesk list | head -1`: the reader went away; no traceback, no internal error."""
+    desk.new()
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first write
+    if argv not in (["--help"], ["--version"]):
+        argv = [argv[0], "--desk", str(desk.desk), *argv[1:]]
+    proc = subprocess.run([sys.executable, "-m", "itdesk", *argv], stdout=write,
+                          stderr=subprocess.PIPE, text=True)  # fmt: skip
+    os.close(write)
+    assert proc.stderr == ""
+    assert proc.returncode == 141

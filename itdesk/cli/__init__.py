@@ -32,6 +32,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_FINDING = 1
 EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
+EXIT_CLOSED_PIPE = 141  # what a shell reports for a process ended by SIGPIPE
 
 # Modules that hold several commands: module -> its commands (each an attribute).
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -91,6 +92,9 @@ class ItdeskGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
+        except BrokenPipeError:  # `itdesk --help | head -1`
+            _quiet_stdout()
+            ctx.exit(EXIT_CLOSED_PIPE)
         except click.UsageError as exc:
             if not args:  # plain `itdesk`: the help, not an error
                 click.echo(ctx.get_help())
@@ -115,6 +119,9 @@ class ItdeskGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("itdesk: interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # `itdesk list | head -1`: the reader is gone
+            _quiet_stdout()
+            ctx.exit(EXIT_CLOSED_PIPE)
         except Exception as exc:
             if debug or ctx.find_root().params.get("debug"):
                 raise
@@ -124,6 +131,16 @@ class ItdeskGroup(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_ENVIRONMENT)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit finds no pipe to
+    complain about: a closed pipe ends the command quietly."""
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _command_name(module: str) -> str:
@@ -296,4 +313,8 @@ def all_commands() -> list[tuple[str, ...]]:
 
 
 def main() -> None:
-    cli(prog_name="itdesk")
+    try:
+        cli(prog_name="itdesk")
+    except BrokenPipeError:  # while click itself wrote (help, usage)
+        _quiet_stdout()
+        raise SystemExit(EXIT_CLOSED_PIPE) from None
