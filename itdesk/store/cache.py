@@ -80,12 +80,12 @@ class FileCache:
                 self._dirty = True
         if not self._dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        from .files import write_atomic
+
         try:
-            with open(tmp, "wb") as fh:
-                marshal.dump((CACHE_VERSION, self._entries), fh)
-            os.replace(tmp, self.path)
+            blob = marshal.dumps((CACHE_VERSION, self._entries))
+            # No fsync: a cache lost in a crash is rebuilt; a sync would cost ~N ms a save.
+            write_atomic(self.path, blob, fsync=False)
         except (OSError, ValueError):  # ValueError: a value marshal cannot store
-            tmp.unlink(missing_ok=True)  # a cache that cannot be written is only slower
+            pass  # a cache that cannot be written is only slower
         self._dirty = False
