@@ -52,7 +52,7 @@ from itdesk.core.model import (
     ticket_to_dict,
 )
 from itdesk.core.status import history_problems
-from itdesk.store.desk import check_ticket_data, dump_yaml
+from itdesk.store import check_ticket_data, dump_yaml
 
 GENERATOR_VERSION = 1
 DEFAULT_SEED = 20261125

@@ -20,7 +20,7 @@ from itdesk.core.lifecycle import (
     resolve,
 )
 from itdesk.core.model import Category, Priority, Satisfaction, ticket_to_dict
-from itdesk.store.desk import jsonschema_problems, schema, schema_problems
+from itdesk.store.schema import jsonschema_problems, schema, schema_problems
 from itdesk.store.schemacheck import Checker
 
 json_values = st.recursive(

@@ -1,18 +1,49 @@
 """The one place that runs git: an argument list in, stdout out, errors as GitError.
 
-Every git process of the write path goes through :func:`run`. Inherited variables that
-point git at another repository (set when itdesk runs inside a git hook) are removed,
-and ``LC_ALL=C`` keeps messages parseable.
+Every git process of the write path goes through :func:`run` (or :func:`run_bytes` and
+:func:`pipe` for binary and interactive plumbing). Inherited variables that point git
+at another repository (set when itdesk runs inside a git hook) are removed, and
+``LC_ALL=C`` keeps messages parseable. A git that fails because a ``.lock`` file is in
+its way raises :class:`GitLocked`, which names the file; git's own message ends with
+"remove the file manually", without saying which.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import GitError
+
+
+class GitLocked(GitError):
+    """git found a ``.lock`` file of another git process (running, or killed)."""
+
+    def __init__(self, argv: Sequence[str], returncode: int | None, stderr: str, lock: str):
+        super().__init__(argv, returncode, "", stderr)
+        self.lock = lock
+        self.args = (
+            f"{lock} exists: another git command is working in this desk, or one was "
+            f"killed; if none is running, remove {lock}, then try again",
+        )
+
+
+class HookRefused(GitError):
+    """A git hook of the desk (pre-commit, commit-msg, ...) refused the commit."""
+
+    def __init__(
+        self, hook: str, argv: Sequence[str], returncode: int | None, stdout: str, stderr: str
+    ):
+        super().__init__(argv, returncode, stdout, stderr)
+        self.hook = hook
+        detail = (stderr or stdout).strip().splitlines()
+        reason = detail[-1].strip() if detail else f"exit status {returncode}"
+        self.args = (f"git commit: the desk's {hook} hook failed: {reason}",)
+
 
 # Variables that would make git act on a different repository or index than ``cwd``.
 _SCRUB = frozenset(
@@ -39,6 +70,20 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def _failure(
+    argv: Sequence[str], code: int | None, out: str, err: str, cwd: Path | str
+) -> GitError:
+    # git: "Unable to create '/desk/.git/index.lock': File exists." (then advice)
+    start = err.find("Unable to create '")
+    end = err.find(".lock': File exists", start)
+    if start < 0 or end < 0:
+        return GitError(argv, code, out, err)
+    lock = err[start + len("Unable to create '") : end + len(".lock")]
+    with contextlib.suppress(ValueError):
+        lock = Path(lock).relative_to(Path(cwd).resolve()).as_posix()
+    return GitLocked(argv, code, err, lock)
+
+
 def run(
     *args: str,
     cwd: Path | str,
@@ -53,6 +98,7 @@ def run(
             argv,
             cwd=cwd,
             input=input,
+            stdin=subprocess.DEVNULL if input is None else None,
             capture_output=True,
             text=True,
             encoding="utf-8",
@@ -62,8 +108,90 @@ def run(
     except FileNotFoundError:
         raise GitError(argv, None, stderr="git is not installed or not on PATH") from None
     if check and proc.returncode != 0:
-        raise GitError(argv, proc.returncode, proc.stdout, proc.stderr)
+        raise _failure(argv, proc.returncode, proc.stdout, proc.stderr, cwd)
     return proc.stdout
+
+
+def run_bytes(
+    *args: str, cwd: Path | str, input: bytes, env: Mapping[str, str] | None = None
+) -> bytes:
+    """:func:`run` for binary output (``cat-file --batch``)."""
+    argv = ("git", *args)
+    try:
+        proc = subprocess.run(argv, cwd=cwd, input=input, capture_output=True, env=git_env(env))
+    except FileNotFoundError:
+        raise GitError(argv, None, stderr="git is not installed or not on PATH") from None
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace")
+        raise _failure(argv, proc.returncode, "", err, cwd)
+    return proc.stdout
+
+
+class Pending:
+    """A git process started with all its input: its output is collected by :meth:`wait`,
+    so that the caller can do other work (write files) while git runs."""
+
+    def __init__(self, argv: tuple[str, ...], cwd: Path | str, input: bytes):
+        self.argv, self.cwd = argv, cwd
+        try:
+            self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         env=git_env())  # fmt: skip
+        except FileNotFoundError:
+            raise GitError(argv, None, stderr="git is not installed or not on PATH") from None
+        self._input: bytes | None = input
+        assert self.proc.stdin is not None
+        if len(input) < 4096:  # fits in the pipe: written now, git starts at once
+            self.proc.stdin.write(input)
+            self.proc.stdin.close()
+            self.proc.stdin = None  # communicate() must not flush it again
+            self._input = None
+
+    def wait(self) -> bytes:
+        out, err = self.proc.communicate(self._input)
+        if self.proc.returncode != 0:
+            raise _failure(self.argv, self.proc.returncode, "", err.decode("utf-8", "replace"),
+                           self.cwd)  # fmt: skip
+        return out
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()
+
+
+def start(*args: str, cwd: Path | str, input: bytes) -> Pending:
+    """Start ``git *args`` on ``input``; :meth:`Pending.wait` returns its stdout."""
+    return Pending(("git", *args), cwd, input)
+
+
+@contextlib.contextmanager
+def pipe(*args: str, cwd: Path | str) -> Iterator[subprocess.Popen[bytes]]:
+    """A git process to talk to (``mktree --batch``): write to its stdin, read its
+    stdout; its exit status is checked when the block ends."""
+    argv = ("git", *args)
+    try:
+        proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=git_env())  # fmt: skip
+    except FileNotFoundError:
+        raise GitError(argv, None, stderr="git is not installed or not on PATH") from None
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    try:
+        try:
+            yield proc
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        proc.stdout.close()
+        err = proc.stderr.read()
+        proc.stderr.close()
+    if proc.wait() != 0:
+        raise _failure(argv, proc.returncode, "", err.decode("utf-8", "replace"), cwd)
 
 
 def returncode(*args: str, cwd: Path | str) -> int:
@@ -82,14 +210,75 @@ def zsplit(output: str) -> list[str]:
     return [item for item in output.split("\0") if item]
 
 
+class Config(NamedTuple):
+    """What the write path needs of git's config, read in one process."""
+
+    name: str | None = None
+    email: str | None = None
+    hooks_path: str | None = None  # core.hooksPath, as written
+    gc_auto: int = 6700  # gc.auto: loose objects before `git commit` would start a gc
+    auto_maintenance: bool = True  # maintenance.auto
+    sign: bool = False  # commit.gpgSign
+
+
+_CONFIG_KEYS = r"user\.(name|email)|core\.hookspath|gc\.auto|maintenance\.auto|commit\.gpgsign"
+
+
+def config(cwd: Path | str) -> Config:
+    """git's identity, hooks folder and automatic gc settings for this repository."""
+    return start_config(cwd)()
+
+
+def start_config(cwd: Path | str) -> Callable[[], Config]:
+    """:func:`config`, started now: the returned function waits for git's answer, so a
+    write can read its ticket meanwhile."""
+    pending = start("config", "-z", "--get-regexp", f"^({_CONFIG_KEYS})$", cwd=cwd, input=b"")
+
+    def result() -> Config:
+        try:
+            out = pending.wait().decode("utf-8", "replace")
+        except GitError:  # exit 1: none of the keys is set
+            out = ""
+        return _parse_config(out)
+
+    return result
+
+
+def _parse_config(out: str) -> Config:
+    values: dict[str, str] = {}
+    for item in zsplit(out):
+        key, newline, value = item.partition("\n")
+        # the last one wins, as for git; a key without "=" is a true boolean
+        bare = "true" if key in ("maintenance.auto", "commit.gpgsign") else ""
+        values[key] = value.strip() if newline else bare
+    return Config(
+        name=values.get("user.name") or None,
+        email=values.get("user.email") or None,
+        hooks_path=values.get("core.hookspath") or None,
+        gc_auto=_config_int(values.get("gc.auto"), 6700),
+        auto_maintenance=_config_bool(values.get("maintenance.auto"), True),
+        sign=_config_bool(values.get("commit.gpgsign"), False),
+    )
+
+
+def _config_bool(text: str | None, default: bool) -> bool:
+    if text is None:
+        return default
+    return text.lower() not in ("false", "no", "off", "0", "")
+
+
+def _config_int(text: str | None, default: int) -> int:
+    """A git config integer (``6700``, ``7k``), or ``default``."""
+    if not text:
+        return default
+    scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(text[-1].lower(), 1)
+    try:
+        return int(text[:-1] if scale > 1 else text) * scale
+    except ValueError:
+        return default
+
+
 def identity(cwd: Path | str) -> tuple[str | None, str | None]:
     """git's ``user.name`` and ``user.email`` for this repository (None where unset)."""
-    out = run("config", "--get-regexp", r"^user\.(name|email)$", cwd=cwd, check=False)
-    name = email = None
-    for line in out.splitlines():
-        key, _, value = line.partition(" ")
-        if key == "user.name" and value.strip():
-            name = value.strip()
-        elif key == "user.email" and value.strip():
-            email = value.strip()
-    return name, email
+    found = config(cwd)
+    return found.name, found.email

@@ -1,0 +1,712 @@
+"""Changes to the desk that become one commit, or nothing: the lock, the transaction, and
+the recovery of a run that was killed.
+
+:meth:`Desk.transaction` takes the desk's lock (``.git/itdesk.lock``), refuses while HEAD
+is detached or a merge, rebase, cherry-pick, revert or bisect is unfinished (the commit
+would be lost or tangled in it), undoes what a killed run left, and yields a
+:class:`Transaction`. When the block ends, :meth:`Transaction.commit` writes the files
+and commits them (:mod:`itdesk.store.commit`): blobs, a tree built from the branch's
+commit, ``commit-tree``, and ``update-ref <branch> <new> <old>``. If the branch moved
+meanwhile (someone ran ``git commit``), the tree is built again on the new commit,
+unless that commit touched one of the transaction's paths: then nothing is written.
+
+Whether a change was committed is asked of the branch, never assumed: a failure (or
+Ctrl-C) after the branch moved keeps the files, which are the commit's; before it, the
+files are put back. A journal in ``.git/itdesk/journal.json``, written before the first
+file, names the paths and the git step under way, so the next run can do the same for
+a run that was killed, and knows a git lock file that run left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..core.ids import allocate_id
+from ..core.model import Ticket, ticket_to_dict
+from ..core.policy import POLICY_FILE, Policy
+from ..errors import DeskNotFound, GitError, LockTimeout, UsageError
+from . import commit as plumbing
+from . import git, gitdir
+from .files import pid_alive, remove_stale_temps, write_atomic
+from .identity import Actor
+from .layout import HOOK_INDEX, JOURNAL, KB, LOCK_FILE, TICKETS
+from .schema import check_ticket_data
+
+if TYPE_CHECKING:
+    from ..core.lifecycle import Change
+
+LOCK_TIMEOUT = 30.0
+COMMIT_TRIES = 5  # builds of the tree when the branch keeps moving
+GIT_LOCK_WAIT = 2.0  # seconds to wait for a git lock held by a running git
+STALE_AFTER = 2.0  # a lock untouched this long, left by a killed itdesk, is removed
+STEP_WINDOW = 10.0  # seconds after a step began within which its git made its lock
+
+
+class _Located(Protocol):
+    @property
+    def path(self) -> Path: ...
+    @property
+    def archived(self) -> bool: ...
+
+
+class _Check(Protocol):
+    def result(self) -> list[str]: ...
+    def cancel(self) -> None: ...
+
+
+class Desk(Protocol):
+    """What a transaction uses of :class:`itdesk.store.desk.Desk` (which imports this
+    module: a protocol, not an import, keeps the two apart)."""
+
+    root: Path
+    git_dir: Path
+    warnings: list[str]
+
+    @property
+    def policy(self) -> Policy: ...
+    @property
+    def git_config(self) -> git.Config: ...
+    def start_git_config(self) -> None: ...
+    def rel(self, path: Path) -> str: ...
+    def active_path(self, ticket_id: str) -> Path: ...
+    def locate(self, ticket_id: str) -> _Located: ...
+    def read_file(self, path: Path) -> Ticket: ...
+    def ids_of_day(self, day: dt.date) -> list[str]: ...
+    def uncommitted(self, rels: list[str]) -> list[str]: ...
+    def start_uncommitted(self, rels: list[str]) -> _Check: ...
+
+
+@contextlib.contextmanager
+def desk_lock(desk: Desk, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Serialise itdesk processes on this desk (a lock file inside ``.git``)."""
+    if not desk.git_dir.is_dir():
+        raise DeskNotFound(f"{desk.root} has {POLICY_FILE} but is not a git repository")
+    with open(desk.git_dir / LOCK_FILE, "a+") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockTimeout(
+                        f"another itdesk process has held the desk for {timeout:.0f}s; try again"
+                    ) from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def transaction(desk: Desk, actor: Actor, now: dt.datetime) -> Iterator[Transaction]:
+    """Hold the desk's lock; what the block puts into the transaction becomes one commit
+    when it ends. If the block raises, nothing is written."""
+    desk.start_git_config()  # git answers while the lock is taken and the ticket read
+    with desk_lock(desk):
+        head = gitdir.refuse_to_write(desk.git_dir)
+        head = recover(desk, head)
+        tx = Transaction(desk, actor, now, head)
+        try:
+            yield tx
+            tx.commit()
+        finally:
+            tx.close()
+
+
+# ---------------------------------------------------------------------- journal
+
+
+class _Journal:
+    """``.git/itdesk/journal.json``: the paths a transaction is writing, which process,
+    and the git step under way: when it began and which of git's lock files it takes."""
+
+    def __init__(self, git_dir: Path):
+        self.path = git_dir / JOURNAL
+        self.data: dict[str, Any] = {}
+
+    def load(self) -> bool:
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError):
+            data = {}
+        self.data = data if isinstance(data, dict) else {}
+        return True
+
+    @property
+    def paths(self) -> list[str]:
+        paths = self.data.get("paths")
+        return [str(p) for p in paths] if isinstance(paths, list) else []
+
+    def start(self, paths: list[str], ref: str) -> None:
+        self.data = {"pid": os.getpid(), "ref": ref, "paths": paths, "step": "files",
+                     "locks": [], "at": time.time_ns()}  # fmt: skip
+        write_atomic(self.path, json.dumps(self.data, ensure_ascii=False))
+
+    def step(self, name: str, locks: list[str], **more: Any) -> None:
+        """Note the git step about to run and the lock files (relative to ``.git``) it
+        takes. No fsync: a note lost in a crash only means that a lock the step left is
+        not recognised as itdesk's own, and the user is asked to remove it."""
+        self.data |= {"pid": os.getpid(), "step": name, "locks": locks, "at": time.time_ns(),
+                      **more}  # fmt: skip
+        self._save()
+
+    def mark_restored(self) -> None:
+        """The files are put back; only a lock the step left remains to be cleared."""
+        self.data["restored"] = True
+        self._save()
+
+    def _save(self) -> None:
+        write_atomic(self.path, json.dumps(self.data, ensure_ascii=False), fsync=False)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def left_lock(self, name: str, st: os.stat_result) -> bool:
+        """Whether git's lock file ``name`` (relative to ``.git``) was made by the step
+        under way when the journal's process, now gone, stopped."""
+        pid, at, locks = self.data.get("pid"), self.data.get("at"), self.data.get("locks")
+        if not isinstance(pid, int) or not isinstance(at, int) or not isinstance(locks, list):
+            return False
+        if name not in locks or (pid != os.getpid() and pid_alive(pid)):
+            return False
+        return at - 1_000_000_000 <= st.st_mtime_ns <= at + int(STEP_WINDOW * 1e9)
+
+
+def _lock_names(ref: str | None, step: str) -> list[str]:
+    """git's lock files (relative to ``.git``) that a step of the commit takes."""
+    if step == "update-ref":  # the branch, and HEAD for its reflog
+        return ["HEAD.lock", *([f"{ref}.lock"] if ref else [])]
+    return ["index.lock"] if step == "update-index" else []
+
+
+# --------------------------------------------------------------------- recovery
+
+
+def recover(desk: Desk, head: gitdir.Head) -> gitdir.Head:
+    """Undo, or finish, what a killed itdesk left, under the lock; returns HEAD as it is
+    afterwards.
+
+    A killed write's journal names its paths: each is made what the branch's commit has,
+    in the working tree and the index. That undoes a write whose commit was not made,
+    and finishes one whose branch had moved. git lock files that the killed run's git
+    left are removed; itdesk's temporary files of dead processes too.
+    """
+    journal = _Journal(desk.git_dir)
+    found = journal.load()
+    _free_git_locks(desk, head.ref, journal if found else None)
+    if found:
+        paths = journal.paths
+        if paths and not journal.data.get("restored"):
+            head = _put_back(desk, head, paths, journal)
+        journal.remove()
+    _remove_temps(desk, journal.paths if found else [])
+    return head
+
+
+def _free_git_locks(desk: Desk, ref: str | None, journal: _Journal | None) -> None:
+    """Wait (briefly) for git's lock files to go; remove one that a killed itdesk left;
+    refuse, naming it, one held by another git."""
+    for lock in gitdir.lock_files(desk.git_dir, ref):
+        deadline = time.monotonic() + GIT_LOCK_WAIT
+        while True:
+            try:
+                st = lock.stat()
+            except FileNotFoundError:
+                break
+            age = time.time() - st.st_mtime
+            rel = desk.rel(lock)
+            name = lock.relative_to(desk.git_dir).as_posix()
+            if journal is not None and journal.left_lock(name, st):
+                if age >= STALE_AFTER:
+                    lock.unlink(missing_ok=True)
+                    desk.warnings.append(f"removed {rel}, left by an interrupted itdesk run")
+                    break
+            elif age > GIT_LOCK_WAIT or time.monotonic() >= deadline:
+                raise git.GitLocked(("git",), None, "", rel)
+            time.sleep(0.05)
+
+
+def _put_back(desk: Desk, head: gitdir.Head, paths: list[str], journal: _Journal) -> gitdir.Head:
+    """Make ``paths`` in the working tree and the index what the branch's commit has."""
+    root = desk.root
+    rewritten = 0
+    for _ in range(3):  # a killed run's git may still be moving the branch: until stable
+        oid = head.oid or ""
+        objects = plumbing.read_objects(root, [f"{oid}:{p}" for p in paths]) if oid else []
+        for rel, obj in zip(paths, objects or [None] * len(paths), strict=True):
+            path = root / rel
+            if obj is None or obj[1] != "blob":
+                if path.is_file() or path.is_symlink():
+                    path.unlink()
+                    rewritten += 1
+                continue
+            try:
+                current: bytes | None = path.read_bytes()
+            except OSError:
+                current = None
+            if current != obj[2]:
+                write_atomic(path, obj[2])
+                rewritten += 1
+        again = gitdir.head(desk.git_dir)
+        if again == head:
+            break
+        head = again
+    journal.step("update-index", _lock_names(head.ref, "update-index"))
+    _sync_index(desk, paths)
+    if rewritten:
+        desk.warnings.append(
+            f"an earlier itdesk run was interrupted; put back {rewritten} file(s) as the "
+            "last commit has them"
+        )
+    else:
+        desk.warnings.append(
+            "an earlier itdesk run was interrupted after its commit; git's index is now up to date"
+        )
+    return head
+
+
+def _sync_index(desk: Desk, paths: list[str]) -> None:
+    """git's index entries of ``paths`` as the working tree has them (the commit's
+    bytes), waiting a little for an index lock held by a running git."""
+    deadline = time.monotonic() + GIT_LOCK_WAIT
+    while True:
+        try:
+            git.run("update-index", "--add", "--remove", "-z", "--stdin", cwd=desk.root,
+                    input="".join(f"{p}\0" for p in paths))  # fmt: skip
+            return
+        except git.GitLocked:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _remove_temps(desk: Desk, paths: list[str]) -> None:
+    """Temporary files of itdesk processes that are gone: in the ticket and KB folders
+    (and those of a killed run's paths), and itdesk's own in ``.git``."""
+    root, git_dir = desk.root, desk.git_dir
+    folders = {root / TICKETS, root / KB, *((root / p).parent for p in paths)}
+    for folder in folders:
+        remove_stale_temps(folder)
+    for folder in (git_dir / "itdesk", git_dir / "itdesk" / "cache"):
+        remove_stale_temps(folder, older_names=True)
+    try:
+        entries = list(os.scandir(git_dir))
+    except OSError:
+        return
+    own = str(os.getpid())
+    for entry in entries:
+        name, _, rest = entry.name.partition(".")
+        pid = rest.removesuffix(".lock")
+        if name == HOOK_INDEX and pid.isdigit() and pid != own and not pid_alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+# -------------------------------------------------------------------- transaction
+
+
+class Transaction:
+    """Changes to files of the desk that become one commit, or nothing.
+
+    Files are only written in :meth:`commit`: each ticket is validated when it is put,
+    every path is checked for uncommitted hand edits, then all files are written
+    atomically (or renamed, see :meth:`move`) and committed together. If anything fails
+    before the branch moved, every file is put back as it was. Made by
+    :meth:`Desk.transaction`, under the lock.
+    """
+
+    def __init__(self, desk: Desk, actor: Actor, now: dt.datetime,
+                 head: gitdir.Head | None = None):  # fmt: skip
+        self.desk = desk
+        self.actor = actor
+        self.now = now
+        self.head = head if head is not None else gitdir.refuse_to_write(desk.git_dir)
+        self._texts: dict[str, str | None] = {}  # rel path -> new text (None: delete)
+        self._moves: dict[str, str] = {}  # rel path -> new rel path, the bytes unchanged
+        self._changes: list[Change] = []
+        self._taken: set[str] = set()
+        self._clean: set[str] = set()  # paths found free of hand edits under the lock
+        self._checks: dict[str, _Check] = {}  # the same, asked of git and not yet answered
+        self.subject: str | None = None  # the commit's subject when there are many changes
+        self.action: str | None = None
+        self.body: str | None = None  # a paragraph after the subject
+        self.trailers: dict[str, str] = {}  # more trailers after Action
+        self.commit_id: str | None = None  # the commit made, once made
+
+    # -- reading under the lock ---------------------------------------------
+
+    def allocate_id(self, day: dt.date | None = None) -> str:
+        """The next free number of ``day`` (default: today at ``now`` in the desk's zone)."""
+        policy = self.desk.policy
+        day = day or self.now.astimezone(policy.tz).date()
+        existing = [*self.desk.ids_of_day(day), *self._taken]
+        ticket_id = allocate_id(policy.prefix, day, existing, policy.digits)
+        self._taken.add(ticket_id)
+        # a file at the new path (never, but for a hand-made one) is asked of git now,
+        # while the ticket is built; no file is checked against the last commit
+        path = self.desk.active_path(ticket_id)
+        rel = self.desk.rel(path)
+        if os.path.lexists(path) and rel not in self._clean and rel not in self._checks:
+            self._checks[rel] = self.desk.start_uncommitted([rel])
+        return ticket_id
+
+    def read(self, ticket_id: str) -> Ticket:
+        """The active ticket ``ticket_id``, validated, and free of uncommitted edits."""
+        found = self.desk.locate(ticket_id)
+        rel = self.desk.rel(found.path)
+        if found.archived:
+            raise UsageError(f"{ticket_id} is archived ({rel}); it is read-only")
+        check = None if rel in self._clean else self.desk.start_uncommitted([rel])
+        try:
+            # An invalid file is reported first (with its line): the more useful message.
+            ticket = self.desk.read_file(found.path)
+        except BaseException:
+            if check is not None:
+                check.cancel()
+            raise
+        if check is not None:
+            self._raise_if_dirty(check.result())
+            self._clean.add(rel)
+        return ticket
+
+    def _check_clean(self, rels: list[str], reader: plumbing.TreeReader | None = None) -> None:
+        """Hand edits are never overwritten nor swept into itdesk's commit.
+
+        A path with no file is asked of the last commit (``reader``) instead of ``git
+        status``: if the commit has it, it was deleted by hand. (A file staged and then
+        deleted by hand is the one change this does not see.)
+        """
+        for rel in [rel for rel in rels if rel in self._checks]:
+            self._raise_if_dirty(self._checks.pop(rel).result())
+            self._clean.add(rel)
+        todo = [rel for rel in rels if rel not in self._clean]
+        if reader is not None:
+            root = self.desk.root
+            absent = {rel for rel in todo if not os.path.lexists(root / rel)}
+            if absent:
+                trees = reader.trees()
+                self._raise_if_dirty([rel for rel in todo if rel in absent
+                                      and plumbing.tree_has(trees, rel)])  # fmt: skip
+                self._clean |= absent
+                todo = [rel for rel in todo if rel not in absent]
+        if todo:
+            self._raise_if_dirty(self.desk.uncommitted(todo))
+            self._clean.update(todo)
+
+    def close(self) -> None:
+        """Stop the checks of paths that were never written (a number not used)."""
+        for check in self._checks.values():
+            check.cancel()
+        self._checks.clear()
+
+    @staticmethod
+    def _raise_if_dirty(dirty: list[str]) -> None:
+        if dirty:
+            raise UsageError(
+                f"{dirty[0]} has uncommitted changes; commit them with git (after itdesk "
+                "validate) or discard them (git checkout -- the file), then try again"
+            )
+
+    # -- what to write -------------------------------------------------------
+
+    def put(self, change: Change, rel: str | None = None) -> None:
+        """Write ``change.ticket`` (to its active file, or to ``rel``)."""
+        from .yamlio import dump_yaml
+
+        ticket = change.ticket
+        rel = rel or self.desk.rel(self.desk.active_path(ticket.id))
+        data = ticket_to_dict(ticket)
+        check_ticket_data(data, rel)
+        self._texts[rel] = dump_yaml(data)
+        self._changes.append(change)
+
+    def put_file(self, rel: str, text: str | None) -> None:
+        """Write (or, with None, remove) another file of the desk, such as a KB article."""
+        self._texts[rel] = text
+
+    def move(self, rel: str, new_rel: str) -> None:
+        """Rename a file of the desk, its bytes unchanged (a ticket going to the archive):
+        git sees a rename, and nothing is parsed, rewritten or synced."""
+        if rel in self._moves:
+            raise ValueError(f"{rel} is already moved in this transaction")
+        self._moves[rel] = new_rel
+
+    @property
+    def changes(self) -> list[Change]:
+        return list(self._changes)
+
+    # -- commit ----------------------------------------------------------------
+
+    def message(self) -> str:
+        """One change: its subject. Several: the transaction's subject, then a line per
+        change. Trailers name every ticket and the action."""
+        changes = self._changes
+        if len(changes) == 1 and self.subject is None and not self.body and not self.trailers:
+            c = changes[0]
+            return f"{c.subject}\n\nTicket: {c.ticket.id}\nAction: {c.action.value}\n"
+        lines = [self.subject or f"{len(changes)} changes", ""]
+        if self.body:
+            lines += [self.body.strip("\n"), ""]
+        if changes:
+            lines += [f"- {c.subject}" for c in changes] + [""]
+        lines += [f"Ticket: {tid}" for tid in dict.fromkeys(c.ticket.id for c in changes)]
+        lines.append(f"Action: {self.action or (changes[0].action.value if changes else 'edit')}")
+        lines += [f"{key}: {value}" for key, value in self.trailers.items()]
+        return "\n".join(lines) + "\n"
+
+    def _env(self) -> dict[str, str]:
+        env = {
+            "GIT_AUTHOR_NAME": self.actor.name,
+            "GIT_AUTHOR_EMAIL": self.actor.email,
+            "GIT_AUTHOR_DATE": self.now.isoformat(timespec="seconds"),
+        }
+        if self.desk.git_config.name is None:
+            env |= {"GIT_COMMITTER_NAME": self.actor.name, "GIT_COMMITTER_EMAIL": self.actor.email}
+        return env
+
+    def commit(self) -> bool:
+        """Write every file and commit them as one commit; False if there was nothing."""
+        if not self._texts and not self._moves:
+            return False
+        root = self.desk.root
+        rels = [*self._texts, *self._moves, *self._moves.values()]
+        if len(set(rels)) < len(rels):  # moved twice, or written and moved: a bug
+            raise ValueError("a path is written or moved twice in one transaction")
+        assert self.head.ref is not None and self.head.oid is not None
+        # git reads the last commit's folders while the paths are checked
+        reader = plumbing.TreeReader(root, self.head.oid, rels)
+        journal = _Journal(self.desk.git_dir)
+        old: dict[str, bytes | None] = {}
+        try:
+            self._check_clean(rels, reader)
+            for rel, new_rel in self._moves.items():
+                if not (root / rel).is_file():
+                    raise UsageError(f"cannot move {rel}: no such file")
+                if (root / new_rel).exists():
+                    raise UsageError(f"cannot move {rel} to {new_rel}: that file exists")
+            for rel in self._texts:
+                path = root / rel
+                old[rel] = path.read_bytes() if path.exists() else None
+            journal.start(rels, self.head.ref)
+        except BaseException:
+            reader.close()
+            raise
+        moved: list[tuple[str, str]] = []
+        made: list[Path] = []  # folders the moves created, removed again on failure
+        attempt: list[str] = []  # the commit offered to the branch, once offered
+        try:
+            for rel, text in self._texts.items():
+                if text is None:
+                    (root / rel).unlink(missing_ok=True)
+                else:
+                    write_atomic(root / rel, text)
+            for rel, new_rel in self._moves.items():
+                folder = (root / new_rel).parent
+                if not folder.is_dir():
+                    made += [p for p in (folder, *folder.parents) if not p.exists()][::-1]
+                    folder.mkdir(parents=True)
+                os.replace(root / rel, root / new_rel)
+                moved.append((rel, new_rel))
+            made_commit = self._commit(journal, rels, attempt, reader)
+            if made_commit:
+                self._finish(journal, rels)
+        except BaseException as exc:
+            reader.close()
+            if self._committed(attempt):  # the branch moved: the files are the commit's
+                with contextlib.suppress(Exception):
+                    self._finish(journal, rels)
+                raise
+            for rel, new_rel in reversed(moved):
+                if (root / new_rel).exists() and not (root / rel).exists():
+                    os.replace(root / new_rel, root / rel)
+            for made_dir in reversed(made):
+                with contextlib.suppress(OSError):
+                    made_dir.rmdir()
+            self._restore(old)
+            self._end_journal(journal, exc)
+            raise
+        if made_commit:
+            self._after_commit()
+        else:
+            journal.remove()
+        self._texts.clear()
+        self._moves.clear()
+        return made_commit
+
+    def _commit(
+        self, journal: _Journal, rels: list[str], attempt: list[str], reader: plumbing.TreeReader
+    ) -> bool:
+        """Build the tree on the branch's commit, commit it, move the branch from that
+        commit to the new one; again on the new commit if the branch moved meanwhile."""
+        root, git_dir = self.desk.root, self.desk.git_dir
+        ref, base = self.head.ref, self.head.oid
+        assert ref is not None and base is not None
+        written = {rel: text.encode("utf-8") for rel, text in self._texts.items()
+                   if text is not None}  # fmt: skip
+        # git stores the blobs while the tree is built with the ids they will have
+        stored = plumbing.start_hash_files(root, list(written))
+        blobs: dict[str, str | None] = dict.fromkeys(self._texts)
+        blobs |= {rel: plumbing.blob_id(data, len(base)) for rel, data in written.items()}
+        message: str | None = None
+        env = self._env()
+        for _ in range(COMMIT_TRIES):
+            if reader.commit != base:
+                reader = plumbing.TreeReader(root, base, rels)
+            tree, unchanged = plumbing.build_tree(root, reader, blobs, self._moves,
+                                                  missing_ok=True)  # fmt: skip
+            if written:
+                ids, written = stored(), {}
+                if any(blobs[rel] != oid for rel, oid in ids.items()):
+                    blobs |= ids  # a filter (.gitattributes) changed the bytes: git's ids
+                    tree, unchanged = plumbing.build_tree(root, reader, blobs, self._moves)
+            if unchanged:
+                return False  # the files already are as the commit has them
+            if message is None:  # the hooks run once, on the first tree, as for git commit
+                message = self._run_hooks_before(tree, env)
+            new = plumbing.commit_tree(root, tree, base, message, env,
+                                       sign=self.desk.git_config.sign)  # fmt: skip
+            if gitdir.head(git_dir).ref != ref:
+                raise UsageError(f"HEAD left {ref} during the write; nothing was changed")
+            # one note for both git steps that take locks (the ref, then the index)
+            journal.step("update-ref", [*_lock_names(ref, "update-ref"), "index.lock"], commit=new)
+            attempt[:] = [ref, new, base]
+            try:
+                plumbing.update_ref(root, ref, new, base, message.split("\n", 1)[0])
+                self.commit_id = new
+                return True
+            except GitError:
+                now_at = gitdir.read_ref(git_dir, ref)
+                if now_at == new:
+                    self.commit_id = new
+                    return True
+                if now_at is None or now_at == base:
+                    raise  # not moved by anyone: a lock, or git failed
+            touched = plumbing.changed_between(root, base, now_at) & set(rels)
+            if touched:
+                raise UsageError(
+                    f"{sorted(touched)[0]} was changed by a commit made meanwhile "
+                    f"({now_at[:12]}); nothing was changed: look at it, then try again"
+                )
+            base = now_at  # someone committed other files: build on their commit
+        raise UsageError(f"{ref} kept moving while itdesk committed; nothing was changed, "
+                         "try again")  # fmt: skip
+
+    def _run_hooks_before(self, tree: str, env: dict[str, str]) -> str:
+        """pre-commit, prepare-commit-msg and commit-msg, where the desk has them, as
+        ``git commit`` runs them: with an index holding the new tree, and a message file
+        that a hook may edit. Returns the message to commit."""
+        root, git_dir = self.desk.root, self.desk.git_dir
+        message = plumbing.stripspace(self.message())
+        hooks_path = self.desk.git_config.hooks_path
+        names = [name for name in ("pre-commit", "prepare-commit-msg", "commit-msg")
+                 if gitdir.hook(root, git_dir, hooks_path, name)]  # fmt: skip
+        if not names:
+            return message
+        index = git_dir / f"{HOOK_INDEX}.{os.getpid()}"
+        hook_env = {**env, "GIT_INDEX_FILE": str(index)}
+        try:
+            git.run("read-tree", tree, cwd=root, env=hook_env)
+            if "pre-commit" in names:
+                plumbing.run_hook(root, "pre-commit", [], hook_env)
+            if "prepare-commit-msg" in names or "commit-msg" in names:
+                msg_file = git_dir / "COMMIT_EDITMSG"
+                write_atomic(msg_file, message, fsync=False)
+                if "prepare-commit-msg" in names:
+                    plumbing.run_hook(root, "prepare-commit-msg", [str(msg_file), "message"],
+                                      hook_env)  # fmt: skip
+                if "commit-msg" in names:
+                    plumbing.run_hook(root, "commit-msg", [str(msg_file)], hook_env)
+                message = plumbing.stripspace(msg_file.read_text("utf-8"))
+                if not message:
+                    raise UsageError("a commit hook left the commit message empty; "
+                                     "nothing was changed")  # fmt: skip
+        finally:
+            index.unlink(missing_ok=True)
+        return message
+
+    def _committed(self, attempt: list[str]) -> bool:
+        """Whether the branch holds the commit offered to it (asked of the ref)."""
+        if not attempt:
+            return False
+        ref, new, base = attempt
+        try:
+            now_at = gitdir.read_ref(self.desk.git_dir, ref)
+            if now_at == new:
+                return True
+            if now_at is None or now_at == base:
+                return False
+            return plumbing.is_ancestor(self.desk.root, new, now_at)
+        except (OSError, GitError):
+            return False
+
+    def _finish(self, journal: _Journal, rels: list[str]) -> None:
+        """The commit is made: git's index follows it for these paths."""
+        try:
+            _sync_index(self.desk, rels)
+        except GitError as exc:  # the change is committed: the next run syncs the index
+            self.desk.warnings.append(
+                f"the change is committed, but git's index was not updated ({exc}); "
+                "the next itdesk command updates it"
+            )
+            return
+        journal.remove()
+
+    def _after_commit(self) -> None:
+        """post-commit, and git's automatic gc, as ``git commit`` runs them."""
+        root, git_dir, config = self.desk.root, self.desk.git_dir, self.desk.git_config
+        if gitdir.hook(root, git_dir, config.hooks_path, "post-commit"):
+            with contextlib.suppress(GitError):  # git ignores post-commit's exit status
+                plumbing.run_hook(root, "post-commit", [], self._env())
+        # `git commit` starts `git maintenance run --auto` every time (a process); the
+        # loose-object count it starts from is cheap to read here.
+        if config.auto_maintenance and gitdir.gc_due(git_dir, config.gc_auto):
+            git.run("maintenance", "run", "--auto", "--quiet", cwd=root, check=False)
+
+    def _end_journal(self, journal: _Journal, exc: BaseException | None) -> None:
+        """After a rollback: remove the journal, unless the git step under way was
+        stopped (killed with us) and left its lock; then keep it, marked, so that the
+        next run knows that lock as this run's."""
+        if not isinstance(exc, git.GitLocked):  # that lock was another git's
+            for name in journal.data.get("locks") or []:
+                try:
+                    st = (self.desk.git_dir / name).stat()
+                except (OSError, TypeError):
+                    continue
+                if journal.left_lock(name, st):
+                    with contextlib.suppress(OSError):
+                        journal.mark_restored()
+                    return
+        journal.remove()
+
+    def _restore(self, old: dict[str, bytes | None]) -> None:
+        """Put the files back as they were before a failed write (those still holding
+        what this transaction wrote)."""
+        root = self.desk.root
+        for rel, content in old.items():
+            path = root / rel
+            text = self._texts.get(rel)
+            try:
+                now: bytes | None = path.read_bytes()
+            except FileNotFoundError:
+                now = None
+            except OSError:
+                continue
+            ours = None if text is None else text.encode("utf-8")
+            if now != ours and now != content:
+                continue  # somebody else wrote it meanwhile: theirs
+            if content is None:
+                path.unlink(missing_ok=True)
+            elif now != content:
+                write_atomic(path, content)
