@@ -295,7 +295,7 @@ def test_show_table_and_json(desk: Itdesk) -> None:
     # its git history is part of show
     assert f"{tid}: assign to li (desk)" in table
 
-    data = json.loads(desk.ok("show", tid, "--format", "json").stdout)
+    data = json.loads(desk.ok("show", tid, "--format", "json", "--reveal").stdout)
     assert list(data) == TICKET_KEYS
     assert data == desk.ticket(tid)  # the YAML file's key names and values
     assert git_state(desk.desk) == before
@@ -392,7 +392,7 @@ def test_list_defaults_and_filters(four: Itdesk) -> None:
 
 
 def test_list_formats_and_chinese_headers(four: Itdesk) -> None:
-    rows = json.loads(four.ok("list", "--all", "--format", "json").stdout)
+    rows = json.loads(four.ok("list", "--all", "--format", "json", "--reveal").stdout)
     assert isinstance(rows, list)
     assert [r["id"] for r in rows] == [IT001, IT002, "IT-20231025-003", "IT-20231025-004"]
     for row in rows:

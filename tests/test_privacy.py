@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import Itdesk
 
 from itdesk.core.privacy import mask_contact, mask_name
 
@@ -116,3 +118,19 @@ def test_masking_a_megabyte_is_linear_and_still_masks(filler: str) -> None:
 
     text = redact(f"{filler} wang.xm@example.com 13956785678", ["王小明"], [])
     assert text.endswith(" w******@example.com 139****5678")
+
+
+@pytest.mark.parametrize(
+    "argv", [["list", "--format", "json"], ["list", "--format", "csv"], ["list"],
+             ["show", "IT-20231025-001", "--format", "json"], ["show", "IT-20231025-001"]],
+)  # fmt: skip
+def test_json_and_csv_mask_as_the_tables_do(make_desk: Callable[..., Itdesk], argv: list[str]) -> None:
+    d = make_desk()
+    tid = d.new(title="王小明的电脑无法上网", requester="王小明", contact="13956785678",
+                description="回电 13956785678 或 wang.xm@example.com")  # fmt: skip
+    d.ok("log", tid, "--now", "2023-10-25T09:40", "called 王小明 on 13956785678")
+    out = d.ok(*argv).stdout
+    for secret in ("王小明", "13956785678", "wang.xm@"):
+        assert secret not in out, (argv, secret)
+    revealed = d.ok(*argv, "--reveal").stdout
+    assert "王小明" in revealed

@@ -256,7 +256,7 @@ def render_ticket(
     if history:
         lines += ["", "提交记录:" if zh else "Commits:"]
         for h in history:
-            lines.append(f"  {h.commit[:8]}  {when(h.when)}  {h.who:<10} {h.subject}")
+            lines.append(f"  {h.commit[:8]}  {when(h.when)}  {h.who:<10} {free(h.subject)}")
     return "\n".join(lines)
 
 

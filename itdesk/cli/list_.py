@@ -33,6 +33,7 @@ from . import (
     help="Sort order.",
 )
 @click.option("--reverse", is_flag=True, help="Reverse the order.")
+@click.option("--reveal", is_flag=True, help="Do not mask personal data.")
 @format_option("table", "json", "csv")
 @lang_option
 @desk_options
@@ -41,6 +42,7 @@ def command(
     include_all: bool,
     sort: str,
     reverse: bool,
+    reveal: bool,
     fmt: str,
     lang: str | None,
     desk_path: str | None,
@@ -50,8 +52,9 @@ def command(
 ) -> None:
     """List tickets; with no filter, those not yet closed or cancelled.
 
-    --breached keeps the open tickets with a breached SLA clock at --now (the clocks
-    of itdesk check).
+    Personal data is masked (in the title too, and in every field of --format json)
+    unless --reveal. --breached keeps the open tickets with a breached SLA clock at
+    --now (the clocks of itdesk check).
 
     Example:
 
@@ -65,4 +68,9 @@ def command(
     session = open_session(desk_path, as_name, now_text)
     flt = ticket_filter(include_all=include_all, **filters)
     chosen = sort_tickets(session.tickets(flt, breached=breached), sort, reverse)
+    if not reveal:
+        from ..core.privacy import masked_data
+
+        personal = session.desk.policy.personal
+        chosen = [masked_data(d, personal) for d in chosen]
     click.echo(render_list(chosen, fmt, session.lang(lang)), nl=fmt != "csv")

@@ -24,7 +24,8 @@ def command(
 ) -> None:
     """Show a ticket: its fields, log, escalations and git history.
 
-    --format json prints the ticket under the key names of its YAML file.
+    --format json prints the ticket under the key names of its YAML file; personal
+    data is masked there too, unless --reveal.
 
     Example:
 
@@ -36,7 +37,10 @@ def command(
     session = open_session(desk_path, as_name, now_text)
     ticket = session.desk.read(ticket_id.strip())
     if fmt == "json":
-        dump_json(ticket_to_dict(ticket))
+        from ..core.privacy import masked_data
+
+        data = ticket_to_dict(ticket)
+        dump_json(data if reveal else masked_data(data, session.desk.policy.personal))
         return
     from ..channels.views import render_ticket
     from ..store.history import ticket_history

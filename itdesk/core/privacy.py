@@ -93,3 +93,35 @@ def redactor(
     names = [getattr(requester, f) for f in ("name", "employee_id", "department") if f in personal]
     contacts = [requester.contact] if "contact" in personal else []
     return lambda text: redact(text, names, contacts)
+
+
+_FREE_TEXT = ("title", "description", "remarks")
+
+
+def masked_data(d: Any, personal: frozenset[str] = DEFAULT_PERSONAL) -> dict[str, Any]:
+    """Ticket data (the YAML's keys) as it may leave the desk: the requester's personal
+    fields masked, and the requester's name and contact, phone numbers and e-mail
+    addresses masked in every free text, as ``show`` masks them."""
+    req = dict(d.get("requester") or {})
+    names = [req.get(f) for f in ("name", "employee_id", "department") if f in personal]
+    contacts = [req.get("contact")] if "contact" in personal else []
+
+    def free(text: Any) -> Any:
+        return redact(text, names, contacts) if isinstance(text, str) and text else text
+
+    out = dict(d)
+    out["requester"] = {k: shown(k, v, personal) for k, v in req.items()}
+    for key in _FREE_TEXT:
+        if key in out:
+            out[key] = free(out[key])
+    if out.get("log"):
+        out["log"] = [{**e, "text": free(e.get("text"))} for e in out["log"]]
+    if out.get("escalations"):
+        out["escalations"] = [{**e, "reason": free(e.get("reason"))} for e in out["escalations"]]
+    if isinstance(out.get("resolution"), dict):
+        out["resolution"] = {**out["resolution"], "summary": free(out["resolution"]["summary"])}
+    if isinstance(out.get("followup"), dict):
+        out["followup"] = {**out["followup"], "comment": free(out["followup"].get("comment"))}
+    if isinstance(out.get("impact"), dict):
+        out["impact"] = {**out["impact"], "scope": free(out["impact"].get("scope"))}
+    return out
