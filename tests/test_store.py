@@ -215,8 +215,9 @@ def test_archived_ticket_is_still_readable(desk: Itdesk) -> None:
 
 
 def test_a_killed_write_is_undone_by_the_next_command(desk: Itdesk) -> None:
-    """itdesk dies (os._exit: no cleanup runs) after writing and staging the ticket,
-    just before its commit; the next command puts the file back and goes on."""
+    """itdesk dies (os._exit: no cleanup runs) after writing the ticket and building its
+    commit, just before the branch moves; the next command puts the file back and goes
+    on."""
     tid = desk.new(now="2023-10-25T09:30")
     state = git_state(desk.desk)
     script = (
@@ -224,7 +225,7 @@ def test_a_killed_write_is_undone_by_the_next_command(desk: Itdesk) -> None:
         "import itdesk.store.git as g\n"
         "real = g.run\n"
         "def run(*args, **kw):\n"
-        "    if args[0] == 'commit':\n"
+        "    if args[0] == 'update-ref':\n"
         "        os._exit(9)\n"
         "    return real(*args, **kw)\n"
         "g.run = run\n"
@@ -252,7 +253,7 @@ def test_a_killed_new_leaves_no_ticket_behind(desk: Itdesk) -> None:
         "import os, sys\n"
         "import itdesk.store.git as g\n"
         "real = g.run\n"
-        "g.run = lambda *a, **k: os._exit(9) if a[0] == 'commit' else real(*a, **k)\n"
+        "g.run = lambda *a, **k: os._exit(9) if a[0] == 'update-ref' else real(*a, **k)\n"
         "from itdesk.cli import main\n"
         "sys.argv = ['itdesk'] + sys.argv[1:]\n"
         "main()\n"
