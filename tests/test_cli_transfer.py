@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -354,3 +355,18 @@ def test_formula_text_stays_text(make_desk: Callable[..., Itdesk], tmp_path: Pat
         other = make_desk()
         other.ok("import", str(sheet))
         assert other.ticket("IT-20231025-001")["description"] == formula
+
+
+def test_export_output_never_writes_through_a_symlink(tmp_path: Path, desk: Itdesk) -> None:
+    """`export -o FILE` replaces FILE: a symlink there (or planted at a temporary name)
+    is replaced, never followed to the file it points at."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious\n", encoding="utf-8")
+    out = tmp_path / "records.csv"
+    out.symlink_to(outside)
+    # The name the old predictable temp file had (CliRunner runs in this process).
+    (tmp_path / f".records.csv.{os.getpid()}.tmp").symlink_to(outside)
+    desk.ok("export", "--output", str(out))
+    assert outside.read_text(encoding="utf-8") == "precious\n"
+    assert not out.is_symlink()
+    assert out.read_text(encoding="utf-8-sig").startswith(("Ticket", "工单"))

@@ -200,7 +200,7 @@ def test_archived_ticket_is_still_readable(desk: Itdesk) -> None:
     table = desk.ok("show", tid).stdout
     assert tid in table and "WiFi authentication fails" in table
     assert f"{tid}: close" in table  # its history from before the move is still shown
-    as_json = desk.ok("show", tid, "--format", "json").stdout
+    as_json = desk.ok("show", tid, "--format", "json", "--reveal").stdout
     assert json.loads(as_json) == closed == yaml.safe_load(archived_path.read_text("utf-8"))
     report = desk.ok("report", tid).stdout
     assert tid in report

@@ -74,9 +74,9 @@ def _locked(path: Path) -> Iterator[list[dict[str, Any]]]:
         before = json.dumps(entries, sort_keys=True)
         yield entries
         if json.dumps(entries, sort_keys=True) != before:
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(entries, ensure_ascii=False, indent=1), "utf-8")
-            os.replace(tmp, path)
+            from ..store.files import write_atomic
+
+            write_atomic(path, json.dumps(entries, ensure_ascii=False, indent=1))
 
 
 def _path(desk: Desk) -> Path:

@@ -1,19 +1,16 @@
 """``itdesk export``: every ticket as the record form (问题处理记录表), CSV or .xlsx.
 
-The rows come from :mod:`itdesk.recordform`; this module selects the tickets and writes
-the file. openpyxl is imported only for ``--format xlsx``.
+The rows come from :mod:`itdesk.service.transfer`, the file's bytes from
+:mod:`itdesk.channels.sheets` (openpyxl is imported only for ``--format xlsx``).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from . import desk_options, lang_option, open_session
-
-_WIDTH_CAP = 60  # characters; long descriptions and steps wrap instead
 
 
 @click.command()
@@ -78,9 +75,9 @@ def command(
         itdesk export --lang zh --output records.xlsx
         itdesk export --status closed --month 2023-10 --reveal -o october.csv
     """
-    from ..channels.recordform import export_rows
-    from ..core.model import parse_status, ticket_from_dict
+    from ..channels.sheets import csv_bytes, xlsx_bytes
     from ..errors import UsageError
+    from ..service.transfer import export_rows
 
     if include_all and status:
         raise UsageError("give --all or --status, not both")
@@ -92,26 +89,16 @@ def command(
         raise UsageError(f"bad --month {month!r}; use YYYY-MM, e.g. 2023-10")
     session = open_session(desk_path, as_name, now_text)
     lang = session.lang(lang)
-    tz = session.desk.policy.tz
-    wanted = {parse_status(s).value for v in status for s in v.split(",") if s.strip()}
-    tickets = [
-        ticket_from_dict(d)
-        for d in session.ticket_data(include_archive=True)
-        if not wanted or d["status"] in wanted
-    ]
-    if month is not None:
-        tickets = [t for t in tickets if f"{t.reported_at.astimezone(tz):%Y-%m}" == month]
-    personal = session.desk.policy.personal
-    rows = export_rows(tickets, lang=lang, reveal=reveal, tz=tz, personal=personal)
+    rows = export_rows(session, statuses=status, month=month, lang=lang, reveal=reveal)
     if fmt == "xlsx":
-        assert output is not None
-        _write_xlsx(Path(output), rows, lang)
+        data = xlsx_bytes(rows, lang)
     else:
-        data = _csv_bytes(rows, lang == "zh" if bom is None else bom)
+        data = csv_bytes(rows, lang == "zh" if bom is None else bom)
         if output is None:
             click.echo(data, nl=False)  # bytes: written as they are, BOM included
             return
-        _write_bytes(Path(output), data)
+    assert output is not None
+    _write(Path(output), data)
     click.echo(f"{len(rows) - 1} tickets written to {output}", err=True)
 
 
@@ -122,70 +109,12 @@ def _is_month(text: str) -> bool:
     return bool(m) and 1 <= int(m.group(2)) <= 12 if m else False
 
 
-def _csv_bytes(rows: list[list[str]], bom: bool) -> bytes:
-    import csv
-    import io
+def _write(path: Path, data: bytes) -> None:
+    """The file whole or not at all; a symlink planted at a temporary name is never followed."""
+    from ..errors import UsageError
+    from ..store.files import write_atomic
 
-    from ..channels.recordform import csv_safe
-
-    buf = io.StringIO()
-    # quoting as Excel does, CRLF line ends
-    csv.writer(buf).writerows([csv_safe(c) for c in row] for row in rows)
-    return ("\ufeff" if bom else "").encode() + buf.getvalue().encode("utf-8")
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write the file whole or not at all (temp file in the same folder, then rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_atomic(path, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        from ..errors import UsageError
-
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-
-
-def _display_width(text: str) -> int:
-    """Columns a text takes in a spreadsheet cell: CJK characters count double."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _write_xlsx(path: Path, rows: list[list[str]], lang: str) -> None:
-    import io
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    from ..channels.recordform import SHEET_TITLE
-
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = SHEET_TITLE["zh" if lang == "zh" else "en"]
-    for row in rows:
-        # Every cell is text: a contact such as 13956785678 must not become a number.
-        ws.append(row)
-    for cells in ws.iter_rows():
-        for cell in cells:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # openpyxl would store it as a formula
-    bold = Font(bold=True)
-    for cell in ws[1]:
-        cell.font = bold
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-    ws.freeze_panes = "A2"
-    wrap = Alignment(vertical="top", wrap_text=True)
-    for col in range(1, len(rows[0]) + 1):
-        widest = max(_display_width(r[col - 1]) for r in rows)
-        ws.column_dimensions[get_column_letter(col)].width = min(widest, _WIDTH_CAP) + 2
-        if widest > _WIDTH_CAP:
-            for r in range(2, len(rows) + 1):
-                ws.cell(row=r, column=col).alignment = wrap
-    buf = io.BytesIO()
-    wb.save(buf)
-    _write_bytes(path, buf.getvalue())

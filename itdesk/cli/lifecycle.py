@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import ID_ARG, desk_options, lang_option, open_session
+from . import ID_ARG, desk_options, echo_text, lang_option, open_session
 
 if TYPE_CHECKING:
     from ..core.lifecycle import Change
@@ -297,9 +297,9 @@ def close(
     policy = session.desk.policy
     text = problem_report(change.ticket, session.lang(lang), reveal, policy.personal)
     click.echo()
-    click.echo(text, nl=False)
+    echo_text(text, nl=False)
     if output:
-        from ..store.desk import write_atomic
+        from ..store.files import write_atomic
 
         write_atomic(Path(output), text)
 
