@@ -1,0 +1,190 @@
+"""The store's smaller promises (issue 8): the one atomic-write helper, nothing printed,
+the git processes a write and a read start, refs read without git, and the plumbing's
+agreement with git (blob ids, message cleanup, filters, SHA-256 repositories)."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import SHANGHAI, Itdesk, git
+
+from itdesk.store import Actor, Desk, files, write_atomic
+from itdesk.store import commit as plumbing
+
+STORE = Path(__file__).resolve().parent.parent / "itdesk" / "store"
+
+
+# --------------------------------------------------------------- write_atomic
+
+
+def test_write_atomic_writes_text_and_bytes(tmp_path: Path) -> None:
+    write_atomic(tmp_path / "a" / "t.txt", "王小明\n")
+    write_atomic(tmp_path / "b.bin", b"\x00\x01", fsync=False)
+    assert (tmp_path / "a" / "t.txt").read_bytes() == "王小明\n".encode()
+    assert (tmp_path / "b.bin").read_bytes() == b"\x00\x01"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "b.bin", "t.txt"]
+
+
+def test_write_atomic_never_follows_a_symlink_planted_at_its_temporary_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    monkeypatch.setattr(files.os, "urandom", lambda n: b"\x01" * n)  # a guessed name
+    planted = tmp_path / files.temp_name("out.yaml")
+    planted.symlink_to(victim)
+    with pytest.raises(FileExistsError):
+        write_atomic(tmp_path / "out.yaml", "data")
+    assert victim.read_text() == "precious"
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_write_atomic_replaces_a_symlink_instead_of_writing_through_it(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (tmp_path / "out.csv").symlink_to(victim)
+    write_atomic(tmp_path / "out.csv", "new")
+    assert victim.read_text() == "precious"
+    assert not (tmp_path / "out.csv").is_symlink()
+    assert (tmp_path / "out.csv").read_text() == "new"
+
+
+def test_stale_temporary_files_of_dead_processes_only(tmp_path: Path) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    gone = tmp_path / f".t.yaml.{dead.pid}.00112233aabbccdd.tmp"
+    alive = tmp_path / f".t.yaml.{os.getppid()}.00112233aabbccdd.tmp"
+    other = tmp_path / f"notes.{dead.pid}.tmp"  # not write_atomic's name
+    for p in (gone, alive, other):
+        p.write_text("x")
+    assert files.remove_stale_temps(tmp_path) == [gone]
+    assert alive.exists() and other.exists()
+    assert files.remove_stale_temps(tmp_path, older_names=True) == [other]
+
+
+# ------------------------------------------------------------ nothing printed
+
+
+def test_nothing_in_the_store_prints() -> None:
+    found = []
+    for path in sorted(STORE.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
+                found.append(f"{path.name}:{node.lineno} print")
+            if isinstance(node, ast.Attribute) and node.attr in ("stderr", "stdout"):
+                if getattr(node.value, "id", None) == "sys":
+                    found.append(f"{path.name}:{node.lineno} sys.{node.attr}")
+    assert found == []
+
+
+def test_recovery_is_told_through_desk_warnings(
+    desk: Itdesk, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tid = desk.new()
+    script = (
+        "import os, sys\nimport itdesk.store.git as g\nreal = g.run\n"
+        "g.run = lambda *a, **k: os._exit(9) if a[0] == 'update-ref' else real(*a, **k)\n"
+        "from itdesk.cli import main\nsys.argv = ['itdesk'] + sys.argv[1:]\nmain()\n"
+    )
+    argv = ["ack", tid, "--desk", str(desk.desk), "--now", "2023-10-25T09:35"]
+    assert subprocess.run([sys.executable, "-c", script, *argv]).returncode == 9
+    capsys.readouterr()
+    d = Desk.open(desk.desk)
+    assert d.warnings == []
+    with d.transaction(Actor("zhang", "z@example.com"), datetime.now(SHANGHAI)):
+        pass
+    assert capsys.readouterr() == ("", "")
+    assert len(d.warnings) == 1 and "interrupted" in d.warnings[0]
+    assert git(desk.desk, "status", "--porcelain") == ""
+
+
+# ------------------------------------------------------------- git processes
+
+
+def git_processes(d: Itdesk, tmp_path: Path, *args: str) -> list[str]:
+    """The git subcommands ``itdesk args`` starts (GIT_TRACE2)."""
+    trace = tmp_path / "trace2.txt"
+    trace.unlink(missing_ok=True)
+    env = {**os.environ, "GIT_TRACE2": str(trace)}
+    proc = subprocess.run([sys.executable, "-m", "itdesk", *args, "--desk", str(d.desk)],
+                          capture_output=True, text=True, env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    if not trace.exists():
+        return []
+    starts = [line.split(" start ", 1)[1].split() for line in trace.read_text().splitlines()
+              if " start " in line]  # fmt: skip
+    return [argv[2] if argv[1].startswith("--") else argv[1] for argv in starts]
+
+
+def test_the_git_processes_of_a_write_and_of_a_read(desk: Itdesk, tmp_path: Path) -> None:
+    tid = desk.new()
+    desk.walk(tid, "accept")
+    write = git_processes(desk, tmp_path, "log", tid, "--via", "note", "--as", "wang",
+                          "--now", "2023-10-25T10:00", "called back")  # fmt: skip
+    assert sorted(write) == sorted(["config", "status", "cat-file", "hash-object", "mktree",
+                                    "commit-tree", "update-ref", "update-index"])  # fmt: skip
+    new = git_processes(desk, tmp_path, "new", "--title", "x", "--requester", "y",
+                        "--now", "2023-10-25T10:01")  # fmt: skip
+    assert "status" not in new and len(new) == 7  # a new file is checked against HEAD
+    for read in (["list"], ["check", "--now", "2023-10-25T10:02"]):
+        assert git_processes(desk, tmp_path, *read) == []
+
+
+# --------------------------------------------------------- refs and plumbing
+
+
+def test_a_branch_in_packed_refs_is_moved_as_well(desk: Itdesk) -> None:
+    git(desk.desk, "pack-refs", "--all")
+    assert not (desk.desk / ".git" / "refs" / "heads" / "main").exists()
+    tid = desk.new()
+    assert git(desk.desk, "log", "-1", "--format=%s").startswith(f"{tid}: new")
+    assert git(desk.desk, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("text", [b"", b"a\n", "王小明\r\n".encode(), bytes(range(256))])
+def test_blob_ids_are_gits(tmp_path: Path, text: bytes) -> None:
+    out = subprocess.run(["git", "hash-object", "--stdin"], input=text, capture_output=True,
+                         check=True, cwd=tmp_path).stdout.decode().strip()  # fmt: skip
+    assert plumbing.blob_id(text, 40) == out
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["subject\n\nbody\n", "\n\nsubject  \n\n\n\nbody\t\n\n", "one line", "a\n \n\t\nb\n\n", ""],
+)
+def test_messages_are_cleaned_up_as_git_commit_does(text: str) -> None:
+    out = subprocess.run(["git", "stripspace"], input=text, capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    assert plumbing.stripspace(text) == out
+
+
+def test_a_filter_that_changes_the_bytes_gets_gits_blob(desk: Itdesk) -> None:
+    git(desk.desk, "config", "filter.upper.clean", "tr a-z A-Z")
+    (desk.desk / ".gitattributes").write_text(
+        (desk.desk / ".gitattributes").read_text() + "kb/*.txt filter=upper\n"
+    )
+    git(desk.desk, "commit", "-qam", "an upper-case filter")
+    d = Desk.open(desk.desk)
+    with d.transaction(Actor("zhang", "z@example.com"), datetime.now(SHANGHAI)) as tx:
+        tx.put_file("kb/shout.txt", "hello\n")
+        tx.subject, tx.action = "kb: shout", "kb"
+    assert git(desk.desk, "show", "HEAD:kb/shout.txt") == "HELLO\n"
+    assert git(desk.desk, "status", "--porcelain") == ""
+
+
+def test_a_sha256_repository(tmp_path: Path) -> None:
+    root = tmp_path / "desk"
+    git(tmp_path, "init", "-q", "--object-format=sha256", str(root))
+    d = Itdesk(root)
+    d.ok("init", str(root), "--timezone", "Asia/Shanghai", "--as", "zhang")
+    tid = d.new()
+    d.ok("ack", tid, "--now", "2023-10-25T09:35")
+    assert len(git(root, "rev-parse", "HEAD").strip()) == 64
+    assert git(root, "fsck").strip() == ""
+    assert git(root, "status", "--porcelain") == ""
