@@ -438,3 +438,28 @@ def test_a_closed_pipe_ends_quietly(desk: Itdesk, argv: list[str]) -> None:
     os.close(write)
     assert proc.stderr == ""
     assert proc.returncode == 141
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["close", "IT-20231025-001", "--force", "--reason", "dup", "-o", "/nonexistent/dir/r.md"],
+        ["close", "IT-20231025-001", "--force", "--reason", "dup", "-o", "."],
+        ["report", "IT-20231025-001", "-o", "/nonexistent/r.md"],
+        ["export", "-o", "records.pdf"],
+        ["export", "-o", "records"],
+        ["export", "--format", "xlsx", "-o", "records.csv"],
+        ["export", "--format", "csv", "-o", "records.xlsx"],
+    ],
+)
+def test_output_paths_are_checked_before_anything_is_done(
+    desk: Itdesk, argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk.new()
+    monkeypatch.chdir(tmp_path)
+    before = git_state(desk.desk)
+    result = desk(*argv)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1
+    assert git_state(desk.desk) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("records")) == []

@@ -24,6 +24,8 @@ from .. import __version__ as VERSION
 from ..errors import ItdeskError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..channels.views import TicketFilter
     from ..service.session import Session
 
@@ -285,6 +287,35 @@ def neutral(text: str, one_line: bool = False) -> str:
 def echo_text(text: str, nl: bool = True) -> None:
     """Print text that came from a file or a person (an article, a report)."""
     click.echo(neutral(text), nl=nl)
+
+
+def output_path(text: str, option: str = "--output") -> Path:
+    """A file the command will write, checked before anything is committed: its folder
+    exists and can be written, and it is not a folder itself."""
+    from pathlib import Path
+
+    from ..errors import UsageError
+
+    path = Path(text).expanduser()
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {text}: no folder {folder}; nothing was changed")
+    if path.is_dir():
+        raise UsageError(f"{option} {text} is a folder; give a file name; nothing was changed")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"{option} {text}: not writable; nothing was changed")
+    return path
+
+
+def write_output(path: Path, data: str | bytes) -> None:
+    """Write a file the user named, whole or not at all; a failure is one line."""
+    from ..errors import UsageError
+    from ..store.files import write_atomic
+
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def dump_json(data: Any) -> None:

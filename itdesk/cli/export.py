@@ -6,11 +6,11 @@ The rows come from :mod:`itdesk.service.transfer`, the file's bytes from
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from . import desk_options, lang_option, open_session
+from . import desk_options, lang_option, open_session, output_path, write_output
+
+_FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
 
 
 @click.command()
@@ -81,9 +81,19 @@ def command(
 
     if include_all and status:
         raise UsageError("give --all or --status, not both")
-    if fmt is None:
-        fmt = "xlsx" if output and output.lower().endswith(".xlsx") else "csv"
-    if fmt == "xlsx" and not output:
+    target = output_path(output) if output else None  # checked before the desk is read
+    if target is not None:
+        by_suffix = _FORMATS.get(target.suffix.lower())
+        if by_suffix is None:
+            raise UsageError(
+                f"--output {output}: cannot tell the format from {target.suffix or 'no suffix'}; "
+                "name a .csv or .xlsx file"
+            )
+        if fmt is not None and fmt != by_suffix:
+            raise UsageError(f"--format {fmt} does not match --output {output}; they must agree")
+        fmt = by_suffix
+    fmt = fmt or "csv"
+    if fmt == "xlsx" and target is None:
         raise UsageError("--format xlsx writes a workbook: give --output FILE.xlsx")
     if month is not None and not _is_month(month):
         raise UsageError(f"bad --month {month!r}; use YYYY-MM, e.g. 2023-10")
@@ -97,8 +107,8 @@ def command(
         if output is None:
             click.echo(data, nl=False)  # bytes: written as they are, BOM included
             return
-    assert output is not None
-    _write(Path(output), data)
+    assert target is not None
+    write_output(target, data)
     click.echo(f"{len(rows) - 1} tickets written to {output}", err=True)
 
 
@@ -107,14 +117,3 @@ def _is_month(text: str) -> bool:
 
     m = re.fullmatch(r"(\d{4})-(\d{2})", text)
     return bool(m) and 1 <= int(m.group(2)) <= 12 if m else False
-
-
-def _write(path: Path, data: bytes) -> None:
-    """The file whole or not at all; a symlink planted at a temporary name is never followed."""
-    from ..errors import UsageError
-    from ..store.files import write_atomic
-
-    try:
-        write_atomic(path, data)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None

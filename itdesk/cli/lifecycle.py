@@ -8,12 +8,11 @@ prints the commit's subject.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from . import ID_ARG, desk_options, echo_text, lang_option, open_session
+from . import ID_ARG, desk_options, echo_text, lang_option, open_session, output_path, write_output
 
 if TYPE_CHECKING:
     from ..core.lifecycle import Change
@@ -291,6 +290,7 @@ def close(
     """
     from ..channels.report import problem_report
 
+    target = output_path(output) if output else None  # checked before the commit
     session = _session(desk_path, as_name, now_text)
     change = session.close(ticket_id, force, reason)
     _echo(change)
@@ -298,10 +298,8 @@ def close(
     text = problem_report(change.ticket, session.lang(lang), reveal, policy.personal)
     click.echo()
     echo_text(text, nl=False)
-    if output:
-        from ..store.files import write_atomic
-
-        write_atomic(Path(output), text)
+    if target is not None:
+        write_output(target, text)
 
 
 @click.command()

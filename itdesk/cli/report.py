@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import ID_ARG, desk_options, echo_text, lang_option, open_session
+from . import ID_ARG, desk_options, echo_text, lang_option, open_session, output_path, write_output
 
 
 @click.command(name="report")
@@ -41,8 +41,6 @@ def command(
     ticket = session.desk.read(ticket_id.strip())
     text = problem_report(ticket, session.lang(lang), reveal, session.desk.policy.personal)
     if output:
-        from pathlib import Path
-
-        Path(output).write_text(text, encoding="utf-8")
+        write_output(output_path(output), text)
     else:
         echo_text(text, nl=False)
