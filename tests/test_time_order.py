@@ -81,3 +81,49 @@ def test_validate_reports_a_file_whose_times_go_back(desk: Itdesk) -> None:
     assert result.exit_code == 1
     assert "is earlier than" in result.output
     assert f"tickets/{ID}.yaml:" in result.output
+
+
+def test_new_from_a_file_is_numbered_by_the_day_it_was_reported(
+    desk: Itdesk, tmp_path: Path
+) -> None:
+    intake = tmp_path / "in.yaml"
+    intake.write_text(
+        "title: VPN\nrequester: {name: 王小明}\nreported_at: 2024-05-06T09:00\n", encoding="utf-8"
+    )
+    tid = desk.ok("new", "--from", str(intake), "--now", "2024-06-01T10:00").stdout.strip()
+    assert tid == "IT-20240506-001"
+    assert desk.ticket(tid)["reported_at"] == "2024-05-06T09:00:00+08:00"
+    again = desk.ok("new", "--from", str(intake), "--now", "2024-06-01T10:00").stdout.strip()
+    assert again == "IT-20240506-002"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("今日下班前", "2023-10-26T18:00:00+08:00"),  # typed after 18:00: tomorrow's end
+        ("+2h", "2023-10-25T20:06:00+08:00"),
+        ("tomorrow 9:00", "2023-10-26T09:00:00+08:00"),
+        ("立即解决", "2023-10-25T18:06:00+08:00"),
+    ],
+)
+def test_expected_times_as_people_type_them(desk: Itdesk, typed: str, expected: str) -> None:
+    tid = desk.new(now="2023-10-25T18:06", expected_by=typed)
+    assert desk.ticket(tid)["expected_by"] == expected
+
+
+def test_an_expected_time_before_the_report_is_refused(desk: Itdesk) -> None:
+    before = git_state(desk.desk)
+    for typed in ("today 17:00", "2023-10-24T12:00"):
+        result = desk("new", "--title", "x", "--requester", "y", "--expected-by", typed,
+                      "--now", "2023-10-25T18:06")  # fmt: skip
+        assert result.exit_code == 2 and "before the report" in result.stderr
+    assert git_state(desk.desk) == before
+
+
+def test_now_takes_every_time_form_the_readme_lists(desk: Itdesk) -> None:
+    """`--now +2h` counts from the clock; the recorded time is then in the future."""
+    from datetime import datetime, timedelta
+
+    tid = desk.ok("new", "--title", "x", "--requester", "y", "--now", "+2h").stdout.strip()
+    recorded = datetime.fromisoformat(desk.ticket(tid)["reported_at"])
+    assert recorded > datetime.now(recorded.tzinfo) + timedelta(hours=1, minutes=50)

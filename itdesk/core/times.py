@@ -89,6 +89,11 @@ def parse_time(text: str, tz: tzinfo, now: datetime | None = None) -> datetime:
                 if rest
                 else local.replace(hour=END_OF_DAY.hour, minute=0, second=0, microsecond=0)
             )
+            if at is not None and not rest and at < local:
+                # 今日下班前 typed after the working day ended: the end of the next day.
+                at = (local + timedelta(days=1)).replace(
+                    hour=END_OF_DAY.hour, minute=0, second=0, microsecond=0
+                )
             if at is not None:
                 return at
         if first in _TOMORROW_WORDS:

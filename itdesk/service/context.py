@@ -57,10 +57,10 @@ class Context:
         from ..store.desk import Desk
 
         desk = Desk.open(desk_path)
-        if isinstance(now, str):
+        if isinstance(now, str):  # relative forms (+2h, tomorrow 9:00) count from the clock
             from ..core.times import parse_time
 
-            now = parse_time(now, desk.policy.tz)
+            now = parse_time(now, desk.policy.tz, datetime.now(desk.policy.tz))
         return cls(desk, as_name=as_name, now=now, on_warning=on_warning)
 
     # -- what callers need ----------------------------------------------------
@@ -89,11 +89,14 @@ class Context:
         finally:
             self.take_store_warnings()
 
-    def time(self, text: str | None) -> datetime | None:
-        """``text`` as a time (ISO 8601, or relative to ``now``: ``+2h``, ``tomorrow 18:00``)."""
+    def time(self, text: str | None, since: datetime | None = None) -> datetime | None:
+        """``text`` as a time: ISO 8601, or relative to ``since`` (default ``now``):
+        ``+2h``, ``tomorrow 18:00``, ``今日下班前``."""
         from ..core.times import parse_time
 
-        return None if text is None else parse_time(text, self.desk.policy.tz, self.now)
+        if text is None:
+            return None
+        return parse_time(text, self.desk.policy.tz, since or self.now)
 
     @property
     def actor(self) -> Actor:

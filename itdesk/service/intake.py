@@ -11,6 +11,7 @@ dashes as underscores (``title``, ``requester``, ``employee_id``, ``department``
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,8 +72,9 @@ def intake_from_file(path: str | Path) -> dict[str, Any]:
     }
 
 
-def builder(session: Context, values: Mapping[str, Any]) -> Callable[[str], Change]:
-    """Check the intake ``values`` and return ``build(ticket_id) -> Change``."""
+def builder(session: Context, values: Mapping[str, Any]) -> tuple[Callable[[str], Change], date]:
+    """Check the intake ``values``; return ``build(ticket_id) -> Change`` and the day
+    the ticket is numbered by: the day it was reported (``reported_at``, else now)."""
     from ..core.lifecycle import open_ticket
     from ..core.model import Impact, Requester, parse_channel
 
@@ -102,10 +104,18 @@ def builder(session: Context, values: Mapping[str, Any]) -> Callable[[str], Chan
         devices=tuple(str(d) for d in devices),
     )
     channel = parse_channel(values["channel"]) if values.get("channel") else None
-    expected_by = session.time(values.get("expected_by"))
     reported_at = session.time(values.get("reported_at"))
     if reported_at is not None and reported_at > session.now:
         raise UsageError("reported_at is later than now; give --now or fix the time")
+    reported = reported_at or session.now
+    # Relative forms (+2h, 今日下班前) count from the report, not from when it is typed in.
+    expected_by = session.time(values.get("expected_by"), reported)
+    if expected_by is not None and expected_by < reported:
+        raise UsageError(
+            f"--expected-by {values.get('expected_by')}: "
+            f"{expected_by.isoformat(timespec='minutes')} is before the report "
+            f"({reported.isoformat(timespec='minutes')}); give a later time"
+        )
     by = session.actor.name
     now = session.now
     description = str(values.get("description") or "")
@@ -124,4 +134,4 @@ def builder(session: Context, values: Mapping[str, Any]) -> Callable[[str], Chan
             expected_by=expected_by,
         )
 
-    return build
+    return build, reported.astimezone(session.desk.policy.tz).date()

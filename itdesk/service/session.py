@@ -22,6 +22,8 @@ from ..errors import ItdeskError, UsageError
 from .context import Context
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from ..channels.views import TicketFilter
     from ..core.lifecycle import Change
     from ..core.model import Ticket
@@ -80,10 +82,12 @@ class Session(Context):
         for before, change in batch.done:
             self.notify(before, change)
 
-    def create(self, build: Callable[[str], Change]) -> Change:
-        """A new ticket: ``build(next_id)`` under the lock, one commit, then notify."""
-        change = self.desk.create(build, self.actor, self.now)
-        self.take_store_warnings()
+    def create(self, build: Callable[[str], Change], day: date | None = None) -> Change:
+        """A new ticket: ``build(next number of day)`` under the lock (``day``: the day
+        it was reported, default today), one commit, then notify."""
+        with self.transaction() as tx:
+            change = build(tx.allocate_id(day))
+            tx.put(change)
         self.notify(None, change)
         return change
 
@@ -123,7 +127,8 @@ class Session(Context):
         """Record a reported problem from intake fields (see :mod:`itdesk.service.intake`)."""
         from .intake import builder
 
-        return self.create(builder(self, values))
+        build, day = builder(self, values)
+        return self.create(build, day)
 
     def ack(self, ticket_id: str) -> Change:
         from ..core.lifecycle import acknowledge
