@@ -72,8 +72,9 @@ def _at_clock(day: datetime, text: str) -> datetime | None:
     return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
 
 
-def parse_time(text: str, tz: tzinfo, now: datetime | None = None) -> datetime:
-    """Parse a time as described in the module docstring; ``now`` anchors relative forms."""
+def parse_time(text: str, tz: tzinfo, now: datetime | None = None, human: bool = True) -> datetime:
+    """Parse a time as described in the module docstring; ``now`` anchors relative forms.
+    ``human=False`` leaves out dateutil's guesses (``25/10/2023`` could be either order)."""
     raw = str(text).strip()
     if not raw:
         raise InvalidValue("empty time; use ISO 8601 like 2023-10-25T09:30")
@@ -114,13 +115,13 @@ def parse_time(text: str, tz: tzinfo, now: datetime | None = None) -> datetime:
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
     except ValueError:
-        human = _human(raw, tz, now) if now is not None else None
-        if human is None:
+        guess = _human(raw, tz, now) if now is not None and human else None
+        if guess is None:
             raise InvalidValue(
                 f"bad time {text!r}; use ISO 8601 like 2023-10-25T09:30 or 2023-10-25T09:30+08:00"
                 + (", or now, +2h, today 18:00, tomorrow 9:00, eod" if now is not None else "")
             ) from None
-        parsed = human
+        parsed = guess
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     # Stored times are in the desk's zone. Going through UTC also moves a wall time that

@@ -60,7 +60,7 @@ class Context:
         if isinstance(now, str):  # relative forms (+2h, tomorrow 9:00) count from the clock
             from ..core.times import parse_time
 
-            now = parse_time(now, desk.policy.tz, datetime.now(desk.policy.tz))
+            now = parse_time(now, desk.policy.tz, datetime.now(desk.policy.tz), human=False)
         return cls(desk, as_name=as_name, now=now, on_warning=on_warning)
 
     # -- what callers need ----------------------------------------------------
