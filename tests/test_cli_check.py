@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -238,3 +238,28 @@ def test_validate_reports_a_bad_calendar(desk: Itdesk) -> None:
     assert "calendars.office.hours" in result.stdout
     result = desk("check", "--now", "2023-10-25T10:00")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("problem", ["dirty", "untracked", "corrupt"])
+def test_the_cron_job_keeps_going_past_a_bad_ticket_file(
+    make_desk: Callable[..., Itdesk], problem: str
+) -> None:
+    """One hand-edited, untracked or corrupt ticket is reported with its path; the other
+    tickets are still checked and escalated, and the exit status says so."""
+    d = make_desk()
+    good = d.new(now="2023-10-25T09:30")
+    bad = d.new(now="2023-10-25T09:31")
+    path = d.desk / "tickets" / f"{bad}.yaml"
+    if problem == "dirty":
+        path.write_text(path.read_text(encoding="utf-8") + "remarks: hand edit\n", "utf-8")
+    elif problem == "untracked":
+        git(d.desk, "rm", "-q", "--cached", f"tickets/{bad}.yaml")
+        git(d.desk, "commit", "-qm", "untrack")
+    else:
+        path.write_text("id: [unclosed\n", encoding="utf-8")
+        git(d.desk, "commit", "-qam", "corrupt")
+    result = d("check", "--escalate", "--now", "2023-10-25T12:00")
+    assert result.exit_code == 1, result.output
+    assert f"tickets/{bad}.yaml" in result.stderr
+    assert "supervisor" in str(d.ticket(good).get("escalations"))
+    assert git(d.desk, "log", "-1", "--format=%s").startswith("check: escalate 1 ticket")

@@ -117,8 +117,10 @@ def command(
     Clocks: ack, response, accept, resolution, followup, expected. --escalate records
     each new breach once on its ticket, escalates it to the supervisor (and, if it
     lasts, to the next level), warns assignees of clocks at risk, notifies, and makes
-    one commit for the whole run. Exit status: 0 nothing breached, 1 something is
-    breached, 2 bad usage or no desk.
+    one commit for the whole run. A ticket file that is invalid, has uncommitted
+    edits or is untracked is reported with its path and left out; the others are
+    still checked and escalated. Exit status: 0 nothing breached, 1 something is
+    breached or a ticket file has a problem, 2 bad usage or no desk.
 
     Example:
 
@@ -142,5 +144,6 @@ def command(
         dump_json([state_json(s) for s in states])
     else:
         click.echo(render_states(states, session.lang(lang)))
-    if any(s.open and s.state == "breached" for s in states):
+    # A ticket file that could not be read or escalated is a finding too: cron must hear.
+    if session.findings or any(s.open and s.state == "breached" for s in states):
         sys.exit(EXIT_FINDING)

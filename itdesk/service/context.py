@@ -40,6 +40,9 @@ class Context:
         self.as_name = as_name
         self.now = now if now is not None else datetime.now(desk.policy.tz)
         self.warnings: list[str] = []
+        # Problems found on the way (an invalid, dirty or untracked ticket file): each is
+        # also a warning; a cron job's exit status tells that there were any.
+        self.findings: list[str] = []
         self._on_warning = on_warning
 
     @classmethod
@@ -71,6 +74,11 @@ class Context:
         self.warnings.append(text)
         if self._on_warning is not None:
             self._on_warning(text)
+
+    def found(self, problem: object) -> None:
+        """A problem with the desk's files: a warning, and remembered in ``findings``."""
+        self.findings.append(str(problem))
+        self.warn(problem)
 
     def take_store_warnings(self) -> None:
         """Pass on what the store noted (an interrupted earlier run put back)."""
@@ -123,9 +131,9 @@ class Context:
     def ticket_data(
         self, include_archive: bool = False, on_parse: Callable[[], None] | None = None
     ) -> list[dict[str, Any]]:
-        """Every valid ticket as plain data; invalid files become warnings."""
+        """Every valid ticket as plain data; invalid files become warnings (and findings)."""
         data = self.desk.ticket_data(
-            include_archive=include_archive, on_error=self.warn, on_parse=on_parse
+            include_archive=include_archive, on_error=self.found, on_parse=on_parse
         )
         self.take_store_warnings()
         return data

@@ -13,13 +13,17 @@ from typing import TYPE_CHECKING
 from ..core.escalation import Step, plan
 from ..core.lifecycle import Action, Change, record_escalation
 from ..core.model import Ticket
+from ..errors import UsageError
 
 if TYPE_CHECKING:
     from .context import Context
 
 
 def escalate_breaches(session: Context, tickets: list[Ticket]) -> str:
-    """Record what :func:`plan` finds for ``tickets`` in one commit; a one-line summary."""
+    """Record what :func:`plan` finds for ``tickets`` in one commit; a one-line summary.
+
+    A ticket that cannot be written (uncommitted hand edits, an untracked or invalid
+    file) is reported as a finding and left out; the others are still escalated."""
     desk, now = session.desk, session.now
     policy, calendars = desk.policy, desk.calendars
     candidates = [t for t in tickets if plan(t, policy, now, calendars)]
@@ -29,7 +33,11 @@ def escalate_breaches(session: Context, tickets: list[Ticket]) -> str:
     recorded: list[tuple[Ticket, Step]] = []
     with session.transaction(actor) as tx:
         for old in candidates:
-            ticket = tx.read(old.id)  # fresh, under the lock
+            try:
+                ticket = tx.read(old.id)  # fresh, under the lock
+            except UsageError as exc:  # a hand edit, an untracked or a broken file
+                session.found(f"{exc}; not escalated, the other tickets are")
+                continue
             steps = plan(ticket, policy, now, calendars)
             if not steps:
                 continue
