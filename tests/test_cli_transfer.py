@@ -370,3 +370,57 @@ def test_export_output_never_writes_through_a_symlink(tmp_path: Path, desk: Itde
     assert outside.read_text(encoding="utf-8") == "precious\n"
     assert not out.is_symlink()
     assert out.read_text(encoding="utf-8-sig").startswith(("Ticket", "工单"))
+
+
+def _entity_bomb(path: Path) -> None:
+    """An .xlsx whose sheet declares nested entities ("billion laughs")."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["工单编号", "提交时间"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    entities = '<!ENTITY lol1 "lol">' + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(2, 10)
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                body = data.decode().split("?>", 1)[-1]
+                padding = "x" * 5000  # past a check of the first 4 KB only
+                data = f'<?xml version="1.0"?><!-- {padding} --><!DOCTYPE w [{entities}]>'
+                data = (data + body).encode()
+            z.writestr(item, data)
+
+
+@pytest.mark.parametrize("kind", ["entity bomb", "broken xml", "not a zip", "too many rows"])
+def test_hostile_sheets_are_refused_in_one_line(
+    desk: Itdesk, tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / ("rows.csv" if kind == "too many rows" else "sheet.xlsx")
+    if kind == "entity bomb":
+        _entity_bomb(path)
+    elif kind == "broken xml":
+        import zipfile
+
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("[Content_Types].xml", "<Types><unclosed></Types>")
+            z.writestr("xl/workbook.xml", "<workbook><sheets")
+    elif kind == "not a zip":
+        path.write_bytes(b"PK\x03\x04 nothing else")
+    else:
+        import itdesk.channels.sheets as sheets
+
+        monkeypatch.setattr(sheets, "MAX_ROWS", 50)
+        path.write_text("工单编号,提交时间\n" + "IT001,2023-10-25 09:30\n" * 60, encoding="utf-8")
+    before = git_state(desk.desk)
+    result = desk("import", str(path))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "internal error" not in result.stderr
+    assert git_state(desk.desk) == before

@@ -4,10 +4,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import IO
 
 from ..errors import UsageError
 
+# Bounds on what import reads: two years of a large desk fit (100,000 rows), a bomb does not.
+MAX_ROWS = 200_000
+MAX_FILE_BYTES = 200_000_000
+MAX_INFLATED_BYTES = 1_000_000_000
 _WIDTH_CAP = 60  # characters; long descriptions and steps wrap instead
 
 
@@ -18,6 +24,12 @@ def read_sheet(path: Path) -> list[list[object]]:
         hint = " (save it as .xlsx first)" if suffix == ".xls" else ""
         raise UsageError(f"cannot import {path.name}{hint}; accepted: FILE.csv, FILE.xlsx")
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UsageError(
+                f"{path.name} is {size // 1_000_000} MB; a sheet may be at most "
+                f"{MAX_FILE_BYTES // 1_000_000} MB (split it)"
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
@@ -40,8 +52,13 @@ def _csv_rows(data: bytes, path: Path) -> list[list[object]]:
         raise UsageError(f"{path.name}: not UTF-8 or GBK text; save it as CSV UTF-8")
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    rows: list[list[object]] = []
     try:
-        return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            rows.append(list(r))
+            if len(rows) > MAX_ROWS:
+                raise UsageError(f"{path.name} has more than {MAX_ROWS} rows; split it")
+        return rows
     except csv.Error as exc:
         raise UsageError(f"{path.name}: not a readable CSV file: {exc}") from None
 
@@ -54,16 +71,76 @@ def _xlsx_rows(data: bytes, path: Path) -> list[list[object]]:
 
     from .recordform import SHEET_TITLE
 
+    _check_workbook(data, path)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise UsageError(f"{path.name}: not an .xlsx workbook ({exc})") from None
+        try:
+            names = [n for n in wb.sheetnames if n in SHEET_TITLE.values()]
+            ws = wb[names[0]] if names else wb.worksheets[0]
+            rows: list[list[object]] = []
+            for row in ws.iter_rows(values_only=True):
+                rows.append(list(row))
+                if len(rows) > MAX_ROWS:
+                    raise UsageError(f"{path.name} has more than {MAX_ROWS} rows; split it")
+            return rows
+        finally:
+            wb.close()
+    except UsageError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError) as exc:
+        # xml.etree's ParseError is a SyntaxError: a broken or hostile workbook.
+        what = type(exc).__name__
+        raise UsageError(f"{path.name}: not a readable .xlsx workbook ({what})") from None
+
+
+def _check_workbook(data: bytes, path: Path) -> None:
+    """Refuse what no spreadsheet program writes but an attacker does: XML with a
+    document type (entity expansion, "billion laughs"), and a zip that inflates to far
+    more than a record form can hold. Checked before openpyxl parses anything."""
+    import io
+    import zipfile
+
     try:
-        names = [n for n in wb.sheetnames if n in SHEET_TITLE.values()]
-        ws = wb[names[0]] if names else wb.worksheets[0]
-        return [list(row) for row in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            members = z.infolist()
+            if len(members) > 1_000:
+                raise UsageError(f"{path.name}: {len(members)} parts; not a record form")
+            total = sum(m.file_size for m in members)
+            if total > MAX_INFLATED_BYTES:
+                raise UsageError(
+                    f"{path.name} inflates to {total // 1_000_000} MB; a sheet may hold at "
+                    f"most {MAX_INFLATED_BYTES // 1_000_000} MB"
+                )
+            for m in members:
+                if not m.filename.endswith((".xml", ".rels", ".vml")):
+                    continue
+                with z.open(m) as fh:
+                    prolog = _prolog(fh)
+                if prolog is None or b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+                    raise UsageError(
+                        f"{path.name}: {m.filename} declares a document type (entities) or "
+                        "has no root element; no spreadsheet program writes that; refused"
+                    )
+    except zipfile.BadZipFile as exc:
+        raise UsageError(f"{path.name}: not an .xlsx workbook ({exc})") from None
+
+
+def _prolog(fh: IO[bytes], limit: int = 1_000_000) -> bytes | None:
+    """What comes before an XML part's root element (declaration, comments, a document
+    type), or None if no root element starts within ``limit`` bytes."""
+    seen = b""
+    while len(seen) < limit:
+        chunk = fh.read(65536)
+        if not chunk:
+            break
+        seen += chunk
+        m = _ROOT.search(seen)
+        if m:
+            return seen[: m.start()]
+    return None
+
+
+_ROOT = re.compile(rb"<[A-Za-z_]")
 
 
 def csv_bytes(rows: list[list[str]], bom: bool) -> bytes:
