@@ -384,10 +384,11 @@ class UncommittedCheck:
 
     def __init__(self, root: Path, rels: list[str]):
         self.rels = rels
+        self._few = len(rels) <= MANY_PATHS
         # --no-optional-locks: a status that refreshes the index takes index.lock, and
         # could leave it behind when killed.
         args = ["--no-optional-locks", "status", "--porcelain", "-z"]
-        if len(rels) <= MANY_PATHS:
+        if self._few:
             args += ["--", *rels]
         else:  # the paths' folders as pathspecs (see MANY_PATHS), then only these paths
             folders = sorted({posixpath.dirname(rel) or "." for rel in rels})
@@ -396,8 +397,11 @@ class UncommittedCheck:
 
     def result(self) -> list[str]:
         out = self._pending.wait().decode("utf-8", "surrogateescape")
+        found = [item[3:] for item in git.zsplit(out)]
+        if self._few:  # all of it (an untracked folder is shown as the folder)
+            return found
         wanted = set(self.rels)
-        return [item[3:] for item in git.zsplit(out) if item[3:] in wanted]
+        return [rel for rel in found if rel in wanted]
 
     def cancel(self) -> None:
         self._pending.kill()

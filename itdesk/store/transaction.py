@@ -150,8 +150,11 @@ class _Journal:
         return [str(p) for p in paths] if isinstance(paths, list) else []
 
     def start(self, paths: list[str], ref: str) -> None:
-        self.data = {"pid": os.getpid(), "ref": ref, "paths": paths, "step": "files",
-                     "locks": [], "at": time.time_ns()}  # fmt: skip
+        """Before the first file is written: the paths, and the locks that the commit's
+        git steps take (update-ref: the branch and HEAD; update-index: the index)."""
+        locks = [*_lock_names(ref, "update-ref"), *_lock_names(ref, "update-index")]
+        self.data = {"pid": os.getpid(), "ref": ref, "paths": paths, "step": "commit",
+                     "locks": locks, "at": time.time_ns()}  # fmt: skip
         write_atomic(self.path, json.dumps(self.data, ensure_ascii=False))
 
     def step(self, name: str, locks: list[str], **more: Any) -> None:
@@ -219,7 +222,7 @@ def _free_git_locks(desk: Desk, ref: str | None, journal: _Journal | None) -> No
     """Wait (briefly) for git's lock files to go; remove one that a killed itdesk left;
     refuse, naming it, one held by another git."""
     for lock in gitdir.lock_files(desk.git_dir, ref):
-        deadline = time.monotonic() + GIT_LOCK_WAIT
+        deadline = time.monotonic() + GIT_LOCK_WAIT + STALE_AFTER
         while True:
             try:
                 st = lock.stat()
@@ -228,12 +231,12 @@ def _free_git_locks(desk: Desk, ref: str | None, journal: _Journal | None) -> No
             age = time.time() - st.st_mtime
             rel = desk.rel(lock)
             name = lock.relative_to(desk.git_dir).as_posix()
-            if journal is not None and journal.left_lock(name, st):
-                if age >= STALE_AFTER:
-                    lock.unlink(missing_ok=True)
-                    desk.warnings.append(f"removed {rel}, left by an interrupted itdesk run")
-                    break
-            elif age > GIT_LOCK_WAIT or time.monotonic() >= deadline:
+            ours = journal is not None and journal.left_lock(name, st)
+            if ours and age >= STALE_AFTER:
+                lock.unlink(missing_ok=True)
+                desk.warnings.append(f"removed {rel}, left by an interrupted itdesk run")
+                break
+            if (not ours and age > GIT_LOCK_WAIT) or time.monotonic() >= deadline:
                 raise git.GitLocked(("git",), None, "", rel)
             time.sleep(0.05)
 
@@ -579,8 +582,6 @@ class Transaction:
                                        sign=self.desk.git_config.sign)  # fmt: skip
             if gitdir.head(git_dir).ref != ref:
                 raise UsageError(f"HEAD left {ref} during the write; nothing was changed")
-            # one note for both git steps that take locks (the ref, then the index)
-            journal.step("update-ref", [*_lock_names(ref, "update-ref"), "index.lock"], commit=new)
             attempt[:] = [ref, new, base]
             try:
                 plumbing.update_ref(root, ref, new, base, message.split("\n", 1)[0])
