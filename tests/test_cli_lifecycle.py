@@ -474,8 +474,18 @@ def test_assign_to_unknown_member_is_refused_with_the_members(desk: Itdesk) -> N
     assert git_state(desk.desk) == before
 
 
-def test_as_names_any_technician(desk: Itdesk) -> None:
+def test_as_names_anyone_the_desk_knows(desk: Itdesk) -> None:
     tid = desk.new()
+    before = git_state(desk.desk)
+    result = desk("log", tid, "--as", "外包小刘", "called", "--now", "2023-10-25T09:33")
+    assert result.exit_code == 2
+    assert "--as 外包小刘: not someone this desk knows" in result.stderr
+    assert "robots:" in result.stderr and "\n" not in result.stderr.strip()
+    assert git_state(desk.desk) == before
+    policy = desk.desk / "itdesk.yaml"
+    text = policy.read_text(encoding="utf-8").replace("people:\n", "people:\n  外包小刘: {}\n", 1)
+    policy.write_text(text, encoding="utf-8")
+    git(desk.desk, "commit", "-qam", "an outsourced technician")
     run_counted(desk, "log", tid, "--via", "phone", "--as", "外包小刘", "called the user",
                 "--now", "2023-10-25T09:33")  # fmt: skip
     assert desk.ticket(tid)["log"][-1]["by"] == "外包小刘"

@@ -64,3 +64,22 @@ def test_init_refuses_a_bad_time_zone(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "Mars/Base" in result.stderr and "IANA" in result.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_init_knows_the_readme_cron_robot(tmp_path: Path) -> None:
+    """The README's crontab line runs `check --escalate --as itdesk-bot`: a fresh desk
+    knows that name, and no other stranger."""
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+    desk = tmp_path / "desk"
+    assert (
+        runner.invoke(cli, ["init", str(desk), "--as", "zhang", "--timezone", "UTC"]).exit_code == 0
+    )
+    ok = runner.invoke(cli, ["check", "--escalate", "--desk", str(desk), "--as", "itdesk-bot"])
+    assert ok.exit_code == 0, ok.output
+    bad = runner.invoke(cli, ["check", "--escalate", "--desk", str(desk), "--as", "nobody"])
+    assert bad.exit_code == 2 and "not someone this desk knows" in bad.stderr
+    new = runner.invoke(cli, ["new", "--desk", str(desk), "--as", "nobody", "--title", "x",
+                              "--requester", "y"])  # fmt: skip
+    assert new.exit_code == 2 and "not someone this desk knows" in new.stderr

@@ -141,12 +141,15 @@ def test_concurrent_new_processes_get_distinct_sequential_numbers(desk: Itdesk) 
     assert git(desk.desk, "status", "--porcelain", "--untracked-files=all") == ""
 
 
+TECHS = ("zhang", "zhao", "wang", "li")  # the members of the test desk's teams
+
+
 def test_concurrent_updates_of_one_ticket_lose_nothing(desk: Itdesk) -> None:
     tid = desk.new()
     desk.walk(tid, "accept")
     head = git(desk.desk, "rev-parse", "HEAD").strip()
     procs = [
-        _itdesk("log", tid, "--desk", str(desk.desk), "--via", "note", "--as", f"tech{i}",
+        _itdesk("log", tid, "--desk", str(desk.desk), "--via", "note", "--as", TECHS[i % 4],
                 "--now", "2023-10-25T10:00", f"step {i}")
         for i in range(6)
     ]  # fmt: skip

@@ -39,6 +39,7 @@ KNOWN_KEYS = frozenset(
         "supervisors",
         "managers",
         "people",
+        "robots",
         "notify",
         "retention",
         "privacy",
@@ -102,6 +103,8 @@ class Policy:
     supervisors: tuple[str, ...] = ()
     managers: tuple[str, ...] = ()
     people: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Names that act without being people: the cron job (`--as itdesk-bot`), robots.
+    robots: tuple[str, ...] = ()
     # What counts as personal data, masked wherever it leaves the desk (itdesk.privacy).
     personal: frozenset[str] = DEFAULT_PERSONAL
     # Business-hours calendars by name, as written (built by itdesk.calendar).
@@ -120,6 +123,21 @@ class Policy:
             for name in team.members:
                 seen.setdefault(name, None)
         return list(seen)
+
+    @property
+    def known(self) -> list[str]:
+        """Everyone who may act on the desk (``--as``): team members and supervisors,
+        supervisors, managers, ``people:`` and ``robots:``."""
+        seen: dict[str, None] = dict.fromkeys(self.members)
+        for team in self.teams:
+            if team.supervisor:
+                seen.setdefault(team.supervisor, None)
+        for name in (*self.supervisors, *self.managers, *self.people, *self.robots):
+            seen.setdefault(str(name), None)
+        return list(seen)
+
+    def knows(self, name: str) -> bool:
+        return name in self.known
 
     def team_for(self, category: Category) -> Team | None:
         for team in self.teams:
@@ -349,6 +367,7 @@ def policy_from_dict(data: Any) -> Policy:
         supervisors=_names(data.get("supervisors"), "supervisors"),
         managers=_names(data.get("managers"), "managers"),
         people=people,
+        robots=_names(data.get("robots"), "robots"),
         calendars=_calendar_defs(data.get("calendars"), sla),
         raw=data,
     )
@@ -421,6 +440,10 @@ privacy:
 # Contact details of technicians, used for commit e-mail and notifications.
 people:
   {who}: {{email: null}}
+
+# Names that act but are not people: the cron job of the README
+# (itdesk check --escalate --as itdesk-bot). --as accepts only names this file knows.
+robots: [itdesk-bot]
 """
 
 

@@ -38,6 +38,8 @@ class Context:
     ):
         self.desk = desk
         self.as_name = as_name
+        if as_name is not None and as_name.strip():
+            self._check_known(as_name.strip())
         self.now = now if now is not None else datetime.now(desk.policy.tz)
         self.warnings: list[str] = []
         # Problems found on the way (an invalid, dirty or untracked ticket file): each is
@@ -75,6 +77,21 @@ class Context:
         if self._on_warning is not None:
             self._on_warning(text)
 
+    def _check_known(self, name: str) -> None:
+        """``--as`` names someone the desk's policy knows (members, supervisors,
+        managers, ``people:``, ``robots:``), never just any string."""
+        policy = self.desk.policy
+        if policy.knows(name):
+            return
+        from ..errors import UsageError
+
+        known = policy.known
+        shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+        raise UsageError(
+            f"--as {name}: not someone this desk knows ({shown}); add them to a team, "
+            "to people: or, for a robot, to robots: in itdesk.yaml"
+        )
+
     def found(self, problem: object) -> None:
         """A problem with the desk's files: a warning, and remembered in ``findings``."""
         self.findings.append(str(problem))
@@ -108,6 +125,7 @@ class Context:
 
     @property
     def actor(self) -> Actor:
+        """Who acts: ``--as`` (checked at open), else git's identity."""
         return self.desk.actor(self.as_name)
 
     def actor_or_system(self) -> Actor:
