@@ -38,10 +38,13 @@ def article_path(desk: Desk, slug: str) -> Path:
 
 
 def _article_files(desk: Desk) -> list[Path]:
+    """The article files, symbolic links included: they are reported, never followed."""
     folder = desk.root / KB_DIR
-    if not folder.is_dir():
+    if not folder.is_dir() or folder.is_symlink():
         return []
-    return sorted(p for p in folder.glob("*.md") if p.name != README and p.is_file())
+    return sorted(
+        p for p in folder.glob("*.md") if p.name != README and (p.is_symlink() or p.is_file())
+    )
 
 
 def _bare(exc: InvalidTicket) -> str:
@@ -83,7 +86,11 @@ def parse_article(rel: str, text: str, slug: str | None = None) -> Article:
 def read_article_file(desk: Desk, path: Path) -> Article:
     from ..core.kb import InvalidArticle
 
+    from ..store.desk import LINKED
+
     rel = desk.rel(path)
+    if path.is_symlink() or path.parent.is_symlink():
+        raise InvalidArticle(LINKED, rel)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

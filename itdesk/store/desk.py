@@ -12,6 +12,7 @@ goes to :attr:`Desk.warnings`.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import posixpath
 from collections.abc import Callable
@@ -60,6 +61,9 @@ __all__ = [
 # git matches every index entry against every pathspec, so 10,000 paths on a desk of
 # 100,000 files cost ~40 s per git command.
 MANY_PATHS = 100
+# A ticket file is a few KB; one far larger is not read (a hand edit gone wrong, or worse).
+MAX_TICKET_BYTES = 5_000_000
+LINKED = "is a symbolic link; itdesk never follows links out of the desk (replace it with the file)"
 
 
 # ------------------------------------------------------------------------- desk
@@ -195,6 +199,8 @@ class Desk:
         archive = self.root / ARCHIVE
         if archive.is_dir():
             for month in sorted(archive.iterdir(), reverse=True):
+                if month.is_symlink():
+                    continue  # never followed; ticket_data reports it
                 candidate = month / f"{ticket_id}.yaml"
                 if candidate.is_file():
                     return TicketFile(candidate, archived=True)
@@ -218,17 +224,34 @@ class Desk:
     # -- reading ------------------------------------------------------------
 
     def load_file(self, path: Path) -> tuple[str, Any]:
-        """The text of a ticket file and its parsed YAML (not yet validated)."""
+        """The text of a ticket file and its parsed YAML (not yet validated).
+
+        A symbolic link is never followed (O_NOFOLLOW, and a linked folder is refused):
+        a link in tickets/ could show, or get committed, a file from outside the desk."""
         from .yamlio import load_yaml
 
         rel = self.rel(path)
+        if path.parent.is_symlink():
+            raise InvalidTicket(LINKED, self.rel(path.parent))
         try:
-            text = path.read_text(encoding="utf-8")
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            with os.fdopen(fd, "rb") as fh:
+                if os.fstat(fh.fileno()).st_size > MAX_TICKET_BYTES:
+                    raise InvalidTicket(f"larger than {MAX_TICKET_BYTES // 1000} KB", rel)
+                text = fh.read().decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidTicket("not UTF-8 text", rel) from None
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise InvalidTicket(LINKED, rel) from None
             raise InvalidTicket(f"cannot read: {exc.strerror}", rel) from None
         return text, load_yaml(text, rel)
+
+    def _linked(self, path: Path, on_error: Callable[[InvalidTicket], None] | None) -> None:
+        exc = InvalidTicket(LINKED, self.rel(path))
+        if on_error is None:
+            raise exc
+        on_error(exc)
 
     def _checked(self, path: Path, text: str, data: Any) -> Ticket:
         rel = self.rel(path)
@@ -267,6 +290,9 @@ class Desk:
         if include_archive and (self.root / ARCHIVE).is_dir():
             folders += sorted(p for p in (self.root / ARCHIVE).iterdir() if p.is_dir())
         for folder in folders:
+            if folder.is_symlink():
+                self._linked(folder, on_error)
+                continue
             try:
                 entries = sorted(os.scandir(folder), key=lambda e: e.name)
             except FileNotFoundError:
@@ -274,10 +300,15 @@ class Desk:
             rel_folder = self.rel(folder)
             cache = FileCache(self.git_dir / CACHE_DIR / (rel_folder.replace("/", "-")))
             for entry in entries:
-                if not entry.name.endswith(".yaml") or not entry.is_file():
+                if not entry.name.endswith(".yaml"):
+                    continue
+                if entry.is_symlink():
+                    self._linked(Path(entry.path), on_error)
+                    continue
+                if not entry.is_file(follow_symlinks=False):
                     continue
                 rel = f"{rel_folder}/{entry.name}"
-                key = stat_key(entry.stat())
+                key = stat_key(entry.stat(follow_symlinks=False))
                 data = cache.get(rel, key)
                 if data is None:
                     if on_parse is not None:  # a file the cache cannot serve: progress

@@ -42,7 +42,7 @@ def _load(commit: Any, paths: Sequence[str]) -> dict[str, Any] | None:
         except KeyError:
             continue
         try:
-            data = parse(blob.data_stream.read().decode("utf-8"))
+            data = parse(blob.data_stream.read().decode("utf-8"), aliases=False)
         except (yaml.YAMLError, UnicodeDecodeError):
             return None
         return data if isinstance(data, dict) else None

@@ -58,15 +58,30 @@ def dump_yaml(data: Any) -> str:
     )
 
 
-def parse(text: str) -> Any:
-    """Parse ``text`` safely; raises ``yaml.YAMLError``."""
+def parse(text: str, *, aliases: bool = True) -> Any:
+    """Parse ``text`` safely; raises ``yaml.YAMLError``. ``aliases=False`` refuses
+    anchors and aliases (``&a``, ``*a``): itdesk never writes them in tickets or
+    articles, and a few nested aliases in a 1 KB file expand to gigabytes when the data
+    is walked (a "billion laughs")."""
+    if not aliases and ("&" in text or "*" in text):  # only then can there be one
+        _refuse_aliases(text)
     return yaml.load(text, Loader=Loader)
 
 
+def _refuse_aliases(text: str) -> None:
+    for event in yaml.parse(text, Loader=Loader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.MarkedYAMLError(
+                problem="anchors and aliases (& and *) are not allowed here; write the value out",
+                problem_mark=event.start_mark,  # type: ignore[arg-type]
+            )
+
+
 def load_yaml(text: str, path: str) -> Any:
-    """Parse YAML safely; a syntax error becomes InvalidTicket with path and line."""
+    """Parse a ticket, article or intake file safely (no anchors or aliases); a syntax
+    error becomes InvalidTicket with path and line."""
     try:
-        return parse(text)
+        return parse(text, aliases=False)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
