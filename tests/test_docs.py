@@ -70,3 +70,16 @@ def test_readme_walkthrough_runs(tmp_path: Path, hermetic: Path) -> None:
         ["git", "log", "--format=%s"], cwd=tmp_path / "desk", capture_output=True, text=True
     ).stdout.splitlines()
     assert len(log) == 10  # init + new + 8 steps
+
+
+def test_make_demo_script_runs(tmp_path: Path) -> None:
+    """`make demo` is one of the README's two commands: its script must work as shown."""
+    env = dict(os.environ)
+    env["ITDESK"] = str(Path(sys.executable).parent / "itdesk")
+    env["TMPDIR"] = str(tmp_path)
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "demo.sh")], cwd=tmp_path, env=env,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "问题处理报告" in result.stdout and "0 problems" in result.stderr
