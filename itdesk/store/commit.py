@@ -125,6 +125,10 @@ class TreeReader:
             self._trees = trees
         return self._trees
 
+    def covers(self, paths: Iterable[str]) -> bool:
+        """Whether the folders read hold every one of ``paths``."""
+        return set(_folders(paths)) <= set(self.folders)
+
     def close(self) -> None:
         if self._pending is not None:
             self._pending.kill()

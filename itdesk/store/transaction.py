@@ -342,6 +342,7 @@ class Transaction:
         self._taken: set[str] = set()
         self._clean: set[str] = set()  # paths found free of hand edits under the lock
         self._checks: dict[str, _Check] = {}  # the same, asked of git and not yet answered
+        self._trees: plumbing.TreeReader | None = None  # the last commit's folders, read early
         self.subject: str | None = None  # the commit's subject when there are many changes
         self.action: str | None = None
         self.body: str | None = None  # a paragraph after the subject
@@ -363,6 +364,7 @@ class Transaction:
         rel = self.desk.rel(path)
         if os.path.lexists(path) and rel not in self._clean and rel not in self._checks:
             self._checks[rel] = self.desk.start_uncommitted([rel])
+        self._read_trees_early(rel)
         return ticket_id
 
     def read(self, ticket_id: str) -> Ticket:
@@ -372,6 +374,7 @@ class Transaction:
         if found.archived:
             raise UsageError(f"{ticket_id} is archived ({rel}); it is read-only")
         check = None if rel in self._clean else self.desk.start_uncommitted([rel])
+        self._read_trees_early(rel)
         try:
             # An invalid file is reported first (with its line): the more useful message.
             ticket = self.desk.read_file(found.path)
@@ -408,8 +411,17 @@ class Transaction:
             self._raise_if_dirty(self.desk.uncommitted(todo))
             self._clean.update(todo)
 
+    def _read_trees_early(self, rel: str) -> None:
+        """A write of ``rel`` is coming: git reads the last commit's folders on the way
+        to it now, while the ticket is parsed and built (see :meth:`commit`)."""
+        if self._trees is None and self.head.oid is not None:
+            self._trees = plumbing.TreeReader(self.desk.root, self.head.oid, [rel])
+
     def close(self) -> None:
         """Stop the checks of paths that were never written (a number not used)."""
+        if self._trees is not None:
+            self._trees.close()
+            self._trees = None
         for check in self._checks.values():
             check.cancel()
         self._checks.clear()
@@ -488,8 +500,11 @@ class Transaction:
         if len(set(rels)) < len(rels):  # moved twice, or written and moved: a bug
             raise ValueError("a path is written or moved twice in one transaction")
         assert self.head.ref is not None and self.head.oid is not None
-        # git reads the last commit's folders while the paths are checked
-        reader = plumbing.TreeReader(root, self.head.oid, rels)
+        reader, self._trees = self._trees, None
+        if reader is None or not reader.covers(rels):  # read early, or now for these paths
+            if reader is not None:
+                reader.close()
+            reader = plumbing.TreeReader(root, self.head.oid, rels)
         journal = _Journal(self.desk.git_dir)
         old: dict[str, bytes | None] = {}
         try:
