@@ -8,13 +8,15 @@ would be lost or tangled in it), undoes what a killed run left, and yields a
 and commits them (:mod:`itdesk.store.commit`): blobs, a tree built from the branch's
 commit, ``commit-tree``, and ``update-ref <branch> <new> <old>``. If the branch moved
 meanwhile (someone ran ``git commit``), the tree is built again on the new commit,
-unless that commit touched one of the transaction's paths: then nothing is written.
+unless that commit touched one of the transaction's paths: then the write is refused
+and the files are put back.
 
 Whether a change was committed is asked of the branch, never assumed: a failure (or
 Ctrl-C) after the branch moved keeps the files, which are the commit's; before it, the
 files are put back. A journal in ``.git/itdesk/journal.json``, written before the first
-file, names the paths and the git step under way, so the next run can do the same for
-a run that was killed, and knows a git lock file that run left behind.
+file, names the paths, the process, the time and the git lock files the commit takes,
+so the next run can do the same for a run that was killed, and knows a git lock file
+that run left behind.
 """
 
 from __future__ import annotations
