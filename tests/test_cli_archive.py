@@ -441,3 +441,27 @@ def test_a_killed_archive_is_undone_by_the_next_run(desk: Itdesk) -> None:
     ]
     assert git(desk.desk, "rev-list", "--count", f"{before.head}..HEAD").strip() == "2"
     assert git(desk.desk, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_an_archived_ticket_can_be_reopened_logged_and_promoted(desk: Itdesk) -> None:
+    """Reopening brings it back to tickets/ in one commit (its history follows it);
+    promoting it to the KB writes it where it is; logging on a closed one says what to do."""
+    desk.ok("archive", "--now", NOW)
+    assert archived(desk, "2023-10", OCT).is_file()
+    result = desk("log", OCT, "--now", "2023-11-06T09:00", "called back")
+    assert result.exit_code == 2 and "reopen it first" in result.stderr
+    promoted = desk.ok("kb", "promote", OCT, "--no-edit", "--now", "2023-11-06T09:00")
+    assert "promote to kb/" in promoted.stdout
+    assert "kb:" in archived(desk, "2023-10", OCT).read_text(encoding="utf-8")
+    assert not active(desk, OCT).exists()
+
+    before = head(desk)
+    desk.ok("reopen", OCT, "--reason", "WiFi drops again", "--now", "2023-11-06T10:00")
+    assert active(desk, OCT).is_file() and not archived(desk, "2023-10", OCT).exists()
+    assert len(commits(desk, before)) == 1
+    assert desk.ticket(OCT)["status"] == "reopened"
+    desk.ok("log", OCT, "--now", "2023-11-06T10:05", "checking the access point")
+    follow = git(desk.desk, "log", "--follow", "--format=%s", "--", f"tickets/{OCT}.yaml")
+    assert f"{OCT}: new: WiFi authentication fails" in follow  # one story across the moves
+    assert desk("validate").exit_code == 0
+    assert git(desk.desk, "status", "--porcelain") == ""

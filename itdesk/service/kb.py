@@ -85,7 +85,6 @@ def parse_article(rel: str, text: str, slug: str | None = None) -> Article:
 
 def read_article_file(desk: Desk, path: Path) -> Article:
     from ..core.kb import InvalidArticle
-
     from ..store.desk import LINKED
 
     rel = desk.rel(path)
@@ -302,7 +301,7 @@ def _write_new(
         article = _edited(article, edit(render_article(article)), ticket, slug is None, taken)
     article = scrub_article(article, ticket)
     with session.transaction() as tx:
-        fresh = tx.read(ticket.id)
+        fresh = tx.read(ticket.id, archived=True)
         promotable(fresh)
         if (desk.root / article.path).exists():
             raise UsageError(f"{article.path} appeared meanwhile; run the command again")
@@ -344,7 +343,7 @@ def _link(session: Context, ticket_id: str, slug: str, note: str | None = None) 
 
     desk = session.desk
     with session.transaction() as tx:
-        ticket = tx.read(ticket_id)
+        ticket = tx.read(ticket_id, archived=True)
         promotable(ticket)
         article = read_article(desk, slug)
         linked = link_ticket(article, ticket.id, session.now)

@@ -281,7 +281,7 @@ class Batch:
         for _before, change in reversed(self.done):
             if change.ticket.id == ticket_id:
                 return change.ticket
-        ticket: Ticket = self.tx.read(ticket_id.strip())
+        ticket: Ticket = self.tx.read(ticket_id.strip(), archived=True)
         return ticket
 
     def apply(self, ticket_id: str, step: Step) -> Change:

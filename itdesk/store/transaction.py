@@ -342,6 +342,7 @@ class Transaction:
         self._moves: dict[str, str] = {}  # rel path -> new rel path, the bytes unchanged
         self._changes: list[Change] = []
         self._taken: set[str] = set()
+        self._archived: dict[str, str] = {}  # ticket id -> its archive path, when read there
         self._clean: set[str] = set()  # paths found free of hand edits under the lock
         self._checks: dict[str, _Check] = {}  # the same, asked of git and not yet answered
         self._trees: plumbing.TreeReader | None = None  # the last commit's folders, read early
@@ -369,12 +370,16 @@ class Transaction:
         self._read_trees_early(rel)
         return ticket_id
 
-    def read(self, ticket_id: str) -> Ticket:
-        """The active ticket ``ticket_id``, validated, and free of uncommitted edits."""
+    def read(self, ticket_id: str, archived: bool = False) -> Ticket:
+        """The ticket ``ticket_id``, validated, and free of uncommitted edits: an active
+        one, or with ``archived`` one in the archive too. :meth:`put` writes it back
+        where it was read from (see :meth:`put` for a reopened one)."""
         found = self.desk.locate(ticket_id)
         rel = self.desk.rel(found.path)
-        if found.archived:
+        if found.archived and not archived:
             raise UsageError(f"{ticket_id} is archived ({rel}); it is read-only")
+        if found.archived:
+            self._archived[ticket_id] = rel
         check = None if rel in self._clean else self.desk.start_uncommitted([rel])
         self._read_trees_early(rel)
         try:
@@ -439,10 +444,17 @@ class Transaction:
     # -- what to write -------------------------------------------------------
 
     def put(self, change: Change, rel: str | None = None) -> None:
-        """Write ``change.ticket`` (to its active file, or to ``rel``)."""
+        """Write ``change.ticket`` to ``rel``, else where it was read from. A ticket read
+        from the archive that is open again (reopened) goes back to the active folder,
+        in the same commit: only closed and cancelled tickets live in the archive."""
         from .yamlio import dump_yaml
 
         ticket = change.ticket
+        archived = self._archived.get(ticket.id)
+        if rel is None and archived is not None and not ticket.status.is_open:
+            rel = archived
+        elif rel is None and archived is not None:
+            self._texts[archived] = None  # out of the archive, into tickets/
         rel = rel or self.desk.rel(self.desk.active_path(ticket.id))
         data = ticket_to_dict(ticket)
         check_ticket_data(data, rel)
