@@ -463,3 +463,34 @@ def test_output_paths_are_checked_before_anything_is_done(
     assert result.stderr.count("\n") == 1
     assert git_state(desk.desk) == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("records")) == []
+
+
+@pytest.mark.parametrize("fail_at", [1, 2])
+def test_a_full_disk_is_one_line_and_a_clean_tree(
+    desk: Itdesk, monkeypatch: pytest.MonkeyPatch, fail_at: int
+) -> None:
+    """ENOSPC while the files of a change are written: exit 3, one line, and the working
+    tree, the index and HEAD exactly as they were (no 'internal error: OSError')."""
+    import errno
+
+    import itdesk.store.transaction as files  # the store's writes go through its name
+
+    tid = desk.new()
+    desk.ok("ack", tid, "--now", "2023-10-25T09:35")
+    before = git_state(desk.desk)
+    real = files.write_atomic
+    calls = {"n": 0}
+
+    def full(path: Path, data: str | bytes, **kw: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == fail_at:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real(path, data, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(files, "write_atomic", full)
+    result = desk("log", tid, "--now", "2023-10-25T09:40", "called")
+    assert result.exit_code == 3, result.output
+    assert "No space left on device" in result.stderr
+    assert result.stderr.count("\n") == 1 and "internal error" not in result.stderr
+    monkeypatch.setattr(files, "write_atomic", real)
+    assert git_state(desk.desk) == before

@@ -124,6 +124,16 @@ class ItdeskGroup(click.Group):
         except BrokenPipeError:  # `itdesk list | head -1`: the reader is gone
             _quiet_stdout()
             ctx.exit(EXIT_CLOSED_PIPE)
+        except OSError as exc:  # the machine's fault (a full disk): one line, exit 3
+            if debug or ctx.find_root().params.get("debug"):
+                raise
+            where = f" ({exc.filename})" if exc.filename else ""
+            what = exc.strerror or str(exc)
+            click.echo(
+                f"itdesk: error: {neutral(what + where, one_line=True)}; nothing was changed",
+                err=True,
+            )
+            ctx.exit(EXIT_ENVIRONMENT)
         except Exception as exc:
             if debug or ctx.find_root().params.get("debug"):
                 raise
