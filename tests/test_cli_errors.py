@@ -424,8 +424,11 @@ def test_init_without_identity_or_as(tmp_path: Path, request: pytest.FixtureRequ
     assert git(root, "log", "-1", "--format=%an|%cn").strip() == "zhang|zhang"
 
 
-@pytest.mark.parametrize("argv", [["list"], ["list", "--format", "json"], ["--help"],
-                                  ["archive", "--dry-run"], ["show", "IT-20231025-001"], ["--version"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv",
+    [["list"], ["list", "--format", "json"], ["--help"], ["archive", "--dry-run"],
+     ["show", "IT-20231025-001"], ["--version"]],
+)  # fmt: skip
 def test_a_closed_pipe_ends_quietly(desk: Itdesk, argv: list[str]) -> None:
     """`itdesk list | head -1`: the reader went away; no traceback, no internal error."""
     desk.new()

@@ -14,7 +14,6 @@ import pytest
 import yaml
 from conftest import Itdesk, git, git_state
 
-from itdesk.service.kb import kb_problems, suggest
 from itdesk.core.lifecycle import (
     accept,
     acknowledge,
@@ -25,6 +24,7 @@ from itdesk.core.lifecycle import (
     resolve,
 )
 from itdesk.core.model import Priority, Requester, parse_category
+from itdesk.service.kb import kb_problems, suggest
 from itdesk.store.desk import Desk
 
 WIFI_STEPS = ("1.检查电脑无线网卡驱动", "2.重置网络配置", "3.更新公司WiFi证书")

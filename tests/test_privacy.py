@@ -124,7 +124,9 @@ def test_masking_a_megabyte_is_linear_and_still_masks(filler: str) -> None:
     "argv", [["list", "--format", "json"], ["list", "--format", "csv"], ["list"],
              ["show", "IT-20231025-001", "--format", "json"], ["show", "IT-20231025-001"]],
 )  # fmt: skip
-def test_json_and_csv_mask_as_the_tables_do(make_desk: Callable[..., Itdesk], argv: list[str]) -> None:
+def test_json_and_csv_mask_as_the_tables_do(
+    make_desk: Callable[..., Itdesk], argv: list[str]
+) -> None:
     d = make_desk()
     tid = d.new(title="王小明的电脑无法上网", requester="王小明", contact="13956785678",
                 description="回电 13956785678 或 wang.xm@example.com")  # fmt: skip
