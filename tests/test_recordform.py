@@ -316,3 +316,14 @@ def test_cells_excel_would_run_as_formulas_are_quoted_and_read_back() -> None:
     cells[4] = csv_safe("=1+1 打不开")
     (rec,) = parse_records(sheet(cells), SHANGHAI)
     assert rec.description == "=1+1 打不开"
+
+
+def test_formula_guard_catches_leading_tab_cr_lf_and_spaces() -> None:
+    for cell in ("\t=1+1", "\r=cmd|' /C calc'!A0", "\n@SUM(A1)", "   +1+cmd", " \t-2+3"):
+        assert csv_safe(cell) == "'" + cell, repr(cell)
+    for plain in (" -12", "\t+86 139 0000 5678", "  网络", "\tplain"):
+        assert csv_safe(plain) == plain, repr(plain)
+    cells = list(IT001_CELLS)
+    cells[12] = csv_safe("\t=HYPERLINK(\"http://x\")")
+    (rec,) = parse_records(sheet(cells), SHANGHAI)
+    assert rec.remarks == '=HYPERLINK("http://x")'

@@ -352,7 +352,9 @@ def ticket_row(
     ]
 
 
-_FORMULA = re.compile(r"^(?:[=@]|[+-](?![\d\s-]*$))")
+# Excel runs a cell that starts with = + - @ as a formula, also after leading spaces,
+# tabs or line breaks ("\t=cmd|..."); a number such as -12 or +86 139... is left alone.
+_FORMULA = re.compile(r"^\s*(?:[=@]|[+-](?![\d\s-]*$))")
 
 
 def csv_safe(cell: str) -> str:
@@ -466,7 +468,7 @@ def _cell(value: object) -> str:
     if isinstance(value, datetime):
         return value.strftime(TIME_FORMAT)
     text = str(value).strip()
-    return text[1:] if text.startswith("'") and _FORMULA.match(text[1:]) else text
+    return text[1:].strip() if text.startswith("'") and _FORMULA.match(text[1:]) else text
 
 
 def _text(value: object) -> str | None:
