@@ -133,7 +133,7 @@ def commits(d: Itdesk) -> int:
 def test_seed_rows_exported_match_the_documents_table(seeded: Itdesk) -> None:
     before = git_state(seeded.desk)
     result = seeded.ok("export", "--lang", "zh")
-    assert result.stdout_bytes.startswith(b"\xef\xbb\xbf")  # BOM by default with zh
+    assert result.stdout_bytes.startswith(b"\xef\xbb\xbf")  # BOM
     assert b"\r\n" in result.stdout_bytes
     header, *rows = csv_rows(result)
     assert header == ZH_HEADER
@@ -163,8 +163,8 @@ def test_masked_export_has_no_full_phone_number_or_name(seeded: Itdesk, tmp_path
 
 
 def test_english_export_bom_options_and_selection(seeded: Itdesk, tmp_path: Path) -> None:
-    en = seeded.ok("export")  # the desk's locale is en: no BOM
-    assert not en.stdout_bytes.startswith(b"\xef\xbb\xbf")
+    en = seeded.ok("export")  # the desk's locale is en: a BOM all the same
+    assert en.stdout_bytes.startswith(b"\xef\xbb\xbf")
     header, r1, r2 = csv_rows(en)
     assert header == EN_HEADER
     assert r1[5:12] == ["P2 (important)", "network", "张*",
@@ -174,13 +174,15 @@ def test_english_export_bom_options_and_selection(seeded: Itdesk, tmp_path: Path
                         "follow up on the vendor's progress"]  # fmt: skip
     assert seeded.ok("export", "--bom").stdout_bytes.startswith(b"\xef\xbb\xbf")
     assert not seeded.ok("export", "--lang", "zh", "--no-bom").stdout_bytes.startswith(b"\xef")
+    assert "BOM" in seeded.ok("export", "--help").stdout  # the choice is documented
     only = csv_rows(seeded.ok("export", "--status", "pending_vendor"))
     assert [r[0] for r in only[1:]] == [IT002]
     assert len(csv_rows(seeded.ok("export", "--month", "2023-11"))) == 1  # the header only
-    out = tmp_path / "records.csv"
-    done = seeded.ok("export", "--lang", "zh", "-o", str(out))
-    assert done.stdout == "" and "2 tickets" in done.stderr
-    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    for lang in ("zh", "en"):
+        out = tmp_path / f"records-{lang}.csv"
+        done = seeded.ok("export", "--lang", lang, "-o", str(out))
+        assert done.stdout == "" and "2 tickets" in done.stderr
+        assert out.read_bytes().startswith(b"\xef\xbb\xbf")
 
 
 def test_xlsx_is_a_real_workbook(seeded: Itdesk, tmp_path: Path) -> None:

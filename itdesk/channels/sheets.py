@@ -143,9 +143,10 @@ def _prolog(fh: IO[bytes], limit: int = 1_000_000) -> bytes | None:
 _ROOT = re.compile(rb"<[A-Za-z_]")
 
 
-def csv_bytes(rows: list[list[str]], bom: bool) -> bytes:
-    """The rows as CSV as Excel reads it (CRLF, quoting; a BOM for Chinese Excel),
-    each cell made safe from formula injection."""
+def csv_bytes(rows: list[list[str]], bom: bool = True) -> bytes:
+    """The rows as CSV as Excel reads it: UTF-8 with a BOM (without it Excel takes the
+    file for the machine's legacy code page, GBK on a Chinese Windows, and garbles it),
+    CRLF line ends, quoting; each cell made safe from formula injection."""
     import csv
     import io
 

@@ -32,8 +32,9 @@ _FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
 @click.option("--reveal", is_flag=True, help="Do not mask names (requester, handler) and contacts.")
 @click.option(
     "--bom/--no-bom",
-    default=None,
-    help="Start the CSV with a UTF-8 BOM so Excel reads Chinese (default: on with --lang zh).",
+    default=True,
+    help="CSV is UTF-8 with a BOM, which Excel needs to read it as UTF-8 in any language "
+    "(default); --no-bom leaves the BOM out for tools that do not expect one.",
 )
 @click.option(
     "--all",
@@ -51,7 +52,7 @@ def command(
     output: str | None,
     lang: str | None,
     reveal: bool,
-    bom: bool | None,
+    bom: bool,
     include_all: bool,
     status: tuple[str, ...],
     month: str | None,
@@ -67,6 +68,9 @@ def command(
     exported, archived ones included. Names (requester and handler, as the
     document's form shows them) and contacts are masked (王*明, 139****5678) unless
     --reveal is given; `itdesk import` reads the file back.
+
+    CSV is UTF-8 with a byte order mark (BOM) in every language, so Excel opens it
+    correctly.
 
     Example:
 
@@ -103,7 +107,7 @@ def command(
     if fmt == "xlsx":
         data = xlsx_bytes(rows, lang)
     else:
-        data = csv_bytes(rows, lang == "zh" if bom is None else bom)
+        data = csv_bytes(rows, bom)
         if output is None:
             click.echo(data, nl=False)  # bytes: written as they are, BOM included
             return
