@@ -12,9 +12,12 @@ import io
 import os
 import re
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from click.testing import Result
 from conftest import Itdesk, git, git_state
 
@@ -49,6 +52,11 @@ EN_HEADER = [
     "Result (resolved/awaiting follow-up/escalated)",
     "User feedback (satisfied/neutral/unsatisfied)", "Closed at", "Remarks",
 ]  # fmt: skip
+ZH_EXTRA = ["状态", "标题", "工号", "影响范围", "处理组", "解决方案", "解决时间", "速度满意度",
+            "态度满意度", "回访意见", "工单备注", "后续记录"]  # fmt: skip
+EN_EXTRA = ["Status", "Title", "Employee number", "Impact scope", "Team", "Resolution summary",
+            "Resolved at", "Satisfaction with speed", "Satisfaction with attitude",
+            "Follow-up comment", "Ticket remarks", "Later steps"]  # fmt: skip
 PHONE = "13900005678"
 
 
@@ -136,11 +144,12 @@ def test_seed_rows_exported_match_the_documents_table(seeded: Itdesk) -> None:
     assert result.stdout_bytes.startswith(b"\xef\xbb\xbf")  # BOM
     assert b"\r\n" in result.stdout_bytes
     header, *rows = csv_rows(result)
-    assert header == ZH_HEADER
+    assert header[:13] == ZH_HEADER  # the form's columns first, in its order
+    assert header[13:] == ZH_EXTRA  # then what the form lacks
     assert len(rows) == 2
     for ours, doc in zip(rows, DOCUMENT, strict=True):
-        assert len(ours) == 13
-        for column, (value, want) in enumerate(zip(ours, doc, strict=True)):
+        assert len(ours) == 13 + len(ZH_EXTRA)
+        for column, (value, want) in enumerate(zip(ours[:13], doc, strict=True)):
             assert _as_document(column, value) == want, (doc[0], header[column], value)
     assert rows[0][2] == "研发部/王*明" and rows[1][2:4] == ["市场部/陈*丽", "139****5678"]
     assert git_state(seeded.desk) == before  # exporting changes nothing
@@ -166,7 +175,7 @@ def test_english_export_bom_options_and_selection(seeded: Itdesk, tmp_path: Path
     en = seeded.ok("export")  # the desk's locale is en: a BOM all the same
     assert en.stdout_bytes.startswith(b"\xef\xbb\xbf")
     header, r1, r2 = csv_rows(en)
-    assert header == EN_HEADER
+    assert header == EN_HEADER + EN_EXTRA
     assert r1[5:12] == ["P2 (important)", "network", "张*",
                         "1.检查电脑无线网卡驱动;2.重置网络配置;3.更新公司WiFi证书", "resolved",
                         "satisfied", "2023-10-25 11:00"]  # fmt: skip
@@ -194,8 +203,8 @@ def test_xlsx_is_a_real_workbook(seeded: Itdesk, tmp_path: Path) -> None:
     assert wb.sheetnames == ["问题处理记录表"]
     ws = wb.worksheets[0]
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    assert rows[0] == ZH_HEADER
-    assert rows[1][:3] == [IT001, "2023-10-25 09:30", "研发部/王*明"]
+    assert rows[0] == ZH_HEADER + ZH_EXTRA
+    assert rows[1][:3] == [IT001, datetime(2023, 10, 25, 9, 30), "研发部/王*明"]
     assert all(c.font.b for c in ws[1])
     assert ws.freeze_panes == "A2"
     widths = [ws.column_dimensions[c].width for c in "ABCDEFGHIJKLM"]
@@ -233,8 +242,16 @@ def write_csv(path: Path, rows: list[list[str]], bom: bool = True) -> Path:
     return path
 
 
+def unmasked_document() -> list[list[str]]:
+    """The document's rows with the names and contact its print masked (王小明...)."""
+    rows = [list(r) for r in DOCUMENT]
+    rows[0][2], rows[1][2], rows[1][3] = "研发部/王小明", "市场部/陈小丽", PHONE
+    rows[0][7], rows[1][7] = "张伟", "李强"
+    return rows
+
+
 def test_one_bad_row_imports_nothing(desk: Itdesk, tmp_path: Path) -> None:
-    bad = [list(r) for r in DOCUMENT]
+    bad = unmasked_document()
     bad[1][5] = "特急"  # not a priority
     sheet = write_csv(tmp_path / "records.csv", [ZH_HEADER, *bad])
     before = git_state(desk.desk)
@@ -251,9 +268,7 @@ def test_one_bad_row_imports_nothing(desk: Itdesk, tmp_path: Path) -> None:
 def test_good_csv_import_is_one_commit_and_valid(make_desk: Callable[..., Itdesk],
                                                  tmp_path: Path) -> None:  # fmt: skip
     d = make_desk(members=MEMBERS)
-    rows = [list(r) for r in DOCUMENT]
-    rows[0][2], rows[1][2], rows[1][3] = "研发部/王小明", "市场部/陈小丽", PHONE
-    rows[0][7], rows[1][7] = "张伟", "李强"
+    rows = unmasked_document()
     sheet = write_csv(tmp_path / "records.csv", [ZH_HEADER, *rows])
     before = commits(d)
     result = d.ok("import", str(sheet), "--now", "2023-11-01T09:00")
@@ -426,3 +441,315 @@ def test_hostile_sheets_are_refused_in_one_line(
     assert result.exit_code == 2, result.output
     assert result.stderr.count("\n") == 1 and "internal error" not in result.stderr
     assert git_state(desk.desk) == before
+
+
+# ------------------------------------------------------------- round trip
+
+
+def build_rich_desk(d: Itdesk, tmp_path: Path) -> None:
+    """A ticket in every status, the ways a desk gets there: closed after a follow-up
+    whose three answers differ, closed by force with and without a handler, resolved
+    and then closed by force, cancelled, waiting on a vendor with a call after the
+    hand-over, reopened...; and two tickets imported from the document's form, with
+    remarks."""
+
+    def run(*args: str, at: str) -> None:
+        d.ok(*args, "--now", f"2023-10-25T{at}")
+
+    def new(at: str, **kw: str) -> str:
+        return d.new(now=f"2023-10-25T{at}", **kw)
+
+    def working(tid: str, hour: int) -> None:
+        run("ack", tid, at=f"{hour:02d}:01")
+        run("classify", tid, "--priority", "P2", "--category", "network", at=f"{hour:02d}:02")
+        run("assign", tid, "--to", "wang", at=f"{hour:02d}:03")
+        run("accept", tid, "--as", "wang", at=f"{hour:02d}:04")
+        run("log", tid, "--via", "remote", "--as", "wang", "重置网卡", at=f"{hour:02d}:05")
+
+    a = new("08:00:27", title="WiFi 掉线", description="电脑连不上WiFi,提示认证失败",
+            scope="影响代码提交", employee_id="E1001", contact="wang.xm@example.com")  # fmt: skip
+    working(a, 8)
+    run("log", a, "--via", "onsite", "--as", "wang", "更新证书", at="08:06")
+    run("resolve", a, "--summary", "更新证书后恢复", "--verified", "--as", "wang", at="08:10")
+    run("log", a, "--via", "phone", "--as", "wang", "再次确认已恢复", at="08:20")
+    run("followup", a, "--speed", "neutral", "--attitude", "satisfied", "--overall",
+        "unsatisfied", "--comment", "等了很久", at="08:30")  # fmt: skip
+    run("close", a, at="08:31")
+    b = new("09:00", title="OA 报错500", requester="陈小丽", department="市场部")
+    working(b, 9)
+    run("escalate", b, "--vendor", "OA厂商", "--reason", "接口问题", "--as", "wang", at="09:10")
+    run("log", b, "--via", "phone", "--as", "wang", "已告知预计明天修复", at="09:20")
+    c = new("10:00", title="打印机卡纸")  # closed by force, never assigned
+    run("ack", c, at="10:01")
+    run("close", c, "--force", "--reason", "重复提交", at="10:02")
+    e = new("11:00", title="账号锁定")  # closed by force while in progress
+    working(e, 11)
+    run("close", e, "--force", "--reason", "员工离职", at="11:30")
+    f = new("12:00", title="显示器闪烁")  # resolved, then closed by force (no follow-up)
+    working(f, 12)
+    run("resolve", f, "--summary", "更换线缆", "--as", "wang", at="12:10")
+    run("close", f, "--force", "--reason", "联系不上员工", at="12:40")
+    g = new("13:00", title="误报")
+    run("cancel", g, "--reason", "测试", at="13:01")
+    h = new("14:00", title="VPN 连不上")  # resolved and followed up, not closed
+    working(h, 14)
+    run("resolve", h, "--summary", "重装客户端", "--as", "wang", at="14:10")
+    run("followup", h, "--speed", "satisfied", "--attitude", "neutral", "--overall",
+        "satisfied", at="14:20")  # fmt: skip
+    i = new("15:00", title="邮箱满了")  # waiting on the user
+    working(i, 15)
+    run("pending", i, "--on", "user", "--reason", "出差", "--as", "wang", at="15:10")
+    j = new("16:00", title="鼠标坏了")  # assigned, not accepted
+    run("ack", j, at="16:01")
+    run("assign", j, "--to", "zhao", at="16:02")
+    new("17:00", title="新来的问题")  # new
+    k = new("18:00", title="网盘打不开")  # reopened
+    working(k, 18)
+    run("resolve", k, "--summary", "清缓存", "--as", "wang", at="18:10")
+    run("reopen", k, "--reason", "又坏了", at="18:20")
+    m = new("19:00", title="软件安装")  # in progress
+    working(m, 19)
+    n = new("20:00", title="只受理")  # acknowledged
+    run("ack", n, at="20:01")
+    legacy = unmasked_document()  # remarks and a follow-up comment, as an import makes them
+    legacy[1][12] = "需采购新设备"
+    d.ok("import", str(write_csv(tmp_path / "legacy.csv", [ZH_HEADER, *legacy])))
+
+
+def called(entry: dict[str, Any]) -> bool:
+    """The follow-up call's log entry: feedback, not a handling step."""
+    return str(entry["text"]).startswith("follow-up call:")
+
+
+def essentials(t: dict[str, Any]) -> dict[str, Any]:
+    """A ticket's fields that the record form carries, as plain data."""
+    res, fu = t["resolution"], t["followup"]
+    work = ("phone", "remote", "onsite", "note")
+    return {
+        **{k: t[k] for k in ("id", "title", "status", "priority", "category", "requester",
+                             "description", "reported_at", "closed_at", "assignee", "team",
+                             "remarks")},  # fmt: skip
+        "scope": t["impact"]["scope"],
+        "steps": [e["text"] for e in t["log"] if e["kind"] in work and not called(e)],
+        "resolution": res and (res["summary"], res["at"]),
+        "followup": fu and [fu["speed"], fu["attitude"], fu["overall"], fu["comment"]],
+    }
+
+
+def tickets_of(d: Itdesk) -> dict[str, dict[str, Any]]:
+    out = {}
+    for path in sorted((d.desk / "tickets").rglob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        out[data["id"]] = data
+    return out
+
+
+@pytest.fixture
+def rich(make_desk: Callable[..., Itdesk], tmp_path: Path) -> Itdesk:
+    d = make_desk()
+    build_rich_desk(d, tmp_path)
+    return d
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_export_reveal_then_import_gives_the_same_tickets_field_by_field(
+    rich: Itdesk, make_desk: Callable[..., Itdesk], tmp_path: Path, suffix: str, lang: str
+) -> None:
+    original = tickets_of(rich)
+    assert {t["status"] for t in original.values()} == {
+        "new", "acknowledged", "assigned", "in_progress", "pending_vendor", "pending_user",
+        "resolved", "closed", "reopened", "cancelled",
+    }  # fmt: skip
+    sheet = tmp_path / f"all{suffix}"
+    rich.ok("export", "--reveal", "--lang", lang, "-o", str(sheet))
+    empty = make_desk()
+    before = commits(empty)
+    result = empty.ok("import", str(sheet))
+    assert result.stdout.startswith(f"import: {len(original)} tickets from all{suffix}\n")
+    assert commits(empty) == before + 1
+    assert empty.ok("validate").exit_code == 0
+    copy = tickets_of(empty)
+    assert sorted(copy) == sorted(original)  # the same numbers
+    for tid, ticket in original.items():
+        assert essentials(copy[tid]) == essentials(ticket), tid
+    # and the copy exports as the original does
+    again = tmp_path / f"again{suffix}"
+    empty.ok("export", "--reveal", "--lang", lang, "-o", str(again))
+    assert read_sheet(again) == read_sheet(sheet)
+
+
+def read_sheet(path: Path) -> list[list[Any]]:
+    if path.suffix == ".csv":
+        return list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    from openpyxl import load_workbook
+
+    return [list(r) for r in load_workbook(path).worksheets[0].iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_masked_export_is_refused_and_says_how_to_export_one(
+    rich: Itdesk, make_desk: Callable[..., Itdesk], tmp_path: Path, suffix: str
+) -> None:
+    sheet = tmp_path / f"masked{suffix}"
+    rich.ok("export", "-o", str(sheet))  # the default export masks names and contacts
+    empty = make_desk()
+    before = git_state(empty.desk)
+    result = empty("import", str(sheet))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    line = result.stderr.rstrip("\n")
+    assert line.startswith("itdesk: error: rows 2, 3, 4, ")  # the rows, named
+    assert "masked" in line and "itdesk export --reveal" in line
+    assert line.endswith("nothing was imported")
+    assert git_state(empty.desk) == before
+
+
+def test_the_same_sheet_twice_makes_its_tickets_once(
+    rich: Itdesk, make_desk: Callable[..., Itdesk], tmp_path: Path
+) -> None:
+    sheet = tmp_path / "all.xlsx"
+    rich.ok("export", "--reveal", "-o", str(sheet))
+    # into the desk it came from: every row is there already
+    before = git_state(rich.desk)
+    again = rich.ok("import", str(sheet))
+    assert again.stdout.startswith("import: nothing to import from all.xlsx: its 15 rows are "
+                                   "already on the desk")  # fmt: skip
+    assert git_state(rich.desk) == before
+    # into an empty desk, twice
+    empty = make_desk()
+    empty.ok("import", str(sheet))
+    before = git_state(empty.desk)
+    second = empty.ok("import", str(sheet))
+    assert "nothing to import" in second.stdout and "nothing was changed" in second.stdout
+    assert git_state(empty.desk) == before
+    # the document's own form (numbers IT001, IT002), twice: recognized by its numbers
+    doc = write_csv(tmp_path / "doc.csv", [ZH_HEADER, *unmasked_document()])
+    other = make_desk()
+    other.ok("import", str(doc))
+    before = git_state(other.desk)
+    assert "nothing to import" in other.ok("import", str(doc)).stdout
+    assert git_state(other.desk) == before
+    # the same sheet with one more row: that row alone is imported, the others listed
+    rows = [*unmasked_document(), ["IT003", "2023-10-26 08:00", "财务部/赵强", "", "打印机卡纸",
+                                   "一般", "硬件", "", "", "待跟进", "", "", ""]]  # fmt: skip
+    more = other.ok("import", str(write_csv(tmp_path / "more.csv", [ZH_HEADER, *rows])))
+    assert more.stdout.splitlines() == [
+        "import: 1 ticket from more.csv",
+        "  IT-20231026-001  acknowledged   from IT003 (row 4)",
+        "skipped 2 rows already on the desk:",
+        f"  {IT001}  from IT001 (row 2)",
+        f"  {IT002}  from IT002 (row 3)",
+    ]
+
+
+def test_rows_without_numbers_are_recognized_by_time_requester_and_description(
+    desk: Itdesk, tmp_path: Path
+) -> None:
+    row = ["", "2023-10-26 08:00", "财务部/赵强", "", "打印机卡纸", "一般", "硬件", "", "",
+           "待跟进", "", "", ""]  # fmt: skip
+    sheet = write_csv(tmp_path / "plain.csv", [ZH_HEADER, row])
+    desk.ok("import", str(sheet))
+    before = git_state(desk.desk)
+    assert "nothing to import" in desk.ok("import", str(sheet)).stdout
+    assert git_state(desk.desk) == before
+
+
+def test_numbers_are_kept_when_free_and_never_taken_from_another_ticket(
+    desk: Itdesk, tmp_path: Path
+) -> None:
+    own = desk.new(now="2023-10-25T09:00", title="本台的工单")
+    assert own == IT001
+    rows = [
+        # another desk's IT-20231025-001: not this desk's ticket of that number
+        [IT001, "2023-10-25 10:00", "财务部/赵强", "", "打印机卡纸", "", "", "", "", "待跟进",
+         "", "", ""],
+        ["IT-20231026-007", "2023-10-26 08:00", "财务部/钱多", "", "显示器", "", "", "", "",
+         "待跟进", "", "", ""],
+        ["", "2023-10-26 09:00", "财务部/孙丽", "", "键盘", "", "", "", "", "待跟进", "", "", ""],
+    ]  # fmt: skip
+    sheet = write_csv(tmp_path / "other.csv", [ZH_HEADER, *rows])
+    result = desk.ok("import", str(sheet))
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == [
+        IT002, "IT-20231026-007", "IT-20231026-008"]  # fmt: skip
+    assert desk.ticket(IT001)["title"] == "本台的工单"
+    assert desk.ticket(IT002)["remarks"] == f"imported from {IT001}"
+    before = git_state(desk.desk)
+    assert "its 3 rows are already on the desk" in desk.ok("import", str(sheet)).stdout
+    assert git_state(desk.desk) == before
+
+
+def test_import_lists_each_days_numbers_once(
+    desk: Itdesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Numbers are counted up from each day's highest, not looked up again for each row
+    (which made 10,000 rows take a minute): two days, 40 rows, each day listed once
+    when planned and once under the lock."""
+    from itdesk.store.desk import Desk
+
+    calls: list[object] = []
+    listing = Desk.ids_of_day
+
+    def counted(self: Desk, day: Any) -> list[str]:
+        calls.append(day)
+        return listing(self, day)
+
+    monkeypatch.setattr(Desk, "ids_of_day", counted)
+    rows = [["", f"2023-10-{25 + i % 2} 08:{i:02d}", f"财务部/赵{i}", "", f"问题{i}", "", "", "",
+             "", "待跟进", "", "", ""] for i in range(40)]  # fmt: skip
+    result = desk.ok("import", str(write_csv(tmp_path / "many.csv", [ZH_HEADER, *rows])))
+    ids = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    assert ids[:4] == [IT001, "IT-20231026-001", IT002, "IT-20231026-002"]
+    assert ids[-1] == "IT-20231026-020" and len(set(ids)) == 40
+    assert len(calls) <= 4
+
+
+def test_xlsx_times_are_date_cells_and_contacts_and_numbers_stay_text(
+    rich: Itdesk, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "all.xlsx"
+    rich.ok("export", "--reveal", "-o", str(out))
+    ws = load_workbook(out).worksheets[0]
+    header = [c.value for c in ws[1]]
+    col = {name: header.index(name) for name in ("Submitted at", "Closed at", "Resolved at",
+                                                 "Contact", "Ticket number")}  # fmt: skip
+    row = list(ws[2])  # IT-20231025-001: reported 08:00:27, resolved, closed
+    for name in ("Submitted at", "Closed at", "Resolved at"):
+        cell = row[col[name]]
+        assert cell.is_date and isinstance(cell.value, datetime), name
+        assert cell.number_format.startswith("yyyy-mm-dd hh:mm"), cell.number_format
+    assert row[col["Submitted at"]].value == datetime(2023, 10, 25, 8, 0, 27)
+    assert row[col["Submitted at"]].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert row[col["Closed at"]].value == datetime(2023, 10, 25, 8, 31)
+    phone_row = next(r for r in ws.iter_rows(min_row=2) if r[col["Contact"]].value == PHONE)
+    assert phone_row[col["Contact"]].data_type == "s"
+    assert all(r[col["Ticket number"]].data_type == "s" for r in ws.iter_rows(min_row=2))
+    open_row = next(r for r in ws.iter_rows(min_row=2) if r[col["Closed at"]].value == "-")
+    assert open_row[col["Closed at"]].data_type == "s"  # the form's "-": no time yet
+
+
+def test_csv_cells_with_spaces_or_tabs_before_a_formula_are_quoted(desk: Itdesk) -> None:
+    tid = desk.new(title="Printer")
+    path = desk.desk / "tickets" / f"{tid}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["remarks"] = '\t=HYPERLINK("http://evil.example","x")'
+    data["requester"]["department"] = " @SUM(A1)"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    git(desk.desk, "commit", "-qam", "hand edit")
+    header, row = csv_rows(desk.ok("export", "--reveal"))
+    remarks = row[header.index("Remarks")]
+    assert remarks == "'" + data["remarks"]
+    assert row[header.index("Submitter (department/name)")].startswith("' @SUM(A1)/")
+
+
+def test_a_file_name_with_a_line_break_forges_no_trailer(desk: Itdesk, tmp_path: Path) -> None:
+    row = ["IT007", "2023-10-26 08:00", "财务部/赵强", "", "打印机卡纸", "", "", "", "",
+           "待跟进", "", "", ""]  # fmt: skip
+    sheet = write_csv(tmp_path / "x\nAction: forged.csv", [ZH_HEADER, row])
+    desk.ok("import", str(sheet))
+    message = git(desk.desk, "log", "-1", "--format=%B")
+    assert message.startswith("import: 1 ticket from x?Action: forged.csv\n")
+    assert "\nAction: forged" not in message
+    assert "x?Action: forged.csv" in desk.ticket("IT-20231026-001")["log"][1]["text"]

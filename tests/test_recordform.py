@@ -7,7 +7,9 @@ from tickets made by the lifecycle functions, and sheets are lists of cells.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from conftest import SHANGHAI, T0, make_ticket
@@ -15,15 +17,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from itdesk.channels.recordform import (
+    ALL_COLUMNS,
     COLUMNS,
+    EXTRA_COLUMNS,
+    EXTRA_HEADERS,
     HEADERS,
+    Cell,
+    DeskIndex,
     InvalidRecord,
+    MaskedSheet,
     Outcome,
     build_ticket,
+    cell_text,
     column_of,
     csv_safe,
     export_rows,
     format_steps,
+    own_number,
     parse_cell_time,
     parse_records,
     split_steps,
@@ -34,13 +44,15 @@ from itdesk.core.lifecycle import (
     accept,
     acknowledge,
     assign,
+    cancel,
     classify,
+    close,
     escalate,
     followup,
     log_work,
     resolve,
 )
-from itdesk.core.model import Category, Priority, Satisfaction, Status, Ticket
+from itdesk.core.model import Category, Priority, Satisfaction, Status, Ticket, ticket_to_dict
 from itdesk.core.policy import Policy, Team
 from itdesk.core.status import history_problems
 
@@ -58,6 +70,10 @@ EN = HEADERS["en"]
 
 def at(minutes: int) -> datetime:
     return T0 + timedelta(minutes=minutes)
+
+
+def texts(cells: list[Cell]) -> list[str]:
+    return [cell_text(c) for c in cells]
 
 
 def it001_like() -> Ticket:
@@ -79,17 +95,24 @@ def it001_like() -> Ticket:
 # ------------------------------------------------------------------- export
 
 
-def test_headers_are_the_documents_thirteen_columns() -> None:
+def test_headers_are_the_documents_thirteen_columns_then_the_extra_ones() -> None:
     assert len(COLUMNS) == len(ZH) == len(EN) == 13
     assert ZH[0] == "工单编号" and ZH[-1] == "备注"
     assert ZH[4] == "问题描述(现象+报错信息+影响范围)"
     assert ZH[9] == "解决结果(已解决/待跟进/升级处理)"
     assert EN[0] == "Ticket number" and EN[8] == "Handling steps"
+    assert ALL_COLUMNS[:13] == COLUMNS
+    assert len(EXTRA_COLUMNS) == len(EXTRA_HEADERS["zh"]) == len(EXTRA_HEADERS["en"])
+    for lang in ("zh", "en"):  # every header reads back as its own column, none twice
+        names = [*HEADERS[lang], *EXTRA_HEADERS[lang]]
+        assert [column_of(h) for h in names] == list(ALL_COLUMNS)
+    assert column_of("解决方案") == "resolution" and column_of("Satisfaction with speed") == "speed"
 
 
 def test_row_of_a_resolved_ticket_in_chinese_and_english() -> None:
     t = it001_like()
-    row = dict(zip(COLUMNS, ticket_row(t, lang="zh", reveal=False, tz=SHANGHAI), strict=True))
+    cells = ticket_row(t, lang="zh", reveal=False, tz=SHANGHAI, extra=False)
+    row = dict(zip(COLUMNS, texts(cells), strict=True))
     assert row == {
         "id": "IT-20231025-001",
         "submitted_at": "2023-10-25 09:30",
@@ -110,6 +133,21 @@ def test_row_of_a_resolved_ticket_in_chinese_and_english() -> None:
     assert en[2:4] == ["研发部/王小明", "13956785678"]
     assert en[5:8] == ["P2 (important)", "network", "张伟"]
     assert en[9:11] == ["resolved", "satisfied"]
+    extra = dict(zip(EXTRA_COLUMNS, en[13:], strict=True))
+    assert extra == {
+        "status": "resolved",
+        "title": "WiFi authentication fails",
+        "employee_id": "E1001",
+        "scope": "本人",
+        "team": "network",
+        "resolution": "更新证书",
+        "resolved_at": datetime(2023, 10, 25, 10, 50),  # naive: the desk's wall clock
+        "speed": "satisfied",
+        "attitude": "satisfied",
+        "comment": "员工对处理效率认可",
+        "ticket_remarks": "",
+        "later_steps": "",
+    }
 
 
 def test_vendor_escalation_is_the_documents_result_and_later_calls_are_remarks() -> None:
@@ -120,10 +158,10 @@ def test_vendor_escalation_is_the_documents_result_and_later_calls_are_remarks()
     t = accept(t, now=at(4), by="李强").ticket
     t = log_work(t, now=at(5), by="李强", via="phone", text="联系系统厂商排查接口问题").ticket
     t = escalate(t, now=at(6), by="李强", vendor="OA厂商", reason="接口问题").ticket
-    zh = ticket_row(t, lang="zh", reveal=False, tz=SHANGHAI)
+    zh = texts(ticket_row(t, lang="zh", reveal=False, tz=SHANGHAI, extra=False))
     assert zh[8:] == ["1.联系系统厂商排查接口问题", "升级处理(厂商协调中)", "待回访", "-",
                       "需跟进厂商解决进度"]  # fmt: skip
-    assert ticket_row(t, lang="en", reveal=False, tz=SHANGHAI)[9:11] == [
+    assert ticket_row(t, lang="en", reveal=False, tz=SHANGHAI, extra=False)[9:11] == [
         "escalated (vendor)",
         "awaiting call-back",
     ]
@@ -135,6 +173,10 @@ def test_vendor_escalation_is_the_documents_result_and_later_calls_are_remarks()
     row = ticket_row(t, lang="zh", reveal=False, tz=SHANGHAI)
     assert row[8] == "1.联系系统厂商排查接口问题"
     assert row[12] == "已告知王*明 139****5678 预计 2023-10-26 18:00；需跟进厂商解决进度"
+    # the extra columns keep the later call apart from the remarks
+    later = ALL_COLUMNS.index("later_steps")
+    assert row[later] == "1.已告知王*明 139****5678 预计 2023-10-26 18:00"
+    assert row[ALL_COLUMNS.index("ticket_remarks")] == ""
 
 
 def test_open_ticket_awaits_follow_up_and_rows_follow_ticket_numbers() -> None:
@@ -142,7 +184,7 @@ def test_open_ticket_awaits_follow_up_and_rows_follow_ticket_numbers() -> None:
     second = make_ticket("IT-20231025-002")
     first = make_ticket("IT-20231025-001", requester=make_ticket().requester)
     rows = export_rows([later, second, first], lang="zh", reveal=False, tz=SHANGHAI)
-    assert rows[0] == list(ZH)
+    assert rows[0] == [*ZH, *EXTRA_HEADERS["zh"]]
     assert [r[0] for r in rows[1:]] == ["IT-20231025-001", "IT-20231025-002", "IT-20231026-001"]
     assert rows[1][5:13] == ["", "", "", "", "待跟进", "待回访", "-", ""]
 
@@ -213,7 +255,7 @@ def test_built_tickets_have_a_legal_history_and_export_as_imported() -> None:
     assert t1.remarks == "imported from IT001"
     assert t2.remarks == "imported from IT002"
     assert [e.level for e in t2.escalations] == ["supervisor", "vendor"]  # P1: chen told
-    row = ticket_row(t1, lang="zh", reveal=True, tz=SHANGHAI)
+    row = texts(ticket_row(t1, lang="zh", reveal=True, tz=SHANGHAI))
     assert row[1:12] == [
         "2023-10-25 09:30", "研发部/王小明", "", "电脑无法连接公司WiFi,提示“网络身份验证失败”",
         "二级(重要)", "网络", "张伟", "1.检查电脑无线网卡驱动;2.重置网络配置;3.更新公司WiFi证书",
@@ -327,3 +369,216 @@ def test_formula_guard_catches_leading_tab_cr_lf_and_spaces() -> None:
     cells[12] = csv_safe("\t=HYPERLINK(\"http://x\")")
     (rec,) = parse_records(sheet(cells), SHANGHAI)
     assert rec.remarks == '=HYPERLINK("http://x")'
+
+
+# ------------------------------------------------------------- round trip
+
+
+def _resolved(t: Ticket, minutes: int, summary: str = "重装驱动") -> Ticket:
+    t = assign(t, now=at(minutes), by="desk", to="张伟", team="network").ticket
+    t = accept(t, now=at(minutes + 1), by="张伟").ticket
+    t = log_work(t, now=at(minutes + 2), by="张伟", via="remote", text="检查驱动").ticket
+    return resolve(t, now=at(minutes + 3), by="张伟", summary=summary).ticket
+
+
+def every_kind() -> list[Ticket]:
+    """A ticket in each status, the ways a desk gets there (force-closed ones too)."""
+    from itdesk.core.lifecycle import pending, reopen
+
+    def start(n: int, **kw: object) -> Ticket:
+        t = make_ticket(f"IT-20231025-{n:03d}", **kw)  # type: ignore[arg-type]
+        t = acknowledge(t, now=at(1), by="desk").ticket
+        return classify(t, now=at(2), by="desk", priority=Priority.P3,
+                        category=Category.NETWORK).ticket  # fmt: skip
+
+    s, n, u = Satisfaction.SATISFIED, Satisfaction.NEUTRAL, Satisfaction.UNSATISFIED
+    out = []
+    t = _resolved(start(1), 5, "更新证书后恢复")
+    t = log_work(t, now=at(20), by="张伟", via="phone", text="再次确认已恢复").ticket
+    t = followup(t, now=at(30), by="desk", speed=n, attitude=s, overall=u, comment="有点慢").ticket
+    out.append(close(t, now=at(31), by="desk").ticket)
+    t = _resolved(start(2), 5)
+    out.append(followup(t, now=at(30), by="desk", speed=s, attitude=n, overall=s).ticket)
+    out.append(_resolved(start(3), 5))
+    out.append(close(_resolved(start(4), 5), now=at(40), by="desk", force=True,
+                     reason="用户离职").ticket)  # fmt: skip
+    out.append(close(start(5), now=at(40), by="desk", force=True, reason="重复").ticket)
+    t = assign(start(6), now=at(5), by="desk", to="张伟", team="network").ticket
+    t = accept(t, now=at(6), by="张伟").ticket
+    out.append(close(t, now=at(40), by="desk", force=True, reason="不再需要").ticket)
+    out.append(cancel(make_ticket("IT-20231025-007"), now=at(3), by="desk", reason="重复").ticket)
+    t = assign(start(8), now=at(5), by="desk", to="张伟", team="network").ticket
+    t = accept(t, now=at(6), by="张伟").ticket
+    t = log_work(t, now=at(7), by="张伟", via="phone", text="联系厂商").ticket
+    t = escalate(t, now=at(8), by="张伟", vendor="OA厂商", reason="接口").ticket
+    out.append(log_work(t, now=at(9), by="张伟", via="phone", text="告知预计明天修复").ticket)
+    t = assign(start(9), now=at(5), by="desk", to="张伟", team="network").ticket
+    t = accept(t, now=at(6), by="张伟").ticket
+    out.append(pending(t, now=at(7), by="张伟", on="user", reason="出差").ticket)
+    out.append(assign(start(10), now=at(5), by="desk", to="张伟", team="network").ticket)
+    out.append(make_ticket("IT-20231025-011"))
+    t = reopen(_resolved(start(12), 5), now=at(20), by="desk", reason="又坏了").ticket
+    out.append(t)
+    out.append(start(13))
+    t = assign(start(14), now=at(5), by="desk", to="张伟", team="network").ticket
+    t = accept(t, now=at(6), by="张伟").ticket
+    out.append(log_work(t, now=at(7), by="张伟", via="onsite", text="换网线").ticket)
+    return out
+
+
+ANSWERS = ("speed", "attitude", "overall", "comment")
+
+
+def called(entry: dict[str, Any]) -> bool:
+    """The follow-up call's log entry: feedback, not a handling step."""
+    return str(entry["text"]).startswith("follow-up call:")
+
+
+def essentials(t: Ticket) -> dict[str, object]:
+    """What a round trip through the record form must give back, field by field."""
+    d = ticket_to_dict(t)
+    work = ("phone", "remote", "onsite", "note")
+    return {
+        **{k: d[k] for k in ("id", "title", "status", "priority", "category", "requester",
+                             "description", "reported_at", "closed_at", "assignee", "team",
+                             "remarks")},  # fmt: skip
+        "scope": d["impact"]["scope"],
+        "steps": [e["text"] for e in d["log"] if e["kind"] in work and not called(e)],
+        "resolution": d["resolution"] and (d["resolution"]["summary"], d["resolution"]["at"]),
+        "followup": d["followup"] and [d["followup"][k] for k in ANSWERS],
+    }
+
+
+@pytest.mark.parametrize("as_text", [False, True], ids=["workbook cells", "csv text"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_status_comes_back_field_by_field(lang: str, as_text: bool) -> None:
+    tickets = every_kind()
+    assert {t.status for t in tickets} == set(Status)
+    rows = export_rows(tickets, lang=lang, reveal=True, tz=SHANGHAI)
+    sheet_rows: list[list[object]] = [texts(r) if as_text else list(r) for r in rows]
+    records = parse_records(sheet_rows, SHANGHAI)
+    for t, rec in zip(tickets, records, strict=True):
+        back = build_ticket(rec, t.id, by="desk", policy=POLICY, source="all.xlsx").ticket
+        assert history_problems(back) == [], t.id
+        assert essentials(back) == essentials(t), t.id
+
+
+def test_the_forms_13_columns_alone_still_import_every_status() -> None:
+    """The process document's own form (no extra columns): force-closed and cancelled
+    tickets come back closed and cancelled, the handler empty where there was none."""
+    tickets = every_kind()
+    rows = export_rows(tickets, lang="zh", reveal=True, tz=SHANGHAI, extra=False)
+    assert len(rows[0]) == 13
+    records = parse_records(rows, SHANGHAI)
+    built = {r.number: build_ticket(r, "IT-20231026-001", by="desk", policy=POLICY).ticket
+             for r in records}  # fmt: skip
+    assert {k: v.status for k, v in built.items()} == {
+        "IT-20231025-001": Status.CLOSED, "IT-20231025-002": Status.RESOLVED,
+        "IT-20231025-003": Status.RESOLVED, "IT-20231025-004": Status.CLOSED,
+        "IT-20231025-005": Status.CLOSED, "IT-20231025-006": Status.CLOSED,
+        "IT-20231025-007": Status.CANCELLED, "IT-20231025-008": Status.PENDING_VENDOR,
+        "IT-20231025-009": Status.IN_PROGRESS, "IT-20231025-010": Status.IN_PROGRESS,
+        "IT-20231025-011": Status.ACKNOWLEDGED, "IT-20231025-012": Status.IN_PROGRESS,
+        "IT-20231025-013": Status.ACKNOWLEDGED, "IT-20231025-014": Status.IN_PROGRESS,
+    }  # fmt: skip
+    forced = built["IT-20231025-005"]
+    assert forced.resolution is None and forced.assignee is None
+    assert texts(rows[5])[9:12] == ["已关闭(未解决)", "", "2023-10-25 10:10"]
+    assert all(history_problems(t) == [] for t in built.values())
+
+
+def test_a_masked_sheet_is_refused_naming_its_rows() -> None:
+    rows = export_rows(every_kind(), lang="zh", reveal=False, tz=SHANGHAI)
+    with pytest.raises(MaskedSheet) as err:
+        parse_records(rows, SHANGHAI)
+    text = str(err.value)
+    assert text.startswith("rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 4 more hold masked")
+    assert "王*明" in text and "itdesk export --reveal" in text and "\n" not in text
+    assert text.endswith("nothing was imported")
+    cells = list(IT001_CELLS)
+    cells[3] = "139****5678"
+    with pytest.raises(MaskedSheet, match=r"^row 3 hold.*139\*\*\*\*5678"):
+        parse_records(sheet(IT001_CELLS, cells), SHANGHAI)
+
+
+EXTRA_EN = list(EXTRA_HEADERS["en"])
+
+
+def _extended(cells: list[object], **extra: object) -> list[object]:
+    return [*cells, *(extra.get(k, "") for k in EXTRA_COLUMNS)]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"status": "done"}, r"^row 2, 状态 \(status\): 'done' is not one of .*closed \(已关闭\)"),
+        ({"status": "in_progress"}, r"^row 2, 解决结果 \(result\): 已解决, but the status is "
+                                    r"in_progress; give the result 待跟进"),
+        ({"status": "closed", "speed": "很好"},
+         r"^row 2, 速度满意度 \(satisfaction with speed\): '很好'"),
+        ({"status": "closed", "resolved_at": "2023-10-25 12:00"},
+         r"解决时间 \(resolved at\): 2023-10-25 12:00 is after the closed time"),
+    ],
+)  # fmt: skip
+def test_extra_columns_are_checked(extra: dict[str, str], message: str) -> None:
+    rows = [[*ZH, *EXTRA_HEADERS["zh"]], _extended(IT001_CELLS, **extra)]
+    with pytest.raises(InvalidRecord) as err:
+        parse_records(rows, SHANGHAI)
+    assert re.search(message, str(err.value)), str(err.value)
+
+
+def test_follow_up_answers_need_the_overall_verdict_and_a_resolution_needs_resolved() -> None:
+    cells = list(IT001_CELLS)
+    cells[10] = "待回访"
+    rows = [[*ZH, *EXTRA_HEADERS["zh"]], _extended(cells, status="closed", speed="满意")]
+    with pytest.raises(InvalidRecord, match=r"速度满意度 \(satisfaction with speed\): 满意, but "):
+        parse_records(rows, SHANGHAI)
+    open_row = list(IT002_CELLS)
+    open_row[3] = ""
+    rows = [[*ZH, *EXTRA_HEADERS["zh"]], _extended(open_row, resolution="重启")]
+    with pytest.raises(InvalidRecord, match=r"解决方案 \(resolution summary\): 重启, but the "
+                                            r"result 升级处理.* is not resolved"):  # fmt: skip
+        parse_records(rows, SHANGHAI)
+
+
+def test_extra_columns_in_english_give_each_answer() -> None:
+    row = _extended(
+        IT001_CELLS, status="closed", speed="neutral", attitude="unsatisfied",
+        comment="慢", ticket_remarks="", resolution="换了网卡", resolved_at="2023-10-25 10:45",
+    )  # fmt: skip
+    (rec,) = parse_records([[*EN, *EXTRA_EN], row], SHANGHAI)
+    t = build_ticket(rec, "IT-20231025-001", by="desk", policy=POLICY).ticket
+    assert t.followup is not None and t.resolution is not None
+    assert (t.followup.speed, t.followup.attitude, t.followup.overall) == (
+        Satisfaction.NEUTRAL, Satisfaction.UNSATISFIED, Satisfaction.SATISFIED)  # fmt: skip
+    # the 备注 cell is not the remarks: the ticket remarks column is
+    assert t.followup.comment == "慢" and t.remarks == "imported from IT001"
+    assert t.resolution.summary == "换了网卡"
+    assert (t.resolution.at.hour, t.resolution.at.minute) == (10, 45)
+
+
+def test_own_numbers() -> None:
+    assert own_number("IT-20231025-007", "IT", 3) == "IT-20231025-007"
+    assert own_number("it-20231025-007", "IT", 3) == "IT-20231025-007"
+    for other in ("IT001", "IT-20231025-7", "HD-20231025-007", "IT-20231325-001",
+                  "IT-20231025-000", None):  # fmt: skip
+        assert own_number(other, "IT", 3) is None, other
+
+
+def test_desk_index_knows_numbers_sources_and_rows_without_numbers() -> None:
+    records = parse_records(sheet(IT001_CELLS, IT002_CELLS), SHANGHAI)
+    t1 = build_ticket(records[0], "IT-20231025-001", by="desk", policy=POLICY, source="a.csv")
+    assert t1.ticket.log[1].text == "imported from IT001 (row 2 of a.csv)"
+    native = it001_like()
+    index = DeskIndex.of([ticket_to_dict(t1.ticket), ticket_to_dict(native)], SHANGHAI)
+    assert index.holding(records[0]) == "IT-20231025-001"  # imported from IT001
+    assert index.holding(records[1]) is None
+    # another sheet's IT001 (the document's numbers repeat from sheet to sheet)
+    assert index.holding(replace(records[0], reported_at=at(60))) is None
+    same = replace(records[1], number="IT-20231025-001")  # that number, another ticket
+    assert index.holding(same) is None
+    exported = parse_records(export_rows([native], lang="zh", reveal=True, tz=SHANGHAI),
+                             SHANGHAI)[0]  # fmt: skip
+    assert index.holding(exported) == "IT-20231025-001"
+    assert index.holding(replace(exported, number=None)) == "IT-20231025-001"
+    assert index.holding(replace(exported, number=None, description="别的问题")) is None

@@ -1,16 +1,25 @@
-"""The record form (问题处理记录表): tickets to its 13 columns and sheets back to tickets.
+"""The record form (问题处理记录表): tickets to its columns and sheets back to tickets.
 
 The process document keeps its records in a spreadsheet with 13 columns (ticket number,
 submitted at, submitter, contact, description, priority, category, handler, handling
 steps, result, feedback, closed at, remarks). :func:`ticket_row` fills one row the way
 the document writes it (``二级(重要)``, ``1.…;2.…``, ``升级处理(厂商协调中)``, ``待回访``),
-with personal data masked unless revealed. :func:`parse_records` reads such a sheet back,
-checking every row before anything is made (an import is all or nothing), and
-:func:`build_ticket` replays a row through the lifecycle functions, so that an imported
-ticket's status history is one the status machine allows.
+then the :data:`EXTRA_COLUMNS` after them: what the form lacks for a ticket to come back
+whole (its status, the resolution summary, each satisfaction answer...). Personal data
+is masked unless revealed, and a masked sheet is refused on import (it cannot make
+true tickets).
+
+:func:`parse_records` reads a sheet back, with or without the extra columns, checking
+every row before anything is made (an import is all or nothing); :func:`build_ticket`
+replays a row through the lifecycle functions, so that an imported ticket's status
+history is one the status machine allows. :class:`DeskIndex` recognizes rows already
+on a desk (by their number, the number they were imported from, or, for rows without
+one, their submitted time, requester and description), so a sheet imported twice
+makes its tickets once.
 
 Pure: cells come in as values (text, numbers, datetimes from a workbook), rows go out as
-text; reading and writing files is the command's job.
+text and naive datetimes in the desk's zone; reading and writing files is the
+command's job.
 """
 
 from __future__ import annotations
@@ -18,12 +27,12 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, tzinfo
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any, TypeVar
 
-from ..core.ids import ID_PATTERN
+from ..core.ids import ID_PATTERN, format_id
 from ..core.lifecycle import (
     Action,
     Change,
@@ -37,11 +46,15 @@ from ..core.lifecycle import (
     followup,
     log_work,
     open_ticket,
+    pending,
+    reopen,
     resolve,
 )
 from ..core.model import (
     ZH_LABELS,
     Category,
+    Impact,
+    LogEntry,
     LogKind,
     Priority,
     Requester,
@@ -51,6 +64,7 @@ from ..core.model import (
     parse_category,
     parse_priority,
     parse_satisfaction,
+    parse_status,
 )
 from ..core.policy import Policy
 from ..core.privacy import DEFAULT_PERSONAL, redactor, shown
@@ -103,9 +117,64 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "Remarks",
     ),
 }
+# After the form's 13 columns, what it lacks for a ticket to come back whole. When a
+# sheet has them, import reads the ticket's own values from them: the status instead
+# of guessing it from the result, the remarks instead of the form's mixed 备注 column
+# (which also holds the follow-up comment and the notes made after the result).
+EXTRA_COLUMNS = (
+    "status",
+    "title",
+    "employee_id",
+    "scope",
+    "team",
+    "resolution",
+    "resolved_at",
+    "speed",
+    "attitude",
+    "comment",
+    "ticket_remarks",
+    "later_steps",
+)
+EXTRA_HEADERS: dict[str, tuple[str, ...]] = {
+    "zh": (
+        "状态",
+        "标题",
+        "工号",
+        "影响范围",
+        "处理组",
+        "解决方案",
+        "解决时间",
+        "速度满意度",
+        "态度满意度",
+        "回访意见",
+        "工单备注",
+        "后续记录",
+    ),
+    "en": (
+        "Status",
+        "Title",
+        "Employee number",
+        "Impact scope",
+        "Team",
+        "Resolution summary",
+        "Resolved at",
+        "Satisfaction with speed",
+        "Satisfaction with attitude",
+        "Follow-up comment",
+        "Ticket remarks",
+        "Later steps",
+    ),
+}
+ALL_COLUMNS = COLUMNS + EXTRA_COLUMNS
 SHEET_TITLE = {"zh": "问题处理记录表", "en": "Record form"}
 TIME_FORMAT = "%Y-%m-%d %H:%M"
+TIME_FORMAT_SECONDS = "%Y-%m-%d %H:%M:%S"
+TIME_COLUMNS = frozenset({"submitted_at", "closed_at", "resolved_at"})
 EMPTY = "-"  # the document's mark for "no closing time yet"
+
+# A cell of an exported row: text, or a time (naive, in the desk's zone: a spreadsheet
+# has no time zones) that a workbook stores as a date cell and a CSV file as text.
+Cell = str | datetime
 
 # Other names a sheet may give a column (compared without case, spaces or a trailing
 # "(...)"), besides both languages' headers.
@@ -123,6 +192,18 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "feedback": ("用户反馈", "反馈", "回访结果", "user feedback", "feedback", "satisfaction"),
     "closed_at": ("关闭日期", "closed at", "closed"),
     "remarks": ("备注", "remarks", "remark", "notes", "note"),
+    "status": ("工单状态", "status"),
+    "title": ("标题", "title", "subject"),
+    "employee_id": ("工号", "员工编号", "employee number", "employee id", "employee_id"),
+    "scope": ("影响范围", "scope", "impact scope"),
+    "team": ("处理组", "团队", "team"),
+    "resolution": ("解决方案", "解决办法", "resolution", "resolution summary", "solution"),
+    "resolved_at": ("解决时间", "resolved at", "resolved_at"),
+    "speed": ("速度满意度", "响应速度", "speed"),
+    "attitude": ("态度满意度", "服务态度", "attitude"),
+    "comment": ("回访意见", "回访备注", "comment", "follow-up comment"),
+    "ticket_remarks": ("工单备注", "ticket remarks"),
+    "later_steps": ("后续记录", "later steps"),
 }
 REQUIRED = ("submitted_at", "submitter", "description")
 
@@ -134,6 +215,7 @@ class Outcome(enum.Enum):
     FOLLOW_UP = "follow_up"
     ESCALATED = "escalated"
     CANCELLED = "cancelled"
+    CLOSED = "closed"  # closed by force, never resolved
 
 
 _OUTCOME_LABELS = {
@@ -142,15 +224,18 @@ _OUTCOME_LABELS = {
         Outcome.FOLLOW_UP: "待跟进",
         Outcome.ESCALATED: "升级处理(厂商协调中)",
         Outcome.CANCELLED: "已取消",
+        Outcome.CLOSED: "已关闭(未解决)",
     },
     "en": {
         Outcome.RESOLVED: "resolved",
         Outcome.FOLLOW_UP: "awaiting follow-up",
         Outcome.ESCALATED: "escalated (vendor)",
         Outcome.CANCELLED: "cancelled",
+        Outcome.CLOSED: "closed (unresolved)",
     },
 }
-# Words a sheet may use, matched at the start of the cell ("升级处理(厂商协调中)").
+# Words a sheet may use, matched at the start of the cell ("升级处理(厂商协调中)"); the
+# longest match wins, so "已关闭(未解决)" is not "已关闭".
 _OUTCOME_WORDS = {
     Outcome.RESOLVED: (
         "已解决",
@@ -165,7 +250,33 @@ _OUTCOME_WORDS = {
     Outcome.FOLLOW_UP: ("待跟进", "跟进", "处理中", "awaiting", "follow", "open", "in progress"),
     Outcome.ESCALATED: ("升级处理", "升级", "escalated", "vendor"),
     Outcome.CANCELLED: ("已取消", "取消", "cancelled", "canceled"),
+    Outcome.CLOSED: (
+        "已关闭(未解决)",
+        "未解决",
+        "closed (unresolved)",
+        "closed unresolved",
+        "closed without",
+        "unresolved",
+    ),
 }
+# The results each status can show (a sheet with a status column must agree with it).
+_OUTCOMES_OF_STATUS = {
+    Status.PENDING_VENDOR: {Outcome.ESCALATED},
+    Status.RESOLVED: {Outcome.RESOLVED},
+    Status.CLOSED: {Outcome.RESOLVED, Outcome.CLOSED},
+    Status.CANCELLED: {Outcome.CANCELLED},
+}
+# Statuses reached only through assign (and accept): they need the handler.
+_NEEDS_HANDLER = frozenset(
+    {
+        Status.ASSIGNED,
+        Status.IN_PROGRESS,
+        Status.PENDING_USER,
+        Status.PENDING_VENDOR,
+        Status.RESOLVED,
+        Status.REOPENED,
+    }
+)
 _NO_FEEDBACK = {"zh": "待回访", "en": "awaiting call-back"}
 _NO_FEEDBACK_WORDS = ("待回访", "未回访", "awaiting", "pending", "none")
 _VENDOR_REMARK = {"zh": "需跟进厂商解决进度", "en": "follow up on the vendor's progress"}
@@ -187,15 +298,27 @@ E = TypeVar("E")
 # ------------------------------------------------------------------------ export
 
 
-def headers(lang: str) -> list[str]:
-    return list(HEADERS["zh" if lang == "zh" else "en"])
+def headers(lang: str, extra: bool = True) -> list[str]:
+    """The header row: the form's 13 columns, then (``extra``) the extra ones."""
+    lang = "zh" if lang == "zh" else "en"
+    return [*HEADERS[lang], *(EXTRA_HEADERS[lang] if extra else ())]
 
 
-def _when(value: datetime | None, tz: tzinfo) -> str:
-    return value.astimezone(tz).strftime(TIME_FORMAT) if value else ""
+def _when(value: datetime | None, tz: tzinfo) -> Cell:
+    """A time as the desk's wall-clock time (a date cell in a workbook), or ''."""
+    return value.astimezone(tz).replace(tzinfo=None) if value else ""
+
+
+def cell_text(cell: Cell) -> str:
+    """A cell as CSV text: a time as ``2023-10-25 09:30`` (with seconds when it has any)."""
+    if isinstance(cell, datetime):
+        return cell.strftime(TIME_FORMAT_SECONDS if cell.second else TIME_FORMAT)
+    return cell
 
 
 def outcome_of(t: Ticket) -> Outcome:
+    if t.status is Status.CLOSED and t.resolution is None:
+        return Outcome.CLOSED
     if t.status in (Status.RESOLVED, Status.CLOSED):
         return Outcome.RESOLVED
     if t.status is Status.PENDING_VENDOR:
@@ -217,6 +340,8 @@ def _outcome_index(t: Ticket) -> int | None:
     }.get(t.status)
     if wanted is None:
         return None
+    if t.status is Status.CLOSED and t.resolution is None:
+        wanted = (Status.CLOSED,)  # reopened and then closed by force
     for status in wanted:
         for i in range(len(t.log) - 1, -1, -1):
             if t.log[i].status is status:
@@ -268,14 +393,36 @@ def split_steps(text: str) -> list[str]:
     return [s.strip().rstrip(";；").strip() for s in steps if s.strip().rstrip(";；").strip()]
 
 
-def _description(t: Ticket) -> str:
+def _commas(text: str) -> tuple[str, ...]:
+    """The commas that may join a description and its scope, the likeliest first."""
+    if "，" in text:
+        return ("，",)
+    return (",", "，", ", ") if _CJK.search(text) else (", ", ",", "，")
+
+
+def describe(description: str, title: str, scope: str | None) -> str:
     """Symptom and error text, then the impact's scope (the form's one column)."""
-    text = (t.description or t.title).strip()
-    scope = (t.impact.scope or "").strip()
-    if scope and scope not in text:
+    text = (description or title).strip()
+    scope = (scope or "").strip()
+    # Added unless the text holds it already; also when the text ends with it after a
+    # comma, which import would otherwise take for the added scope and cut off.
+    if scope and (scope not in text or _without_scope(text, scope) != text):
         # The text's own comma: full-width, else the document's "," after Chinese.
-        comma = "，" if "，" in text else "," if _CJK.search(text) else ", "
-        text = f"{text}{comma}{scope}" if text else scope
+        text = f"{text}{_commas(text)[0]}{scope}" if text else scope
+    return text
+
+
+def _description(t: Ticket) -> str:
+    return describe(t.description, t.title, t.impact.scope)
+
+
+def _without_scope(text: str, scope: str | None) -> str:
+    """The inverse of :func:`describe`: the description without the scope it added."""
+    if not scope or text == scope:
+        return text
+    for comma in _commas(text[: -len(scope)]):
+        if text.endswith(comma + scope):
+            return text[: -len(comma + scope)].rstrip()
     return text
 
 
@@ -293,7 +440,7 @@ def _keeping_times(redact: Callable[[str], str]) -> Callable[[str], str]:
     return apply
 
 
-def _label(value: Priority | Category | Satisfaction | None, lang: str) -> str:
+def _label(value: Priority | Category | Satisfaction | Status | None, lang: str) -> str:
     if value is None:
         return ""
     if lang == "zh":
@@ -310,8 +457,10 @@ def ticket_row(
     reveal: bool,
     tz: tzinfo,
     personal: frozenset[str] = DEFAULT_PERSONAL,
-) -> list[str]:
-    """One row of the record form, in :data:`COLUMNS` order."""
+    extra: bool = True,
+) -> list[Cell]:
+    """One row of the record form, in :data:`ALL_COLUMNS` order (:data:`COLUMNS` only
+    without ``extra``)."""
     lang = "zh" if lang == "zh" else "en"
     free = _keeping_times(redactor(t.requester, reveal, personal))
     req = t.requester
@@ -325,7 +474,7 @@ def ticket_row(
     outcome = outcome_of(t)
     if t.followup is not None:
         feedback = _label(t.followup.overall, lang)
-    elif outcome is Outcome.CANCELLED:
+    elif not t.status.is_open:  # closed by force, or cancelled: nobody will call back
         feedback = ""
     else:
         feedback = _NO_FEEDBACK[lang]
@@ -335,7 +484,7 @@ def ticket_row(
         phrase in r for r in remarks for phrase in _VENDOR_REMARK.values()
     ):
         remarks.append(_VENDOR_REMARK[lang])
-    return [
+    row: list[Cell] = [
         t.id,
         _when(t.reported_at, tz),
         submitter,
@@ -350,6 +499,24 @@ def ticket_row(
         _when(t.closed_at, tz) or EMPTY,
         free(_SEPARATOR[lang].join(dict.fromkeys(remarks))),
     ]
+    if not extra:
+        return row
+    res, fu = t.resolution, t.followup
+    row += [
+        _label(t.status, lang),
+        free(t.title),
+        shown("employee_id", req.employee_id, hidden) or "",
+        free(t.impact.scope or ""),
+        t.team or "",
+        free(res.summary) if res else "",
+        _when(res.at if res else None, tz),
+        _label(fu.speed if fu else None, lang),
+        _label(fu.attitude if fu else None, lang),
+        free(fu.comment or "") if fu else "",
+        free(t.remarks or ""),
+        free(format_steps(later)),
+    ]
+    return row
 
 
 # Excel runs a cell that starts with = + - @ as a formula, also after leading spaces,
@@ -377,12 +544,13 @@ def export_rows(
     reveal: bool,
     tz: tzinfo,
     personal: frozenset[str] = DEFAULT_PERSONAL,
-) -> list[list[str]]:
-    """The header and one row per ticket, in the order of their numbers (day, sequence),
-    which is the order an import gives them their numbers again."""
-    rows = [headers(lang)]
+    extra: bool = True,
+) -> list[list[Cell]]:
+    """The header and one row per ticket, in the order of their numbers (day, sequence).
+    Without ``extra``, the form's 13 columns only."""
+    rows: list[list[Cell]] = [list(headers(lang, extra))]
     for t in sorted(tickets, key=_id_key):
-        rows.append(ticket_row(t, lang=lang, reveal=reveal, tz=tz, personal=personal))
+        rows.append(ticket_row(t, lang=lang, reveal=reveal, tz=tz, personal=personal, extra=extra))
     return rows
 
 
@@ -399,9 +567,18 @@ class InvalidRecord(UsageError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class MaskedSheet(InvalidRecord):
+    """A sheet exported without --reveal: its names and contacts are masks, not data."""
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One checked row of the sheet; ``row`` is its number in the spreadsheet."""
+    """One checked row of the sheet; ``row`` is its number in the spreadsheet.
+
+    ``status`` is the status the ticket ends in (the status column's, else the one the
+    result implies) and ``resolved`` whether it is resolved on the way. The fields after
+    them come from the extra columns (None when empty or absent; ``columns`` says which
+    columns the sheet has)."""
 
     row: int
     number: str | None
@@ -418,11 +595,20 @@ class Record:
     feedback: Satisfaction | None
     closed_at: datetime | None
     remarks: str | None
-
-    @property
-    def masked(self) -> bool:
-        """Does the row hold masked personal data (an export made without --reveal)?"""
-        return any("*" in (x or "") for x in (self.name, self.contact, self.handler))
+    status: Status
+    resolved: bool
+    title: str | None = None
+    employee_id: str | None = None
+    scope: str | None = None
+    team: str | None = None
+    resolution: str | None = None
+    resolved_at: datetime | None = None
+    speed: Satisfaction | None = None
+    attitude: Satisfaction | None = None
+    comment: str | None = None
+    ticket_remarks: str | None = None
+    later_steps: tuple[str, ...] = ()
+    columns: frozenset[str] = field(default=frozenset(COLUMNS), repr=False)
 
 
 def _norm(text: str) -> str:
@@ -435,15 +621,19 @@ def _without_note(text: str) -> str:
     return re.sub(r"\s*\([^()]*\)\s*$", "", text).strip()
 
 
+def _all_headers(lang: str) -> tuple[str, ...]:
+    return HEADERS[lang] + EXTRA_HEADERS[lang]
+
+
 def _header_names() -> dict[str, str]:
     names: dict[str, str] = {}
     for key, aliases in _ALIASES.items():
         for lang in ("zh", "en"):
-            header = _norm(HEADERS[lang][COLUMNS.index(key)])
+            header = _norm(_all_headers(lang)[ALL_COLUMNS.index(key)])
             names[header] = names[_without_note(header)] = key
         for alias in aliases:
             names[_norm(alias)] = key
-    names.update({key: key for key in COLUMNS})
+    names.update({key: key for key in ALL_COLUMNS})
     return names
 
 
@@ -486,6 +676,8 @@ def parse_cell_time(value: object, tz: tzinfo) -> datetime:
     """``2023-10-25 09:30`` (also ``2023/10/25 9:30``, the document's ``2023-10-2509:30``,
     ISO 8601 with an offset, or a workbook's date cell); no offset means the desk's zone."""
     if isinstance(value, datetime):
+        # A workbook stores a time as a fraction of a day: round off the float's error.
+        value = (value + timedelta(microseconds=500_000)).replace(microsecond=0)
         return value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
     if isinstance(value, date):
         return datetime.combine(value, time(), tz)
@@ -519,12 +711,17 @@ def _choice(text: str, parse_word: Callable[[str], E], accepted: str) -> E:
 
 def parse_outcome(text: str) -> Outcome:
     key = _norm(text)
-    for outcome, words in _OUTCOME_WORDS.items():
-        if any(key.startswith(w) for w in words):
-            return outcome
+    found = [
+        (len(w), outcome)
+        for outcome, words in _OUTCOME_WORDS.items()
+        for w in words
+        if key.startswith(_norm(w))
+    ]
+    if found:
+        return max(found, key=lambda x: x[0])[1]
     raise InvalidValue(
-        f"{text!r} is not one of the accepted values: 已解决/待跟进/升级处理/已取消 "
-        "(resolved/awaiting follow-up/escalated/cancelled)"
+        f"{text!r} is not one of the accepted values: 已解决/待跟进/升级处理/已取消/"
+        "已关闭(未解决) (resolved/awaiting follow-up/escalated/cancelled/closed (unresolved))"
     )
 
 
@@ -556,22 +753,56 @@ def find_header(rows: Sequence[Sequence[object]]) -> tuple[int, list[str | None]
     raise InvalidRecord(f"no header row found; expected the record form's columns: {expected}")
 
 
-def _short(lang: str) -> list[str]:
-    return [_without_note(h) for h in HEADERS[lang]]
+def _short(lang: str, extra: bool = False) -> list[str]:
+    return [_without_note(h) for h in (_all_headers(lang) if extra else HEADERS[lang])]
 
 
 def column_label(key: str) -> str:
     """How a message names a column: ``问题分级 (priority)``."""
-    i = COLUMNS.index(key)
-    return f"{_short('zh')[i]} ({_short('en')[i].lower()})"
+    i = ALL_COLUMNS.index(key)
+    return f"{_short('zh', True)[i]} ({_short('en', True)[i].lower()})"
+
+
+# The cells an export without --reveal masks: a "*" there is a mask, not data.
+_MASKABLE = ("submitter", "contact", "handler", "employee_id")
+
+
+def _masked_rows(
+    rows: Sequence[Sequence[object]], start: int, seen: Mapping[str, int]
+) -> list[tuple[int, str]]:
+    found = []
+    for index in range(start + 1, len(rows)):
+        cells = rows[index]
+        for key in _MASKABLE:
+            i = seen.get(key)
+            text = _cell(cells[i]) if i is not None and i < len(cells) else ""
+            if "*" in text:
+                found.append((index + 1, text))
+                break
+    return found
+
+
+def _refuse_masked(masked: list[tuple[int, str]]) -> None:
+    rows = ", ".join(str(row) for row, _ in masked[:10])
+    if len(masked) > 10:
+        rows += f" and {len(masked) - 10} more"
+    examples = ", ".join(dict.fromkeys(text for _, text in masked[:3]))
+    raise MaskedSheet(
+        f"{'row' if len(masked) == 1 else 'rows'} {rows} hold masked names or contacts "
+        f"({examples}): an export without --reveal cannot become tickets; export the "
+        "tickets again with `itdesk export --reveal` and import that file; nothing was "
+        "imported"
+    )
 
 
 def parse_records(rows: Sequence[Sequence[object]], tz: tzinfo) -> list[Record]:
     """Check every row of a sheet (rows of cells, the header among the first ones).
 
-    Raises :class:`InvalidRecord` naming the first bad row (its spreadsheet number) and
-    column and what is accepted, and how many other rows are bad, so that a sheet is
-    fixed in one go and imported whole or not at all.
+    A sheet exported without --reveal (names and contacts masked) is refused as a
+    whole (:class:`MaskedSheet`). Else raises :class:`InvalidRecord` naming the first
+    bad row (its spreadsheet number) and column and what is accepted, and how many
+    other rows are bad, so that a sheet is fixed in one go and imported whole or not
+    at all.
     """
     start, keys = find_header(rows)
     seen: dict[str, int] = {}
@@ -588,6 +819,10 @@ def parse_records(rows: Sequence[Sequence[object]], tz: tzinfo) -> list[Record]:
     missing = [column_label(k) for k in REQUIRED if k not in seen]
     if missing:
         raise InvalidRecord(f"no column {', '.join(missing)} in the header row", start + 1)
+    masked = _masked_rows(rows, start, seen)
+    if masked:
+        _refuse_masked(masked)
+    columns = frozenset(seen)
     records: list[Record] = []
     errors: list[InvalidRecord] = []
     numbers: dict[str, int] = {}
@@ -597,7 +832,7 @@ def parse_records(rows: Sequence[Sequence[object]], tz: tzinfo) -> list[Record]:
         if all(_text(v) is None for v in values.values()):
             continue
         try:
-            record = _record(index + 1, values, tz)
+            record = _record(index + 1, values, tz, columns)
         except InvalidRecord as exc:
             errors.append(exc)
             continue
@@ -629,7 +864,29 @@ def parse_records(rows: Sequence[Sequence[object]], tz: tzinfo) -> list[Record]:
     return records
 
 
-def _record(row: int, values: dict[str, object], tz: tzinfo) -> Record:
+def _implied_status(outcome: Outcome, closed: bool, handler: str | None) -> Status:
+    """The status a row of the form without a status column ends in."""
+    if outcome is Outcome.RESOLVED:
+        return Status.CLOSED if closed else Status.RESOLVED
+    return {
+        Outcome.CLOSED: Status.CLOSED,
+        Outcome.ESCALATED: Status.PENDING_VENDOR,
+        Outcome.CANCELLED: Status.CANCELLED,
+    }.get(outcome, Status.IN_PROGRESS if handler else Status.ACKNOWLEDGED)
+
+
+def _outcome_of_status(status: Status, resolved: bool) -> Outcome:
+    """The result a status shows (a closed ticket: resolved, or closed by force)."""
+    if status is Status.RESOLVED or (status is Status.CLOSED and resolved):
+        return Outcome.RESOLVED
+    return {
+        Status.CLOSED: Outcome.CLOSED,
+        Status.PENDING_VENDOR: Outcome.ESCALATED,
+        Status.CANCELLED: Outcome.CANCELLED,
+    }.get(status, Outcome.FOLLOW_UP)
+
+
+def _record(row: int, values: dict[str, object], tz: tzinfo, columns: frozenset[str]) -> Record:
     def text(key: str) -> str | None:
         return _text(values.get(key))
 
@@ -639,6 +896,9 @@ def _record(row: int, values: dict[str, object], tz: tzinfo) -> Record:
             raise InvalidRecord("empty; this column is required", row, column_label(key))
         return value
 
+    def fail(key: str, message: str) -> InvalidRecord:
+        return InvalidRecord(message, row, column_label(key))
+
     def checked(key: str, parse: Callable[[str], E], accepted: str) -> E | None:
         value = text(key)
         if value is None:
@@ -646,7 +906,7 @@ def _record(row: int, values: dict[str, object], tz: tzinfo) -> Record:
         try:
             return _choice(value, parse, accepted)
         except InvalidValue as exc:
-            raise InvalidRecord(str(exc), row, column_label(key)) from None
+            raise fail(key, str(exc)) from None
 
     def when(key: str) -> datetime | None:
         if text(key) is None:
@@ -654,17 +914,15 @@ def _record(row: int, values: dict[str, object], tz: tzinfo) -> Record:
         try:
             return parse_cell_time(values.get(key), tz)
         except InvalidValue as exc:
-            raise InvalidRecord(str(exc), row, column_label(key)) from None
+            raise fail(key, str(exc)) from None
 
     need("submitted_at")
     reported = when("submitted_at")
     assert reported is not None
     department, name = _requester(need("submitter"))
     if not name:
-        raise InvalidRecord(
-            "no name after the '/'; accepted: 部门/姓名 (department/name) or a name",
-            row,
-            column_label("submitter"),
+        raise fail(
+            "submitter", "no name after the '/'; accepted: 部门/姓名 (department/name) or a name"
         )
     description = need("description")
     priority = checked(
@@ -675,48 +933,89 @@ def _record(row: int, values: dict[str, object], tz: tzinfo) -> Record:
         parse_category,
         "硬件/软件/网络/账号/其他 (hardware/software/network/account/other)",
     )
+    satisfaction = "满意/一般/不满意 (satisfied/neutral/unsatisfied)"
+    status = checked(
+        "status", parse_status, ", ".join(f"{s.value} ({ZH_LABELS[s]})" for s in Status)
+    )
+    status_text = text("status")
     result = text("result")
     try:
-        outcome = parse_outcome(result) if result else Outcome.FOLLOW_UP
+        outcome = parse_outcome(result) if result else None
     except InvalidValue as exc:
-        raise InvalidRecord(str(exc), row, column_label("result")) from None
+        raise fail("result", str(exc)) from None
     try:
         feedback = parse_feedback(text("feedback"))
     except InvalidValue as exc:
-        raise InvalidRecord(str(exc), row, column_label("feedback")) from None
+        raise fail("feedback", str(exc)) from None
     closed_text = text("closed_at")
     closed = when("closed_at")
     handler = text("handler")
+    resolution = text("resolution")
+    speed = checked("speed", parse_satisfaction, satisfaction)
+    attitude = checked("attitude", parse_satisfaction, satisfaction)
+    comment = text("comment")
     if closed is not None and closed < reported:
-        raise InvalidRecord(
-            f"{closed_text} is before the submitted time {reported:{TIME_FORMAT}}",
-            row,
-            column_label("closed_at"),
+        raise fail(
+            "closed_at", f"{closed_text} is before the submitted time {reported:{TIME_FORMAT}}"
         )
-    if result is None and closed is not None:
-        outcome = Outcome.RESOLVED
-    label = _OUTCOME_LABELS["zh"][outcome].split("(")[0]
-    if outcome in (Outcome.RESOLVED, Outcome.ESCALATED) and handler is None:
-        raise InvalidRecord(
-            f"empty, but the result {result or label} needs the technician who handled it",
-            row,
-            column_label("handler"),
+    if status is None:
+        if outcome is None:
+            outcome = Outcome.RESOLVED if closed is not None else Outcome.FOLLOW_UP
+        status = _implied_status(outcome, closed is not None, handler)
+        what = f"the result {result or _OUTCOME_LABELS['zh'][outcome].split('(')[0]}"
+    else:
+        implied = _outcome_of_status(status, resolution is not None or feedback is not None)
+        if outcome is None:
+            outcome = implied
+        elif outcome not in _OUTCOMES_OF_STATUS.get(status, {Outcome.FOLLOW_UP}):
+            raise fail(
+                "result",
+                f"{result}, but the status is {status_text}; give the result "
+                f"{_OUTCOME_LABELS['zh'][implied]}, or change the status",
+            )
+        what = f"the status {status_text}"
+    resolved = outcome is Outcome.RESOLVED
+    if handler is None and (status in _NEEDS_HANDLER or resolved):
+        raise fail("handler", f"empty, but {what} needs the technician who handled it")
+    if handler is not None and status in (Status.NEW, Status.ACKNOWLEDGED):
+        raise fail("handler", f"{handler}, but {what} has no handler yet; leave it empty")
+    if closed is not None and status.is_open:
+        fix = "change the status" if "status" in columns else "give the result 已解决 (resolved)"
+        raise fail(
+            "closed_at",
+            f"{closed_text}, but {what} is still open; leave it empty or '-', or {fix}",
         )
-    if closed is not None and outcome not in (Outcome.RESOLVED, Outcome.CANCELLED):
-        raise InvalidRecord(
-            f"{closed_text}, but the result {result} is still open; leave it empty or '-', "
-            "or give the result 已解决 (resolved)",
-            row,
-            column_label("closed_at"),
+    if feedback is not None and not resolved:
+        raise fail(
+            "feedback",
+            f"{text('feedback')}, but {what} is not resolved; feedback is recorded after "
+            "已解决 (resolved), else leave it empty or 待回访",
         )
-    if feedback is not None and outcome is not Outcome.RESOLVED:
-        raise InvalidRecord(
-            f"{text('feedback')}, but the result {result or label} is not resolved; feedback "
-            "is recorded after 已解决 (resolved), else leave it empty or 待回访",
-            row,
-            column_label("feedback"),
-        )
-    steps = split_steps(text("steps") or "")
+    for key, value in (("speed", speed), ("attitude", attitude), ("comment", comment)):
+        if value is not None and feedback is None:
+            raise fail(
+                key,
+                f"{text(key)}, but 用户反馈 (user feedback) is empty; the follow-up call "
+                "records the overall verdict there",
+            )
+    resolved_text = text("resolved_at")
+    resolved_at = when("resolved_at")
+    for key, given in (("resolution", resolution), ("resolved_at", resolved_at)):
+        if given is not None and not resolved:
+            raise fail(key, f"{text(key)}, but {what} is not resolved; leave it empty")
+    if resolved_at is not None:
+        if resolved_at < reported:
+            raise fail(
+                "resolved_at",
+                f"{resolved_text} is before the submitted time {reported:{TIME_FORMAT}}",
+            )
+        if closed is not None and resolved_at > closed:
+            raise fail("resolved_at", f"{resolved_text} is after the closed time {closed_text}")
+    scope = text("scope")
+    title = text("title")
+    description = _without_scope(description, scope)
+    if description == title:
+        description = ""  # the form shows the title where a ticket has no description
     return Record(
         row=row,
         number=text("id"),
@@ -728,11 +1027,25 @@ def _record(row: int, values: dict[str, object], tz: tzinfo) -> Record:
         priority=priority,
         category=category,
         handler=handler,
-        steps=tuple(steps),
+        steps=tuple(split_steps(text("steps") or "")),
         outcome=outcome,
         feedback=feedback,
         closed_at=closed,
         remarks=text("remarks"),
+        status=status,
+        resolved=resolved,
+        title=title,
+        employee_id=text("employee_id"),
+        scope=scope,
+        team=text("team"),
+        resolution=resolution,
+        resolved_at=resolved_at,
+        speed=speed,
+        attitude=attitude,
+        comment=comment,
+        ticket_remarks=text("ticket_remarks"),
+        later_steps=tuple(split_steps(text("later_steps") or "")),
+        columns=columns,
     )
 
 
@@ -743,29 +1056,48 @@ def title_of(description: str) -> str:
     return (clause if len(clause) >= 4 else line)[:80] or "imported ticket"
 
 
-def build_ticket(record: Record, ticket_id: str, *, by: str, policy: Policy) -> Change:
-    """The ticket of one row, taken through the lifecycle steps its result implies.
+def _origin(number: str | None) -> str:
+    return f"imported from {number}" if number else "imported"
 
-    Intake, acknowledgement, triage and assignment happen at the submitted time; each
-    handling step becomes a note by the handler; the resolution, follow-up, closing or
-    cancellation happen at the closed time (else the submitted time). ``by`` is the
-    technician who imports.
+
+def build_ticket(
+    record: Record, ticket_id: str, *, by: str, policy: Policy, source: str | None = None
+) -> Change:
+    """The ticket of one row, taken through the lifecycle steps that end in its status.
+
+    Intake, acknowledgement, triage and assignment happen at the submitted time, and a
+    ``system`` log entry records where the ticket came from (the sheet's number and row,
+    and ``source``, the file's name), which is how a second import of the sheet
+    recognizes it. Each handling step becomes a note by the handler; the resolution
+    happens at the resolved time (else the closed time, else the submitted time), the
+    follow-up, closing or cancellation at the closed time. ``by`` is the technician who
+    imports.
     """
     t0 = record.reported_at
-    end = record.closed_at or t0
+    resolved_at = record.resolved_at or record.closed_at or t0
+    end = record.closed_at or resolved_at
+    target = record.status
+    origin = _origin(record.number)
     t = open_ticket(
         ticket_id,
-        title=title_of(record.description),
-        requester=Requester(record.name, None, record.department, record.contact),
+        title=record.title or title_of(record.description),
+        requester=Requester(record.name, record.employee_id, record.department, record.contact),
         now=t0,
         by=by,
         reported_at=t0,
         description=record.description,
+        impact=Impact(scope=record.scope) if record.scope else None,
     ).ticket
-    t = acknowledge(t, now=t0, by=by).ticket
-    team = policy.team_for(record.category) if record.category else None
+    where = f"row {record.row}" + (f" of {source}" if source else "")
+    t = replace(t, log=t.log + (LogEntry(t0, by, LogKind.SYSTEM, f"{origin} ({where})"),))
+    if target is not Status.NEW:
+        t = acknowledge(t, now=t0, by=by).ticket
+    team = record.team
+    if team is None and record.category is not None:
+        routed = policy.team_for(record.category)
+        team = routed.name if routed else None
     if record.priority or record.category:
-        supervisor = policy.supervisor_for(team.name if team else None)
+        supervisor = policy.supervisor_for(team)
         t = classify(
             t,
             now=t0,
@@ -776,35 +1108,141 @@ def build_ticket(record: Record, ticket_id: str, *, by: str, policy: Policy) -> 
         ).ticket
     worker = record.handler or by
     if record.handler:
-        t = assign(t, now=t0, by=by, to=record.handler, team=team.name if team else None).ticket
-        t = accept(t, now=t0, by=record.handler).ticket
+        t = assign(t, now=t0, by=by, to=record.handler, team=team).ticket
+        if target is not Status.ASSIGNED:
+            t = accept(t, now=t0, by=record.handler).ticket
     for step in record.steps:
         t = log_work(t, now=t0, by=worker, via="note", text=step).ticket
-    remarks = record.remarks
-    if record.outcome is Outcome.ESCALATED and remarks in _VENDOR_REMARK.values():
+
+    def later(t: Ticket, now: datetime) -> Ticket:
+        for step in record.later_steps:
+            t = log_work(t, now=now, by=worker, via="note", text=step).ticket
+        return t
+
+    extended = "ticket_remarks" in record.columns
+    remarks = record.ticket_remarks if extended else record.remarks
+    if not extended and target is Status.PENDING_VENDOR and remarks in _VENDOR_REMARK.values():
         remarks = None  # the export writes it for every ticket with a vendor (any language)
-    origin = f"imported from {record.number}" if record.number else "imported"
-    if record.outcome is Outcome.ESCALATED:
-        t = escalate(t, now=t0, by=worker, vendor=IMPORT_VENDOR, reason=origin).ticket
-    elif record.outcome is Outcome.CANCELLED:
-        t = cancel(t, now=end, by=by, reason=origin).ticket
-    elif record.outcome is Outcome.RESOLVED:
-        summary = record.steps[-1] if record.steps else origin
-        t = resolve(t, now=end, by=worker, summary=summary).ticket
+    if target is Status.PENDING_VENDOR:
+        t = later(escalate(t, now=t0, by=worker, vendor=IMPORT_VENDOR, reason=origin).ticket, t0)
+    elif target is Status.PENDING_USER:
+        t = later(pending(t, now=t0, by=worker, on="user").ticket, t0)
+    elif target is Status.REOPENED:
+        t = resolve(t, now=t0, by=worker, summary=origin).ticket
+        t = later(reopen(t, now=t0, by=by, reason=origin).ticket, t0)
+    elif target is Status.CANCELLED:
+        t = cancel(later(t, t0), now=end, by=by, reason=origin).ticket
+    elif record.resolved:
+        summary = record.resolution or (record.steps[-1] if record.steps else origin)
+        t = later(resolve(t, now=resolved_at, by=worker, summary=summary).ticket, resolved_at)
         if record.feedback is not None:
             fb = record.feedback
-            # The form has one verdict; it stands for speed and attitude as well.
+            # Without the speed and attitude columns the form has one verdict for all three.
+            comment = record.comment if "comment" in record.columns else record.remarks
             t = followup(
-                t, now=end, by=by, speed=fb, attitude=fb, overall=fb, comment=record.remarks
+                t,
+                now=end,
+                by=by,
+                speed=record.speed or fb,
+                attitude=record.attitude or fb,
+                overall=fb,
+                comment=comment,
             ).ticket
-            remarks = None  # kept as the follow-up's comment, where the form found it
-        if record.closed_at is not None:
+            if not extended and "comment" not in record.columns:
+                remarks = None  # kept as the follow-up's comment, where the form found it
+        if target is Status.CLOSED:
             forced = record.feedback is None
             reason = f"{origin} as closed without feedback" if forced else None
             t = close(t, now=end, by=by, force=forced, reason=reason).ticket
+    elif target is Status.CLOSED:
+        reason = f"{origin} as closed without a resolution"
+        t = close(later(t, t0), now=end, by=by, force=True, reason=reason).ticket
+    else:
+        t = later(t, t0)
     parts = [remarks] if remarks else []
-    if record.number and record.number != ticket_id:
-        parts.append(f"imported from {record.number}")
+    if record.number and record.number != ticket_id and origin not in (remarks or ""):
+        parts.append(origin)
     t = replace(t, remarks="; ".join(parts) or None)
-    source = f"{record.number}, row {record.row}" if record.number else f"row {record.row}"
-    return Change(t, Action.NEW, f"import ({source})")
+    source_text = f"{record.number}, row {record.row}" if record.number else f"row {record.row}"
+    return Change(t, Action.NEW, f"import ({source_text})")
+
+
+# ---------------------------------------------------------- a sheet and a desk
+
+_SOURCE_ENTRY = re.compile(r"^imported from (.+?) \(row \d+")
+_SOURCE_REMARK = re.compile(r"imported from ([^\s;；,，]+)")
+
+
+def own_number(number: str | None, prefix: str, digits: int) -> str | None:
+    """``number`` as a ticket number of this desk's form (``IT-20231025-001`` for the
+    prefix ``IT`` and 3 digits, any letter case), else None: such a row keeps its
+    number on import, so an export and import give the same numbers back."""
+    if number is None:
+        return None
+    canonical = number.strip().upper()
+    m = ID_PATTERN.fullmatch(canonical)
+    if m is None or m.group("prefix") != prefix or int(m.group("seq")) < 1:
+        return None
+    d = m.group("date")
+    try:
+        day = date(int(d[:4]), int(d[4:6]), int(d[6:]))
+    except ValueError:
+        return None
+    return canonical if canonical == format_id(prefix, day, int(m.group("seq")), digits) else None
+
+
+def _minute(value: datetime, tz: tzinfo) -> str:
+    return f"{value.astimezone(tz):%Y-%m-%d %H:%M}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeskIndex:
+    """What a desk holds already, to recognize the rows of a sheet imported before.
+
+    A row is on the desk when its number is a ticket's number there and it is the same
+    ticket (submitted at the same minute by the same requester), or when a ticket
+    submitted at the same minute was imported from that number (the document's numbers,
+    IT001..., repeat from sheet to sheet); a row without a number, when a ticket has
+    its submitted minute, requester and description."""
+
+    tz: tzinfo
+    ids: dict[str, tuple[str, str]]  # ticket number -> (submitted minute, requester)
+    sources: dict[tuple[str, str], str]  # (number in a sheet, minute) -> ticket made of it
+    contents: dict[tuple[str, str, str], str]  # (minute, requester, description) -> ticket
+
+    @classmethod
+    def of(cls, tickets: Iterable[Mapping[str, Any]], tz: tzinfo) -> DeskIndex:
+        """From tickets as plain data (the YAML's keys), archived ones included."""
+        ids: dict[str, tuple[str, str]] = {}
+        sources: dict[tuple[str, str], str] = {}
+        contents: dict[tuple[str, str, str], str] = {}
+        for d in tickets:
+            tid = str(d["id"])
+            minute = _minute(datetime.fromisoformat(str(d["reported_at"])), tz)
+            name = str((d.get("requester") or {}).get("name") or "")
+            ids[tid] = (minute, name)
+            description = str(d.get("description") or "")
+            scope = (d.get("impact") or {}).get("scope")
+            for text in {description, describe(description, str(d.get("title") or ""), scope)}:
+                contents.setdefault((minute, name, text), tid)
+            numbers = _SOURCE_REMARK.findall(str(d.get("remarks") or ""))
+            for entry in d.get("log") or ():
+                if entry.get("kind") == "system":
+                    m = _SOURCE_ENTRY.match(str(entry.get("text") or ""))
+                    numbers += [m.group(1)] if m else []
+            for number in numbers:
+                sources.setdefault((number, minute), tid)
+        return cls(tz, ids, sources, contents)
+
+    def holding(self, record: Record) -> str | None:
+        """The number of the ticket on the desk that ``record`` already is, or None."""
+        minute = _minute(record.reported_at, self.tz)
+        if record.number is None:
+            return self.contents.get((minute, record.name, record.description))
+        found = self.sources.get((record.number, minute))
+        if found is not None:
+            return found
+        number = record.number.strip().upper()
+        if self.ids.get(number) == (minute, record.name):
+            return number
+        return None

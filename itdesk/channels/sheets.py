@@ -5,16 +5,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from .recordform import Cell
 
 # Bounds on what import reads: two years of a large desk fit (100,000 rows), a bomb does not.
 MAX_ROWS = 200_000
 MAX_FILE_BYTES = 200_000_000
 MAX_INFLATED_BYTES = 1_000_000_000
 _WIDTH_CAP = 60  # characters; long descriptions and steps wrap instead
+_DATE_FORMAT = "yyyy-mm-dd hh:mm"
+_SECONDS_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
 def read_sheet(path: Path) -> list[list[object]]:
@@ -143,18 +149,19 @@ def _prolog(fh: IO[bytes], limit: int = 1_000_000) -> bytes | None:
 _ROOT = re.compile(rb"<[A-Za-z_]")
 
 
-def csv_bytes(rows: list[list[str]], bom: bool = True) -> bytes:
+def csv_bytes(rows: Sequence[Sequence[Cell]], bom: bool = True) -> bytes:
     """The rows as CSV as Excel reads it: UTF-8 with a BOM (without it Excel takes the
     file for the machine's legacy code page, GBK on a Chinese Windows, and garbles it),
-    CRLF line ends, quoting; each cell made safe from formula injection."""
+    CRLF line ends, quoting; times as ``2023-10-25 09:30``; each cell made safe from
+    formula injection."""
     import csv
     import io
 
-    from .recordform import csv_safe
+    from .recordform import cell_text, csv_safe
 
     buf = io.StringIO()
     # quoting as Excel does, CRLF line ends
-    csv.writer(buf).writerows([csv_safe(c) for c in row] for row in rows)
+    csv.writer(buf).writerows([csv_safe(cell_text(c)) for c in row] for row in rows)
     return ("\ufeff" if bom else "").encode() + buf.getvalue().encode("utf-8")
 
 
@@ -165,26 +172,30 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def xlsx_bytes(rows: list[list[str]], lang: str) -> bytes:
-    """The rows as an .xlsx workbook: every cell text, the header bold and frozen."""
+def xlsx_bytes(rows: Sequence[Sequence[Cell]], lang: str) -> bytes:
+    """The rows as an .xlsx workbook, the header bold and frozen. Times are date cells
+    (a spreadsheet can sort, filter and compute with them); every other cell is text,
+    so that a contact such as 13956785678 or a number such as 001 stays as written."""
     import io
+    from datetime import datetime
 
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    from .recordform import SHEET_TITLE
+    from .recordform import SHEET_TITLE, cell_text
 
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = SHEET_TITLE["zh" if lang == "zh" else "en"]
     for row in rows:
-        # Every cell is text: a contact such as 13956785678 must not become a number.
-        ws.append(row)
+        ws.append(list(row))
     for cells in ws.iter_rows():
         for cell in cells:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
+            if isinstance(cell.value, datetime):
+                cell.number_format = _DATE_FORMAT if cell.value.second == 0 else _SECONDS_FORMAT
+            elif isinstance(cell.value, str) and cell.value.startswith("="):
                 cell.data_type = "s"  # openpyxl would store it as a formula
     bold = Font(bold=True)
     for cell in ws[1]:
@@ -193,7 +204,7 @@ def xlsx_bytes(rows: list[list[str]], lang: str) -> bytes:
     ws.freeze_panes = "A2"
     wrap = Alignment(vertical="top", wrap_text=True)
     for col in range(1, len(rows[0]) + 1):
-        widest = max(_display_width(r[col - 1]) for r in rows)
+        widest = max(_display_width(cell_text(r[col - 1])) for r in rows)
         ws.column_dimensions[get_column_letter(col)].width = min(widest, _WIDTH_CAP) + 2
         if widest > _WIDTH_CAP:
             for r in range(2, len(rows) + 1):

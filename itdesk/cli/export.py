@@ -60,23 +60,31 @@ def command(
     as_name: str | None,
     now_text: str | None,
 ) -> None:
-    """Export tickets as the record form (问题处理记录表): 13 columns, CSV or .xlsx.
+    """Export tickets as the record form (问题处理记录表), CSV or .xlsx.
 
-    Columns: ticket number, submitted at, submitter (department/name), contact,
-    description, priority, category, handler, handling steps, result, user feedback,
-    closed at, remarks; Chinese headers and values with --lang zh. Every ticket is
-    exported, archived ones included. Names (requester and handler, as the
-    document's form shows them) and contacts are masked (王*明, 139****5678) unless
-    --reveal is given; `itdesk import` reads the file back.
+    The form's 13 columns first, in its order: ticket number, submitted at, submitter
+    (department/name), contact, description, priority, category, handler, handling
+    steps, result, user feedback, closed at, remarks. Then the extra columns that
+    `itdesk import` reads each ticket back from: status, title, employee number, impact
+    scope, team, resolution summary, resolved at, satisfaction with speed and with
+    attitude (the form's feedback is the overall verdict), follow-up comment, the
+    ticket's own remarks, and the steps logged after the result. Chinese headers and
+    values with --lang zh. Every ticket is exported, archived ones included.
 
     CSV is UTF-8 with a byte order mark (BOM) in every language, so Excel opens it
-    correctly.
+    correctly; times are written as 2023-10-25 09:30. In .xlsx, times are date cells
+    and every other cell is text (contacts and numbers stay as written).
+
+    Names (requester and handler, as the document's form shows them) and contacts are
+    masked (王*明, 139****5678) unless --reveal is given; `itdesk import` refuses a
+    masked sheet, so move records between desks with `itdesk export --reveal`.
 
     Example:
 
     \b
         itdesk export --lang zh > records.csv
         itdesk export --lang zh --output records.xlsx
+        itdesk export --reveal -o all.xlsx        # for itdesk import on another desk
         itdesk export --status closed --month 2023-10 --reveal -o october.csv
     """
     from ..channels.sheets import csv_bytes, xlsx_bytes
