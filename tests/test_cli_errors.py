@@ -449,6 +449,7 @@ def test_a_closed_pipe_ends_quietly(desk: Itdesk, argv: list[str]) -> None:
         ["close", "IT-20231025-001", "--force", "--reason", "dup", "-o", "/nonexistent/dir/r.md"],
         ["close", "IT-20231025-001", "--force", "--reason", "dup", "-o", "."],
         ["report", "IT-20231025-001", "-o", "/nonexistent/r.md"],
+        ["close", "IT-20231025-001", "--force", "--reason", "dup", "-o", "records.pdf"],
         ["export", "-o", "records.pdf"],
         ["export", "-o", "records"],
         ["export", "--format", "xlsx", "-o", "records.csv"],

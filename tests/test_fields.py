@@ -23,6 +23,9 @@ BAD_LINES = {
     "NUL": "WiFi\x00down",
     "line separator": "WiFi\u2028down",
     "bidi override": "WiFi \u202edown",
+    "zero-width space": "Wi\u200bFi",
+    "right-to-left mark": "WiFi\u200f",
+    "BOM": "\ufeffWiFi",
     "5 MB": "x" * 5_000_000,
 }
 
@@ -55,7 +58,7 @@ def test_a_contact_is_one_address(desk: Itdesk, contact: str) -> None:
 
 @pytest.mark.parametrize(
     "contact", ["13956785678", "1395678", "8021", "+86 139 5678 5678", "010-6543 2100 ext 12",
-                "021-62345678转8021", "wang.xm@example.com"]
+                "021-62345678转8021", "wang.xm@example.com", "ext 1234", "分机 1234"]
 )  # fmt: skip
 def test_good_contacts_are_kept(desk: Itdesk, contact: str) -> None:
     tid = desk.new(contact=contact)

@@ -35,7 +35,7 @@ def test_an_alias_bomb_is_reported_not_expanded(desk: Itdesk) -> None:
     assert result.exit_code == 2 and "anchors and aliases" in result.stderr
 
 
-@pytest.mark.parametrize("where", ["file", "folder"])
+@pytest.mark.parametrize("where", ["file", "folder", "archive"])
 def test_a_symlink_in_tickets_is_never_followed(desk: Itdesk, tmp_path: Path, where: str) -> None:
     good = desk.new(now="2023-10-25T09:30")
     outside = tmp_path / "outside"
@@ -48,11 +48,18 @@ def test_a_symlink_in_tickets_is_never_followed(desk: Itdesk, tmp_path: Path, wh
         link = desk.desk / "tickets" / "IT-20231025-009.yaml"
         link.symlink_to(secret)
         rel = "tickets/IT-20231025-009.yaml"
-    else:
+    elif where == "folder":
         (desk.desk / "tickets" / "archive").mkdir()
         link = desk.desk / "tickets" / "archive" / "2023-09"
         link.symlink_to(outside, target_is_directory=True)
         rel = "tickets/archive/2023-09"
+    else:  # the archive folder itself, pointing at a folder of months outside
+        (outside / "2023-09").mkdir()
+        secret.rename(outside / "2023-09" / secret.name)
+        secret = outside / "2023-09" / secret.name
+        link = desk.desk / "tickets" / "archive"
+        link.symlink_to(outside, target_is_directory=True)
+        rel = "tickets/archive"
     git(desk.desk, "add", "-A")
     git(desk.desk, "commit", "-qm", "a planted link")
     before = git_state(desk.desk)
@@ -62,8 +69,9 @@ def test_a_symlink_in_tickets_is_never_followed(desk: Itdesk, tmp_path: Path, wh
         assert "SECRET" not in result.output, argv
         assert rel in result.output, argv
         assert "symbolic link" in result.output
-    result = desk("log", "IT-20231025-009", "--now", "2023-10-25T10:00", "hello")
-    assert result.exit_code == 2 and "SECRET" not in result.output
+    for argv in (["show", "IT-20231025-009"], ["log", "IT-20231025-009", "hello"]):
+        result = desk(*argv, "--now", "2023-10-25T10:00")
+        assert result.exit_code == 2 and "SECRET" not in result.output, argv
     assert git_state(desk.desk) == before
     assert "SECRET" in secret.read_text("utf-8") and "hello" not in secret.read_text("utf-8")
 

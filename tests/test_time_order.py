@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import Itdesk, git, git_state
 
 ID = "IT-20231025-001"
@@ -127,3 +128,49 @@ def test_now_takes_every_time_form_the_readme_lists(desk: Itdesk) -> None:
     tid = desk.ok("new", "--title", "x", "--requester", "y", "--now", "+2h").stdout.strip()
     recorded = datetime.fromisoformat(desk.ticket(tid)["reported_at"])
     assert recorded > datetime.now(recorded.tzinfo) + timedelta(hours=1, minutes=50)
+
+
+@pytest.mark.parametrize(
+    "now", ["2100-01-01T00:00", "1900-01-01T00:00", "0001-01-01T00:00", "+999999999h"]
+)
+def test_times_out_of_range_are_one_line_exit_2(desk: Itdesk, now: str) -> None:
+    desk.new()
+    before = git_state(desk.desk)
+    result = desk("log", ID, "x", "--now", now)
+    assert result.exit_code == 2, result.output
+    assert "out of range" in result.stderr and result.stderr.count("\n") == 1
+    assert git_state(desk.desk) == before
+
+
+def test_a_step_dated_in_the_future_is_refused(desk: Itdesk) -> None:
+    """A typo such as 2062 would lock the ticket: every later step would be 'before its
+    last event'. Reads may look ahead."""
+    tid = desk.new()
+    result = desk("log", tid, "x", "--now", "2062-12-03T10:00")
+    assert result.exit_code == 2 and "ahead of this machine's clock" in result.stderr
+    assert desk("list", "--now", "2062-12-03T10:00").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("closed_at", "2023-10-25T10:01:00+08:00", "earlier than resolution.at"),
+        ("accepted_at", "2023-10-25T09:40:00+08:00", "earlier than assigned_at"),
+    ],
+)
+def test_validate_reports_fields_out_of_order(
+    desk: Itdesk, field: str, value: str, message: str
+) -> None:
+    desk.new()
+    desk.walk(ID, "close")  # assigned 09:45, accepted 09:50, resolved 10:00, closed 10:10
+    path = desk.desk / "tickets" / f"{ID}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if field == "closed_at":
+        data["resolution"]["at"] = "2023-10-25T10:05:00+08:00"
+        data[field] = value
+    else:
+        data[field] = value
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    git(desk.desk, "commit", "-qam", "hand edit")
+    result = desk("validate")
+    assert result.exit_code == 1 and message in result.output, result.output

@@ -299,14 +299,25 @@ def echo_text(text: str, nl: bool = True) -> None:
     click.echo(neutral(text), nl=nl)
 
 
-def output_path(text: str, option: str = "--output") -> Path:
+REPORT_SUFFIXES = (".md", ".markdown", ".txt")  # the problem-handling report is Markdown
+
+
+def output_path(
+    text: str, option: str = "--output", suffixes: tuple[str, ...] | None = None
+) -> Path:
     """A file the command will write, checked before anything is committed: its folder
-    exists and can be written, and it is not a folder itself."""
+    exists and can be written, it is not a folder itself, and (with ``suffixes``) its
+    name says the format that is written into it."""
     from pathlib import Path
 
     from ..errors import UsageError
 
     path = Path(text).expanduser()
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise UsageError(
+            f"{option} {text}: name a {' or '.join(suffixes)} file (that is what is "
+            "written); nothing was changed"
+        )
     folder = path.parent
     if not folder.is_dir():
         raise UsageError(f"{option} {text}: no folder {folder}; nothing was changed")

@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import ID_ARG, desk_options, echo_text, lang_option, open_session, output_path, write_output
+from . import (
+    ID_ARG,
+    REPORT_SUFFIXES,
+    desk_options,
+    echo_text,
+    lang_option,
+    open_session,
+    output_path,
+    write_output,
+)
 
 if TYPE_CHECKING:
     from ..core.lifecycle import Change
@@ -290,7 +299,9 @@ def close(
     """
     from ..channels.report import problem_report
 
-    target = output_path(output) if output else None  # checked before the commit
+    target = (
+        output_path(output, suffixes=REPORT_SUFFIXES) if output else None
+    )  # checked before the commit
     session = _session(desk_path, as_name, now_text)
     change = session.close(ticket_id, force, reason)
     _echo(change)

@@ -118,9 +118,9 @@ def command(
     session.actor  # noqa: B018 -- who acts is known before anyone is asked anything
     if interactive or (sys.stdin.isatty() and not from_file):
         _prompt_missing(values, session)
-    change = session.new(values)
+    # The number is printed the moment it is committed, before notifications are sent.
+    change = session.new(values, on_committed=lambda c: click.echo(c.ticket.id))
     ticket = change.ticket
-    click.echo(ticket.id)
     click.echo(
         f"Recorded {ticket.id} for {ticket.requester.name}. Please tell the requester this "
         "number; it is how the desk follows up (工单编号已生成，请告知员工以便跟进).",

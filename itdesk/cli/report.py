@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from . import ID_ARG, desk_options, echo_text, lang_option, open_session, output_path, write_output
+from . import (
+    ID_ARG,
+    REPORT_SUFFIXES,
+    desk_options,
+    echo_text,
+    lang_option,
+    open_session,
+    output_path,
+    write_output,
+)
 
 
 @click.command(name="report")
@@ -41,6 +50,6 @@ def command(
     ticket = session.desk.read(ticket_id.strip())
     text = problem_report(ticket, session.lang(lang), reveal, session.desk.policy.personal)
     if output:
-        write_output(output_path(output), text)
+        write_output(output_path(output, suffixes=REPORT_SUFFIXES), text)
     else:
         echo_text(text, nl=False)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import EXIT_FINDING, desk_options, dump_json, format_option
+from . import EXIT_FINDING, desk_options, dump_json, format_option, neutral
 
 
 @click.command(name="validate")
@@ -38,7 +38,7 @@ def command(fmt: str, desk_path: str | None, as_name: str | None, now_text: str 
         dump_json({"tickets": count, "problems": problems})
     else:
         for p in problems:
-            click.echo(p)
+            click.echo(neutral(p, one_line=True))
         click.echo(f"{count} tickets checked, {len(problems)} problems", err=True)
     if problems:
         sys.exit(EXIT_FINDING)

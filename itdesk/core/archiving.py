@@ -50,7 +50,10 @@ def parse_month(text: str, option: str = "--month") -> Month:
     m = _MONTH.fullmatch(text.strip())
     if not m:
         raise UsageError(f"bad {option} {text!r}; expected YYYY-MM, such as 2023-10")
-    return Month(int(m.group(1)), int(m.group(2)))
+    month = Month(int(m.group(1)), int(m.group(2)))
+    if not 1970 <= month.year <= 2099:
+        raise UsageError(f"bad {option} {text!r}; a year from 1970 to 2099")
+    return month
 
 
 def purge_from(

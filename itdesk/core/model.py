@@ -27,7 +27,11 @@ E = TypeVar("E", bound=enum.Enum)
 # line breaks and tabs, nothing else of the kind. Both have a length limit.
 LINE_MAX = 200
 TEXT_MAX = 20_000
-_NOT_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Also the invisible format characters (zero-width, directional marks, BOM) that make
+# two names look the same or reorder what is shown.
+_NOT_IN_LINE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]"
+)
 _NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _CHAR_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", "\x00": "a NUL"}
 
@@ -61,8 +65,10 @@ def check_text(value: str | None, what: str, limit: int = TEXT_MAX) -> None:
 # A contact is one phone number (with an optional extension), an extension alone, or
 # one e-mail address: notifications go to it, so a list would mail several people.
 _PHONE = re.compile(
-    r"\+?[0-9][0-9 ()\-]{1,28}[0-9]"
+    r"(?:\+?[0-9][0-9 ()\-]{1,28}[0-9]"
     r"(?:\s*(?:ext\.?|x|转|分机|#)\s*[0-9]{1,6})?"
+    r"|(?:ext\.?|x|转|分机)\s*[0-9]{2,6})",  # an extension alone: ext 1234, 分机 1234
+    re.IGNORECASE,
 )
 _EMAIL = re.compile(r"[^@\s,;:<>()\[\]\\\"*]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 

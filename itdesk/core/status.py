@@ -78,13 +78,15 @@ def history_problems(ticket: Ticket) -> list[tuple[list[str | int], str]]:
     """
     problems: list[tuple[list[str | int], str]] = []
     current: Status | None = None
-    previous = ticket.reported_at
+    previous = None
     for i, entry in enumerate(ticket.log):
         where: list[str | int] = ["log", i]
-        if entry.at < previous:  # times never run backwards (SPEC section 7)
-            what = "the report" if i == 0 else "the entry before it"
-            problems.append((["log", i, "at"], f"{entry.at.isoformat()} is earlier than {what}"))
-        previous = max(previous, entry.at)
+        # times never run backwards (SPEC section 7): each entry after the one before
+        if previous is not None and entry.at < previous:
+            problems.append(
+                (["log", i, "at"], f"{entry.at.isoformat()} is earlier than the entry before it")
+            )
+        previous = entry.at if previous is None else max(previous, entry.at)
         if entry.status is None:
             continue
         if current is None:
@@ -115,6 +117,22 @@ def history_problems(ticket: Ticket) -> list[tuple[list[str | int], str]]:
     for key, part in (("resolution", ticket.resolution), ("followup", ticket.followup)):
         if part is not None and part.at < ticket.reported_at:
             problems.append(([key, "at"], f"{part.at.isoformat()} is earlier than reported_at"))
+    if ticket.log and ticket.log[0].at < ticket.reported_at:
+        problems.append((["log", 0, "at"], "is earlier than reported_at"))
+    # Fields that follow one another: each no earlier than the one it follows.
+    resolved = ticket.resolution.at if ticket.resolution else None
+    followed = ticket.followup.at if ticket.followup else None
+    for (key, when), (after_key, after) in (
+        (("accepted_at", ticket.accepted_at), ("assigned_at", ticket.assigned_at)),
+        (("followup.at", followed), ("resolution.at", resolved)),
+        (("closed_at", ticket.closed_at), ("resolution.at", resolved)),
+        (("closed_at", ticket.closed_at), ("followup.at", followed)),
+        (("closed_at", ticket.closed_at), ("acknowledged_at", ticket.acknowledged_at)),
+        (("closed_at", ticket.closed_at), ("assigned_at", ticket.assigned_at)),
+    ):
+        if when is not None and after is not None and when < after:
+            keys: list[str | int] = list(key.split("."))
+            problems.append((keys, f"{when.isoformat()} is earlier than {after_key}"))
     if s.is_open and ticket.closed_at is not None:
         problems.append((["closed_at"], f"set on a ticket that is {s.value}"))
     return problems

@@ -42,7 +42,10 @@ def parse_duration(text: str) -> timedelta:
     if not raw or not m or not any(m.groups()):
         raise InvalidValue(f"bad duration {text!r}; use forms like 10m, 2h, 1d, 1h30m")
     days, hours, minutes = (int(g) if g else 0 for g in m.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes)
+    try:
+        return timedelta(days=days, hours=hours, minutes=minutes)
+    except OverflowError:
+        raise InvalidValue(f"bad duration {text!r}: too long") from None
 
 
 def format_duration(delta: timedelta) -> str:
@@ -72,9 +75,25 @@ def _at_clock(day: datetime, text: str) -> datetime | None:
     return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 2099  # what git's dates and the desk's numbers can hold
+
+
 def parse_time(text: str, tz: tzinfo, now: datetime | None = None, human: bool = True) -> datetime:
     """Parse a time as described in the module docstring; ``now`` anchors relative forms.
-    ``human=False`` leaves out dateutil's guesses (``25/10/2023`` could be either order)."""
+    ``human=False`` leaves out dateutil's guesses (``25/10/2023`` could be either order).
+    Only years from 1970 to 2099 are accepted."""
+    try:
+        when: datetime | None = _parse_time(text, tz, now, human)
+    except OverflowError:
+        when = None
+    if when is None or not FIRST_YEAR <= when.year <= LAST_YEAR:
+        raise InvalidValue(
+            f"time {text!r} is out of range; give one from {FIRST_YEAR} to {LAST_YEAR}"
+        )
+    return when
+
+
+def _parse_time(text: str, tz: tzinfo, now: datetime | None, human: bool) -> datetime:
     raw = str(text).strip()
     if not raw:
         raise InvalidValue("empty time; use ISO 8601 like 2023-10-25T09:30")

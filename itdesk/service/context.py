@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..store.desk import Actor, Desk, Transaction
 
 SYSTEM_ACTOR = "itdesk"
+FUTURE_SLACK = timedelta(days=1)  # how far ahead of the clock --now may be (zones, skew)
 
 
 class Context:
@@ -71,8 +72,10 @@ class Context:
     # -- what callers need ----------------------------------------------------
 
     def warn(self, message: object) -> None:
-        """Tell the person behind this session something (never printed here)."""
+        """Tell the person behind this session something (never printed here), once."""
         text = str(message)
+        if text in self.warnings:  # a file read twice in one command is reported once
+            return
         self.warnings.append(text)
         if self._on_warning is not None:
             self._on_warning(text)
@@ -94,7 +97,8 @@ class Context:
 
     def found(self, problem: object) -> None:
         """A problem with the desk's files: a warning, and remembered in ``findings``."""
-        self.findings.append(str(problem))
+        if str(problem) not in self.findings:
+            self.findings.append(str(problem))
         self.warn(problem)
 
     def take_store_warnings(self) -> None:
@@ -102,6 +106,20 @@ class Context:
         noted = getattr(self.desk, "warnings", None)
         while noted:
             self.warn(noted.pop(0))
+
+    def check_recordable(self) -> None:
+        """``now`` may be written into a ticket: not more than a day ahead of the clock.
+        A step dated in the future would lock the ticket, every later step without
+        --now being "before its last event" until then. (Reads and what-ifs, such as
+        ``archive --purge --dry-run --now 2030-01-01``, may look ahead.)"""
+        clock = datetime.now(self.desk.policy.tz)
+        if self.now - clock > FUTURE_SLACK:
+            from ..errors import UsageError
+
+            raise UsageError(
+                f"--now {self.now.isoformat(timespec='minutes')} is more than a day ahead of "
+                "this machine's clock; a ticket records when a step happened"
+            )
 
     @contextlib.contextmanager
     def transaction(self, actor: Actor | None = None) -> Iterator[Transaction]:

@@ -29,6 +29,7 @@ def escalate_breaches(session: Context, tickets: list[Ticket]) -> str:
     candidates = [t for t in tickets if plan(t, policy, now, calendars)]
     if not candidates:
         return ""
+    session.check_recordable()
     actor = session.actor_or_system()  # cron often runs without a git identity
     recorded: list[tuple[Ticket, Step]] = []
     with session.transaction(actor) as tx:

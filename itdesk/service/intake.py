@@ -33,6 +33,23 @@ INTAKE_FIELDS = (
 )
 
 
+# The fields every channel hands over: new's options with dashes as underscores.
+FIELDS = (
+    "title",
+    "requester",
+    "employee_id",
+    "department",
+    "contact",
+    "description",
+    "blocks_work",
+    "scope",
+    "devices",
+    "expected_by",
+    "channel",
+    "reported_at",
+)
+
+
 def intake_from_file(path: str | Path) -> dict[str, Any]:
     """The intake fields of a YAML file with the ticket's key names, flattened to
     ``new``'s field names (``requester.name`` -> ``requester``...)."""
@@ -78,6 +95,9 @@ def builder(session: Context, values: Mapping[str, Any]) -> tuple[Callable[[str]
     from ..core.lifecycle import open_ticket
     from ..core.model import Impact, Requester, parse_channel
 
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        raise UsageError(f"unknown intake field {unknown[0]!r}; fields: {', '.join(FIELDS)}")
     if not values.get("requester"):
         raise UsageError("missing --requester: the requester's name is required")
     title = values.get("title")

@@ -111,9 +111,11 @@ def read_article(desk: Desk, slug: str) -> Article:
 def read_articles(
     desk: Desk, on_error: Callable[[InvalidTicket], None] | None = None
 ) -> list[Article]:
-    """Every article of the desk, by slug; bad ones go to ``on_error`` (or raise)."""
+    """Every article of the desk, by slug; bad ones go to ``on_error`` (or raise).
+    Refused, as ticket reads are, while a merge or rebase is unfinished."""
     from ..errors import InvalidTicket
 
+    desk.check_readable()
     out = []
     for path in _article_files(desk):
         try:
@@ -259,6 +261,7 @@ def promote(
         raise UsageError("--into links to an existing article; it goes without --slug and --new")
     into = check_slug(into.strip()) if into is not None else None
     slug = check_slug(slug.strip()) if slug is not None else None
+    session.check_recordable()
     desk = session.desk
     ticket = desk.read(ticket_id.strip())
     promotable(ticket)

@@ -60,8 +60,13 @@ class Session(Context):
 
     # -- acting -----------------------------------------------------------------
 
+    _open: Batch | None = None  # the batch this session is inside, if any
+
     def apply(self, ticket_id: str, step: Step) -> Change:
-        """``step(ticket, now=..., by=...)`` on one ticket: one commit, then notify."""
+        """``step(ticket, now=..., by=...)`` on one ticket: one commit, then notify.
+        Inside :meth:`batch`, the step joins the batch's commit instead."""
+        if self._open is not None:
+            return self._open.apply(ticket_id, step)
         with self.batch() as batch:
             change = batch.apply(ticket_id, step)
         return change
@@ -70,11 +75,18 @@ class Session(Context):
     def batch(self, subject: str | None = None, action: str | None = None) -> Iterator[Batch]:
         """Steps on one or more tickets that become one commit when the block ends (or
         nothing, if it raises); their notifications are queued and sent after it."""
+        if self._open is not None:
+            raise UsageError("a batch is already open on this session; add the steps to it")
+        self.check_recordable()
         actor = self.actor
         with self.transaction(actor) as tx:
             self.take_store_warnings()
             batch = Batch(self, tx, actor)
-            yield batch
+            self._open = batch
+            try:
+                yield batch
+            finally:
+                self._open = None
             if subject is not None:
                 tx.subject = subject
             if action is not None:
@@ -82,12 +94,26 @@ class Session(Context):
         for before, change in batch.done:
             self.notify(before, change)
 
-    def create(self, build: Callable[[str], Change], day: date | None = None) -> Change:
+    def create(
+        self,
+        build: Callable[[str], Change],
+        day: date | None = None,
+        on_committed: Callable[[Change], None] | None = None,
+    ) -> Change:
         """A new ticket: ``build(next number of day)`` under the lock (``day``: the day
-        it was reported, default today), one commit, then notify."""
+        it was reported, default today), one commit, then notify. ``on_committed`` is
+        called as soon as the commit is made, before the notifications (which may take
+        a while): the number is never lost to an interrupt after the commit."""
+        if self._open is not None:  # inside a batch: one more change of its commit
+            change = build(self._open.tx.allocate_id(day))
+            self._open.put(None, change)
+            return change
+        self.check_recordable()
         with self.transaction() as tx:
             change = build(tx.allocate_id(day))
             tx.put(change)
+        if on_committed is not None:
+            on_committed(change)
         self.notify(None, change)
         return change
 
@@ -123,12 +149,14 @@ class Session(Context):
 
     # -- the lifecycle, one method a step -----------------------------------------
 
-    def new(self, values: Mapping[str, Any]) -> Change:
+    def new(
+        self, values: Mapping[str, Any], on_committed: Callable[[Change], None] | None = None
+    ) -> Change:
         """Record a reported problem from intake fields (see :mod:`itdesk.service.intake`)."""
         from .intake import builder
 
         build, day = builder(self, values)
-        return self.create(build, day)
+        return self.create(build, day, on_committed)
 
     def ack(self, ticket_id: str) -> Change:
         from ..core.lifecycle import acknowledge

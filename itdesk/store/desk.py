@@ -32,7 +32,7 @@ from .identity import Actor, placeholder_email
 # Callers written before the store was split (#8) import these from here; new code
 # imports them from itdesk.store.
 from .init import init_desk, machine_timezone
-from .layout import ARCHIVE, CACHE_DIR, ENV_DESK, KB, TICKETS
+from .layout import ARCHIVE, CACHE_DIR, ENV_DESK, JOURNAL, KB, TICKETS
 from .schema import check_ticket_data, schema
 
 if TYPE_CHECKING:
@@ -106,6 +106,7 @@ class Desk:
         # What a person should be told (an interrupted earlier run put back, a stale
         # lock cleared): the store never prints, the caller shows these.
         self.warnings: list[str] = []
+        self.holding_lock = False  # this process is inside a transaction on this desk
         self._git_config: git.Config | None = None
         self._config_answer: Callable[[], git.Config] | None = None
 
@@ -179,10 +180,31 @@ class Desk:
 
     # -- paths --------------------------------------------------------------
 
+    @cached_property
+    def _real_root(self) -> str:
+        return os.path.realpath(self.root)
+
+    def _archive(self) -> Path | None:
+        """The archive folder, unless it is missing or a symbolic link (never followed)."""
+        archive = self.root / ARCHIVE
+        return archive if archive.is_dir() and not archive.is_symlink() else None
+
     def check_readable(self) -> None:
         """Refuse (GitStateRefused) while an unfinished merge, rebase, cherry-pick or
         revert may have left tickets half-merged."""
         gitdir.check_readable(self.git_dir)
+        if not self.holding_lock and (self.git_dir / JOURNAL).exists():
+            self._recover_before_reading()
+
+    def _recover_before_reading(self) -> None:
+        """A write was killed before its commit (or is under way): what it left in the
+        working tree is not the desk's, so put it back (or wait for the writer) before
+        anything is read: a read never shows a ticket that was not committed."""
+        from .transaction import desk_lock, recover
+
+        with desk_lock(self):  # a live writer holds it: this waits for its commit
+            if (self.git_dir / JOURNAL).exists():
+                recover(self, gitdir.head(self.git_dir))
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -196,8 +218,8 @@ class Desk:
         path = self.active_path(ticket_id)
         if path.is_file():
             return TicketFile(path, archived=False)
-        archive = self.root / ARCHIVE
-        if archive.is_dir():
+        archive = self._archive()
+        if archive is not None:
             for month in sorted(archive.iterdir(), reverse=True):
                 if month.is_symlink():
                     continue  # never followed; ticket_data reports it
@@ -210,7 +232,11 @@ class Desk:
         self.check_readable()
         found = [TicketFile(p, False) for p in sorted((self.root / TICKETS).glob("*.yaml"))]
         if include_archive:
-            found += [TicketFile(p, True) for p in sorted((self.root / ARCHIVE).glob("*/*.yaml"))]
+            archive = self._archive()
+            if archive is not None:
+                found += [TicketFile(p, True) for p in sorted(archive.glob("*/*.yaml"))]
+            elif (self.root / ARCHIVE).is_symlink():  # load_file reports it, never follows
+                found.append(TicketFile(self.root / ARCHIVE, True))
         return found
 
     def ids_of_day(self, day: dt.date) -> list[str]:
@@ -218,7 +244,9 @@ class Desk:
         start = day_prefix(self.policy.prefix, day)
         pattern = f"{start}*.yaml"
         paths = list((self.root / TICKETS).glob(pattern))
-        paths += (self.root / ARCHIVE).glob(f"*/{pattern}")
+        archive = self._archive()
+        if archive is not None:
+            paths += archive.glob(f"*/{pattern}")
         return [p.name[: -len(".yaml")] for p in paths]
 
     # -- reading ------------------------------------------------------------
@@ -231,7 +259,7 @@ class Desk:
         from .yamlio import load_yaml
 
         rel = self.rel(path)
-        if path.parent.is_symlink():
+        if not os.path.realpath(path.parent).startswith(self._real_root + os.sep):
             raise InvalidTicket(LINKED, self.rel(path.parent))
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -287,8 +315,11 @@ class Desk:
         self.check_readable()
         out: list[dict[str, Any]] = []
         folders = [self.root / TICKETS]
-        if include_archive and (self.root / ARCHIVE).is_dir():
-            folders += sorted(p for p in (self.root / ARCHIVE).iterdir() if p.is_dir())
+        archive = self._archive()
+        if include_archive and archive is not None:
+            folders += sorted(p for p in archive.iterdir() if p.is_dir())
+        elif include_archive and (self.root / ARCHIVE).is_symlink():
+            folders.append(self.root / ARCHIVE)  # reported below, never followed
         for folder in folders:
             if folder.is_symlink():
                 self._linked(folder, on_error)

@@ -71,6 +71,7 @@ class Desk(Protocol):
     root: Path
     git_dir: Path
     warnings: list[str]
+    holding_lock: bool
 
     @property
     def policy(self) -> Policy: ...
@@ -88,9 +89,17 @@ class Desk(Protocol):
 
 @contextlib.contextmanager
 def desk_lock(desk: Desk, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """Serialise itdesk processes on this desk (a lock file inside ``.git``)."""
+    """Serialise itdesk processes on this desk (a lock file inside ``.git``).
+
+    Not re-entrant: a second transaction opened inside one on the same desk would wait
+    for itself, so it is refused at once."""
     if not desk.git_dir.is_dir():
         raise DeskNotFound(f"{desk.root} has {POLICY_FILE} but is not a git repository")
+    if desk.holding_lock:
+        raise RuntimeError(
+            "a transaction was opened inside another on the same desk; use the open one "
+            "(Session.batch: its steps, or batch.apply)"
+        )
     with open(desk.git_dir / LOCK_FILE, "a+") as fh:
         deadline = time.monotonic() + timeout
         while True:
@@ -103,9 +112,11 @@ def desk_lock(desk: Desk, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
                         f"another itdesk process has held the desk for {timeout:.0f}s; try again"
                     ) from None
                 time.sleep(0.02)
+        desk.holding_lock = True
         try:
             yield
         finally:
+            desk.holding_lock = False
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
