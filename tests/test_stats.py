@@ -1,7 +1,7 @@
-"""The statistics core (itdesk.core.stats) on ticket dicts built by hand or by the lifecycle
-functions: percentiles, title groups, rates, SLA compliance against the engine itself,
-privacy, and the layouts; edge cases (an empty desk, nothing resolved, unclassified
-tickets, logs out of order)."""
+"""The statistics (itdesk.core.stats) on ticket dicts built by hand or by the lifecycle
+functions: percentiles, title groups, rates, SLA compliance against the engine's own
+evaluate(), privacy, and their layouts for people (itdesk.channels.statsreport); edge
+cases (an empty desk, nothing resolved, unclassified tickets, logs out of order)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from itdesk.channels.statsreport import bar, bar_chart, render_markdown, render_text
 from itdesk.channels.table import width
 from itdesk.core.lifecycle import (
     accept,
@@ -43,18 +44,7 @@ from itdesk.core.model import (
 )
 from itdesk.core.policy import Policy, Sla
 from itdesk.core.sla import CLOCKS, build_calendars, evaluate
-from itdesk.core.stats import (
-    Period,
-    bar,
-    bar_chart,
-    compute,
-    group_titles,
-    month_period,
-    percentile,
-    render_markdown,
-    render_text,
-    terms,
-)
+from itdesk.core.stats import Period, compute, group_titles, month_period, percentile, terms
 from itdesk.core.times import zone
 from itdesk.errors import InvalidValue
 

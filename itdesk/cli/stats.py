@@ -162,7 +162,8 @@ def command(
         itdesk stats --since 2023-10-01 --until 2023-10-15 --format json
         itdesk stats --month 2023-10 --markdown --lang zh > report-2023-10.md
     """
-    from ..core.stats import compute, render_markdown, render_text
+    from ..channels.statsreport import render_markdown, render_text
+    from ..core.stats import compute
     from ..errors import UsageError
 
     if markdown and fmt == "json":
