@@ -1,18 +1,48 @@
 """The SLA engine: each clock at the second before and after its limit, pauses,
-priority changes, reopenings, business hours and daylight saving."""
+priority changes, reopenings, business hours and daylight saving; and, for random
+tickets, that it is one engine: a Ticket and its file have the same clocks, and the
+verdicts stats counts are those check prints."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 from conftest import SHANGHAI, T0, make_ticket
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from itdesk.core import lifecycle as lc
-from itdesk.core.model import Category, Priority, Ticket
+from itdesk.core.model import (
+    Category,
+    LogKind,
+    Priority,
+    Satisfaction,
+    Status,
+    Ticket,
+    ticket_from_dict,
+    ticket_to_dict,
+)
 from itdesk.core.policy import policy_from_dict
-from itdesk.core.sla import ClockState, build_calendars, evaluate
+from itdesk.core.sla import (
+    BREACHED,
+    CLOCKS,
+    MET,
+    RUNNING,
+    ClockState,
+    Rules,
+    build_calendars,
+    clock_outcomes,
+    clock_states,
+    evaluate,
+    naive_time,
+)
+from itdesk.errors import InvalidPolicy, ItdeskError
 
 S = timedelta(seconds=1)
 M = timedelta(minutes=1)
@@ -224,3 +254,266 @@ def test_daylight_saving_desk_zone() -> None:
     c = {s.clock: s for s in evaluate(t, always, saturday, cals)}["response"]
     # 24 real hours across the change: 13:00 on Sunday by the clock on the wall.
     assert c.due == datetime(2024, 3, 31, 13, 0, tzinfo=berlin)
+
+
+# ------------------------------------------- one engine: the file, the Ticket, stats
+
+BERLIN = ZoneInfo("Europe/Berlin")  # clocks change on 2024-03-31 and 2024-10-27
+POLICIES = {
+    "24x7": policy(),
+    "pausing": policy(pause_on=["pending_user", "pending_vendor"], reopen_grace="2h"),
+    "office": policy(
+        _calendars=BUSINESS,
+        calendars={"P2": "business", "P3": "business"},
+        pause_on=["pending_user"],
+    ),
+    # Built by hand (itdesk.yaml allows pending statuses only): clocks paused from the report
+    "paused-new": replace(
+        policy(),
+        sla=replace(policy().sla, pause_on=frozenset({Status.NEW, Status.PENDING_VENDOR})),
+    ),
+}
+# Minutes between steps: the targets themselves among them, so that clocks stop exactly
+# at their limit too.
+GAPS = (0, 1, 7, 10, 15, 30, 60, 90, 120, 240, 600, 1500, 4000)
+GOOD = Satisfaction.SATISFIED
+STEPS: dict[str, Callable[[Ticket, datetime, st.DataObject], Ticket]] = {
+    "ack": lambda t, now, data: lc.acknowledge(t, now=now, by="desk").ticket,
+    "classify": lambda t, now, data: (
+        lc.classify(
+            t,
+            now=now,
+            by="desk",
+            priority=data.draw(st.sampled_from(Priority)),
+            category=Category.NETWORK,
+            supervisor="chen",
+        ).ticket
+    ),
+    "assign": lambda t, now, data: (
+        lc.assign(
+            t, now=now, by="desk", to=data.draw(st.sampled_from(["wang", "zhang"])), team="network"
+        ).ticket
+    ),
+    "accept": lambda t, now, data: lc.accept(t, now=now, by=t.assignee or "wang").ticket,
+    "log": lambda t, now, data: (
+        lc.log_work(
+            t,
+            now=now,
+            by="wang",
+            via=data.draw(st.sampled_from(["phone", "onsite", "note"])),
+            text="x",
+        ).ticket
+    ),
+    "pending": lambda t, now, data: (
+        lc.pending(t, now=now, by="wang", on=data.draw(st.sampled_from(["user", "vendor"]))).ticket
+    ),
+    "resolve": lambda t, now, data: lc.resolve(t, now=now, by="wang", summary="fixed").ticket,
+    "followup": lambda t, now, data: (
+        lc.followup(t, now=now, by="desk", speed=GOOD, attitude=GOOD, overall=GOOD).ticket
+    ),
+    "close": lambda t, now, data: (
+        lc.close(t, now=now, by="desk", force=data.draw(st.booleans()), reason="done").ticket
+    ),
+    "reopen": lambda t, now, data: lc.reopen(t, now=now, by="desk", reason="again").ticket,
+    "record": lambda t, now, data: lc.record_escalation(
+        t,
+        now=now,
+        by="itdesk",
+        level=data.draw(st.sampled_from(["assignee", "supervisor", "manager"])),
+        to="chen",
+        clock=data.draw(st.sampled_from(CLOCKS)),
+        reason="late",
+    ),
+}
+
+
+def _next(t: Ticket) -> str:
+    """The step the process takes next from ``t``'s status."""
+    if t.status is Status.NEW:
+        return "ack"
+    if t.status is Status.ACKNOWLEDGED:
+        return "classify" if t.priority is None else "assign"
+    if t.status is Status.RESOLVED:
+        return "close" if t.followup else "followup"
+    if t.status is Status.IN_PROGRESS:  # wait on someone once, then resolve
+        return (
+            "resolve"
+            if any(e.kind is LogKind.STATUS and "waiting" in e.text for e in t.log)
+            else "pending"
+        )
+    if t.status is Status.CLOSED:
+        return "resolve"  # fails: the ticket stays closed
+    return "accept" if t.assignee else "assign"
+
+
+def played(data: st.DataObject) -> tuple[Ticket, datetime]:
+    """A ticket taken through the process, with random detours, at random gaps, in
+    Shanghai or in Berlin across a change of the clocks (its file then holds two
+    offsets), and the last step's time; now and then cancelled at the end."""
+    tz = data.draw(st.sampled_from([SHANGHAI, BERLIN]))
+    now = datetime(2024, 3, 29, 8, 0, tzinfo=tz) + data.draw(st.integers(0, 4 * 24 * 60)) * M
+    expected = data.draw(st.sampled_from([None, 30, 300, 3000]))
+    t = make_ticket(now=now, expected_by=None if expected is None else now + expected * M)
+    for _ in range(data.draw(st.integers(2, 24))):
+        now += data.draw(st.sampled_from(GAPS)) * M
+        step = _next(t) if data.draw(st.booleans()) else data.draw(st.sampled_from(sorted(STEPS)))
+        try:
+            t = STEPS[step](t, now, data)
+        except ItdeskError:
+            pass  # a step the status does not allow
+    if data.draw(st.booleans()) and data.draw(st.booleans()) and data.draw(st.booleans()):
+        try:
+            t = lc.cancel(t, now=now, by="desk", reason="duplicate").ticket
+        except ItdeskError:
+            pass
+    return t, now
+
+
+def _shown(s: ClockState) -> tuple[Any, ...]:
+    """What ``check`` and ``sla explain`` print of a clock: times with their offsets."""
+    stopped = s.stopped.isoformat() if s.stopped else None
+    return (s.start.isoformat(), s.due.isoformat(), stopped, s.late_seconds, s.escalated)
+
+
+def _verdicts(states: list[ClockState]) -> list[int]:
+    return sorted(
+        3 * CLOCKS.index(s.clock) + (RUNNING if s.open else MET if s.state == "met" else BREACHED)
+        for s in states
+    )
+
+
+def _closed_from(t: Ticket) -> str:
+    statuses = [e.status for e in t.log if e.status is not None]
+    last_close = max(i for i, s in enumerate(statuses) if s is Status.CLOSED)
+    return statuses[last_close - 1].value
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), name=st.sampled_from(sorted(POLICIES)), later=st.sampled_from(GAPS))
+def test_a_ticket_and_its_file_have_the_same_clocks(
+    data: st.DataObject, name: str, later: int
+) -> None:
+    """``evaluate`` of the Ticket that ``check`` builds from a file says what
+    ``clock_states`` says of the file itself, down to the offsets it prints."""
+    pol = POLICIES[name]
+    cals = build_calendars(pol.calendars, pol.timezone)
+    t, last = played(data)
+    d = ticket_to_dict(t)
+    now = last + later * M
+    mine = clock_states(d, Rules.of(pol, cals), now)
+    theirs = evaluate(ticket_from_dict(d), pol, now, cals)
+    assert mine == theirs
+    assert [_shown(s) for s in mine] == [_shown(s) for s in theirs]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), name=st.sampled_from(sorted(POLICIES)))
+def test_stats_outcomes_are_the_verdicts_of_the_clock_states(
+    data: st.DataObject, name: str
+) -> None:
+    """``clock_outcomes`` (stats: wall-time and 24x7 shortcuts, naive times) gives each
+    clock the verdict ``clock_states`` gives it: an open ticket's at any time, a closed
+    one's at its closing in the status it was closed from, a cancelled one's none; and
+    so it does when the file's times are written in another offset."""
+    pol = POLICIES[name]
+    cals = build_calendars(pol.calendars, pol.timezone)
+    rules = Rules.of(pol, cals)
+    t, last = played(data)
+    d = ticket_to_dict(t)
+    if t.status is Status.CANCELLED:
+        assert clock_outcomes(d, rules) == []
+        return
+    if t.status is Status.CLOSED:
+        assert t.closed_at is not None
+        states = clock_states(d, rules, t.closed_at, status=_closed_from(t))
+    else:
+        states = clock_states(d, rules, last + data.draw(st.sampled_from(GAPS)) * M)
+    assert sorted(clock_outcomes(d, rules)) == _verdicts(states)
+    utc = _in_utc(d, data.draw(st.booleans()))
+    assert sorted(clock_outcomes(utc, rules)) == _verdicts(states)
+
+
+def _in_utc(d: dict[str, Any], every: bool) -> dict[str, Any]:
+    """``d`` with its times written in UTC: every one, or only those of the log."""
+    out = json.loads(json.dumps(d))
+
+    def utc(text: str | None) -> str | None:
+        return None if text is None else datetime.fromisoformat(text).astimezone(UTC).isoformat()
+
+    for e in out["log"]:
+        e["at"] = utc(e["at"])
+    if every:
+        for key in ("reported_at", "acknowledged_at", "assigned_at", "accepted_at", "expected_by"):
+            out[key] = utc(out[key])
+        for key in ("resolution", "followup"):
+            if out[key]:
+                out[key]["at"] = utc(out[key]["at"])
+    return out
+
+
+def test_a_calendar_the_desk_lacks_is_named() -> None:
+    """A policy that skipped validation: the engine says which calendar is missing, and
+    stats asks for it only when wall time cannot judge a clock."""
+    pol = policy(_calendars=BUSINESS, calendars={"P2": "business"})
+    rules = Rules.of(pol, build_calendars({}, "Asia/Shanghai"))  # no "business"
+    quick = ticket_to_dict(lc.accept(assigned(), now=T0 + 10 * M, by="wang").ticket)
+    with pytest.raises(InvalidPolicy, match="sla.calendars.P2: no calendar 'business'"):
+        clock_states(quick, rules, T0 + H)
+    assert len(clock_outcomes(quick, rules)) == 4  # stopped within the targets in wall time
+    slow = ticket_to_dict(lc.accept(assigned(), now=T0 + 3 * H, by="wang").ticket)
+    with pytest.raises(InvalidPolicy, match="business"):
+        clock_outcomes(slow, rules)
+
+
+def test_naive_times_are_wall_times_in_the_reports_offset() -> None:
+    rep = "2023-10-25T09:00:00+08:00"
+    assert naive_time("2023-10-25T10:30:15+08:00", rep) == datetime(2023, 10, 25, 10, 30, 15)
+    assert naive_time("2023-10-25T02:30:15+00:00", rep) == datetime(2023, 10, 25, 10, 30, 15)
+    assert naive_time(T0, rep) == T0.replace(tzinfo=None)
+    assert naive_time("2023-10-25T02:30:00.5+00:00", "2023-10-25T01:00:00.5+00:00") == (
+        datetime(2023, 10, 25, 2, 30, 0, 500000)
+    )
+
+
+def test_stats_and_check_agree_at_the_limit_on_business_hours() -> None:
+    """Acknowledged on Monday 09:05 after a report at Friday 17:55: ten minutes of
+    working time, due exactly then, so met; a second later, breached."""
+    pol = policy(_calendars=BUSINESS, calendars={"P3": "business"})
+    rules = Rules.of(pol, build_calendars(pol.calendars, pol.timezone))
+    friday = datetime(2023, 10, 27, 17, 55, tzinfo=SHANGHAI)
+    monday = datetime(2023, 10, 30, 9, 5, tzinfo=SHANGHAI)
+    for ack, verdict in ((monday, MET), (monday + S, BREACHED)):
+        t = lc.acknowledge(make_ticket(now=friday), now=ack, by="desk").ticket
+        d = ticket_to_dict(t)
+        state = {s.clock: s for s in clock_states(d, rules, ack)}["ack"]
+        assert state.due == monday and state.state == ("met" if verdict == MET else "breached")
+        assert 3 * CLOCKS.index("ack") + verdict in clock_outcomes(d, rules)
+
+
+def test_accepted_at_the_instant_of_assignment() -> None:
+    t = assigned(at=T0 + 5 * M)
+    c = clocks(lc.accept(t, now=T0 + 5 * M, by="wang").ticket, T0 + H)["accept"]
+    assert c.state == "met" and c.stopped == c.start
+
+
+def test_the_acknowledgement_is_the_earlier_of_the_field_and_the_log() -> None:
+    t = lc.acknowledge(make_ticket(), now=T0 + 5 * M, by="desk").ticket
+    rules = Rules.of(policy(), build_calendars({}, "Asia/Shanghai"))
+    for field in (None, (T0 + 9 * M).isoformat()):  # lost, or edited later by hand
+        d = ticket_to_dict(t) | {"acknowledged_at": field}
+        ack = {s.clock: s for s in clock_states(d, rules, T0 + H)}["ack"]
+        assert ack.stopped == T0 + 5 * M and ack.state == "met"
+
+
+def test_a_policy_that_pauses_new_tickets_pauses_from_the_report() -> None:
+    """Not allowed in itdesk.yaml, but a Policy built by hand may pause on "new": the
+    report counts as entering it, with or without a status entry in the log."""
+    pol = POLICIES["paused-new"]
+    cals = build_calendars({}, "Asia/Shanghai")
+    t = lc.acknowledge(make_ticket(), now=T0 + H, by="desk").ticket
+    d = ticket_to_dict(t)
+    del d["log"][0]["status"]  # an imported ticket whose first entry is a note
+    now = T0 + 2 * H
+    for states in (evaluate(t, pol, now, cals), clock_states(d, Rules.of(pol, cals), now)):
+        c = {s.clock: s for s in states}["response"]
+        assert c.used == H and c.due == T0 + 25 * H
