@@ -39,6 +39,7 @@ from itdesk.core.sla import (
     build_calendars,
     clock_outcomes,
     clock_states,
+    closed_clock_states,
     evaluate,
     naive_time,
 )
@@ -425,7 +426,11 @@ def test_stats_outcomes_are_the_verdicts_of_the_clock_states(
         return
     if t.status is Status.CLOSED:
         assert t.closed_at is not None
-        states = clock_states(d, rules, t.closed_at, status=_closed_from(t))
+        states = closed_clock_states(d, rules)  # a clock still running stopped at the close
+        assert [s.clock for s in states] == [
+            s.clock for s in clock_states(d, rules, t.closed_at, status=_closed_from(t))
+        ]
+        assert all(s.stopped is not None for s in states)
     else:
         states = clock_states(d, rules, last + data.draw(st.sampled_from(GAPS)) * M)
     assert sorted(clock_outcomes(d, rules)) == _verdicts(states)

@@ -29,19 +29,29 @@ def explain(
 ) -> None:
     """Every clock of one ticket: start, pauses, working windows used, due time, state.
 
+    A closed ticket's clocks are explained after the fact, as they stood at its close
+    (a clock still running then stopped there); --format json is always a JSON array.
+
     Example:
 
     \b
         itdesk sla explain IT-20231025-001 --now 2023-10-25T14:00
     """
-    from ..core.sla import evaluate
+    from ..core.sla import evaluate, evaluate_closed
     from ..core.times import format_duration
 
     session = open_session(desk_path, as_name, now_text)
     ticket = session.desk.read(ticket_id.strip())
     calendars = session.desk.calendars
-    states = evaluate(ticket, session.desk.policy, session.now, calendars)
-    if not states:
+    policy = session.desk.policy
+    closed = ticket.status.value == "closed"
+    # A closed ticket's clocks after the fact: judged at its closing (cancelled: none)
+    states = (
+        evaluate_closed(ticket, policy, calendars)
+        if closed
+        else evaluate(ticket, policy, session.now, calendars)
+    )
+    if not states and fmt != "json":
         click.echo(f"{ticket.id} is {ticket.status.value}: no clock runs")
         return
 
@@ -76,7 +86,8 @@ def explain(
             ]
         )
         return
-    click.echo(f"{ticket.id} at {when(session.now)} (priority {states[0].priority})")
+    at = f"closed {when(ticket.closed_at)}" if closed else f"at {when(session.now)}"
+    click.echo(f"{ticket.id} {at} (priority {states[0].priority})")
     for s in states:
         end = s.stopped or session.now
         lines = [

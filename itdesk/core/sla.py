@@ -47,7 +47,7 @@ tests/test_sla.py checks that both readers agree clock by clock, and that
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from operator import itemgetter
 from typing import Any, NamedTuple, Protocol, TypeVar, cast
@@ -465,7 +465,7 @@ def _runs(
 
     if status == "resolved" and resolved_at is not None:
         runs.append((_FOLLOWUP, resolved_at, done, rules.followup))
-    if expected is not None and expected > reported:
+    if expected is not None and expected >= reported:  # 立即解决: due at the report
         runs.append((_EXPECTED, reported, stop, expected - reported))
     return runs
 
@@ -564,10 +564,17 @@ def clock_outcomes(
         return []
     if facts is None:
         facts = read_log(d, rules.pause_on)
+    closed: datetime | None = None
     if status == "closed":
         status = facts[CLOSED_FROM] or "resolved"
+        if d.get("closed_at"):  # a clock still running at the close stopped there
+            closed = naive_time(d["closed_at"], d["reported_at"])
     priority = d.get("priority") or rules.default
     runs = _runs(d, rules, status, times or read_times(d, facts), priority)
+    if closed is not None:
+        runs = [
+            (i, begin, closed if end is None else end, target) for i, begin, end, target in runs
+        ]
 
     always, paused = rules.always[priority], facts[PAUSED]
     out: list[int] = []
@@ -611,6 +618,7 @@ def _data(ticket: Ticket) -> dict[str, Any]:
         "assigned_at": ticket.assigned_at,
         "accepted_at": ticket.accepted_at,
         "expected_by": ticket.expected_by,
+        "closed_at": ticket.closed_at,
         "resolution": None if res is None else {"at": res.at},
         "followup": None if fol is None else {"at": fol.at},
         "escalations": [
@@ -643,6 +651,26 @@ def _rules(policy: Policy, calendars: Mapping[str, Calendar]) -> Rules:
     return last[2]
 
 
+def closed_clock_states(d: Mapping[str, Any], rules: Rules) -> list[ClockState]:
+    """A closed ticket's clocks after the fact: judged at its closing, in the status it
+    was closed from; a clock still running then stopped there. Cancelled: none (no
+    service was owed). What ``sla explain`` shows of a closed ticket, and the verdicts
+    ``stats`` counts."""
+    if d["status"] != "closed" or not d.get("closed_at"):
+        return []
+    facts = read_log(d, rules.pause_on)
+    closed = _aware(d["closed_at"])
+    closed_from = str(facts[CLOSED_FROM] or "resolved")
+    states = clock_states(d, rules, closed, status=closed_from, facts=facts)
+    out = []
+    for s in states:
+        if s.stopped is None:
+            state = "breached" if s.late_seconds > 0 else "met"
+            s = replace(s, stopped=closed, state=state, paused=False)
+        out.append(s)
+    return out
+
+
 def evaluate(
     ticket: Ticket,
     policy: Policy,
@@ -654,6 +682,13 @@ def evaluate(
     if not ticket.status.is_open:
         return []
     return clock_states(_data(ticket), _rules(policy, calendars), now)
+
+
+def evaluate_closed(
+    ticket: Ticket, policy: Policy, calendars: Mapping[str, Calendar]
+) -> list[ClockState]:
+    """A closed ticket's clocks after the fact (:func:`closed_clock_states`)."""
+    return closed_clock_states(_data(ticket), _rules(policy, calendars))
 
 
 def build_calendars(

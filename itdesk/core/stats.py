@@ -67,7 +67,8 @@ PRIORITY_KEYS = (*(p.value for p in Priority), UNCLASSIFIED)
 STATUS_KEYS = tuple(s.value for s in Status)
 RATINGS = tuple(s.value for s in Satisfaction)
 ASPECTS = ("speed", "attitude", "overall")
-LEVELS = ("assignee", "supervisor", "manager", "vendor")
+LEVELS = ("supervisor", "manager", "vendor")
+WARNING = "assignee"  # the level of an at-risk warning to the assignee: not an escalation
 MANUAL = "manual"  # escalations not tied to an SLA clock (P1 inform, vendor, by hand)
 # Statuses in which a ticket is in a technician's hands.
 WORKING = frozenset({"assigned", "in_progress", "pending_vendor", "pending_user", "reopened"})
@@ -281,6 +282,7 @@ class _Scan:
     levels: list[str] = field(default_factory=list)
     esc_clocks: list[str] = field(default_factory=list)
     escalated: int = 0
+    warnings: int = 0  # at-risk warnings to assignees
     ratings: list[tuple[str, str, str]] = field(default_factory=list)
     assigned: list[str] = field(default_factory=list)
     open_by: list[str] = field(default_factory=list)
@@ -325,7 +327,8 @@ def _scan(
         add_status(status)
         add_priority(priority)
         add_category(d.get("category"))
-        add_title(d["title"])
+        if status != "cancelled":  # duplicates and mistakes are no problem of their own
+            add_title(d["title"])
 
         facts = read_log_of(d, pause_on)
         _, first_resolved, _, reopen, resolvers, assignees, _, _ = facts
@@ -359,10 +362,15 @@ def _scan(
             add_rating((fol["speed"], fol["attitude"], fol["overall"]))
         escalations = d.get("escalations")
         if escalations:
-            s.escalated += 1
+            raised = False
             for esc in escalations:
+                if esc["level"] == WARNING:  # an at-risk warning, not an escalation
+                    s.warnings += 1
+                    continue
+                raised = True
                 s.levels.append(esc["level"])
                 s.esc_clocks.append(esc.get("clock") or MANUAL)
+            s.escalated += raised
         kb = d.get("kb")
         if kb:
             s.kb.extend(set(kb))
@@ -422,16 +430,18 @@ def _figures(
     kinds = Counter(zip(s.statuses, s.categories, s.priorities, strict=True))
     for (status, category, priority), n in kinds.items():
         by_status[status] += n
-        by_category[category] += n
-        by_priority[priority] += n
+        if status != "cancelled":  # duplicates and mistakes count in no problem figure
+            by_category[category] += n
+            by_priority[priority] += n
 
     def counted(values: Counter[str | None], keys: Sequence[str]) -> dict[str, Any]:
         counter: Counter[str] = Counter()
         for value, n in values.items():
             counter[value or UNCLASSIFIED] += n
         extra = sorted(k for k in counter if k not in keys)
+        whole = sum(counter.values())  # cancelled tickets are left out of these
         return {
-            k: {"count": counter[k], "share": _share(counter[k], total)} for k in (*keys, *extra)
+            k: {"count": counter[k], "share": _share(counter[k], whole)} for k in (*keys, *extra)
         }
 
     titles = Counter(s.titles)
@@ -525,7 +535,7 @@ def _figures(
             {
                 "title": title,
                 "count": g.count,
-                "share": _share(g.count, total),
+                "share": _share(g.count, total - by_status["cancelled"]),
                 "variants": g.variants,
             }
             for g, title in zip(groups, masked, strict=True)
@@ -537,6 +547,7 @@ def _figures(
         "escalations": {
             "total": len(s.levels),
             "tickets": s.escalated,
+            "at_risk_warnings": s.warnings,
             "by_level": {k: levels[k] for k in (*LEVELS, *sorted(set(levels) - set(LEVELS)))},
             "by_clock": {
                 k: esc_clocks[k]
