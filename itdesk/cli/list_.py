@@ -69,8 +69,11 @@ def command(
     flt = ticket_filter(include_all=include_all, **filters)
     chosen = sort_tickets(session.tickets(flt, breached=breached), sort, reverse)
     if not reveal:
+        from ..channels.views import COLUMNS
         from ..core.privacy import masked_data
 
         personal = session.desk.policy.personal
-        chosen = [masked_data(d, personal) for d in chosen]
+        # the table and the CSV show a few columns: only those are kept and masked
+        keys = None if fmt == "json" else frozenset(COLUMNS)
+        chosen = [masked_data(d, personal, keys) for d in chosen]
     click.echo(render_list(chosen, fmt, session.lang(lang)), nl=fmt != "csv")

@@ -98,10 +98,15 @@ def redactor(
 _FREE_TEXT = ("title", "description", "remarks")
 
 
-def masked_data(d: Any, personal: frozenset[str] = DEFAULT_PERSONAL) -> dict[str, Any]:
+def masked_data(
+    d: Any, personal: frozenset[str] = DEFAULT_PERSONAL, keys: frozenset[str] | None = None
+) -> dict[str, Any]:
     """Ticket data (the YAML's keys) as it may leave the desk: the requester's personal
     fields masked, and the requester's name and contact, phone numbers and e-mail
-    addresses masked in every free text, as ``show`` masks them."""
+    addresses masked in every free text, as ``show`` masks them. ``keys``: only these
+    are kept and masked (a table that shows a few columns pays for those alone)."""
+    if keys is not None:
+        d = {k: v for k, v in d.items() if k in keys or k == "requester"}
     req = dict(d.get("requester") or {})
     names = [req.get(f) for f in ("name", "employee_id", "department") if f in personal]
     contacts = [req.get("contact")] if "contact" in personal else []
@@ -111,6 +116,8 @@ def masked_data(d: Any, personal: frozenset[str] = DEFAULT_PERSONAL) -> dict[str
 
     out = dict(d)
     out["requester"] = {k: shown(k, v, personal) for k, v in req.items()}
+    if keys is not None and "requester" not in keys:
+        del out["requester"]
     for key in _FREE_TEXT:
         if key in out:
             out[key] = free(out[key])
