@@ -42,24 +42,22 @@ def _bad_char(char: str) -> str:
 
 def check_line(value: str | None, what: str, limit: int = LINE_MAX) -> None:
     """A one-line field: no line break or control character, at most ``limit`` long."""
-    if value is None:
-        return
-    if len(value) > limit:
-        raise InvalidTicket(f"{what} is {len(value)} characters long; at most {limit}")
-    m = _NOT_IN_LINE.search(value)
-    if m:
-        raise InvalidTicket(f"{what} holds {_bad_char(m.group())}; it must be one line of text")
+    _check(value, what, limit, _NOT_IN_LINE, "; it must be one line of text")
 
 
 def check_text(value: str | None, what: str, limit: int = TEXT_MAX) -> None:
     """A text field: line breaks and tabs allowed, other control characters not."""
+    _check(value, what, limit, _NOT_IN_TEXT, ", which text may not hold")
+
+
+def _check(value: str | None, what: str, limit: int, bad: re.Pattern[str], why: str) -> None:
     if value is None:
         return
     if len(value) > limit:
         raise InvalidTicket(f"{what} is {len(value)} characters long; at most {limit}")
-    m = _NOT_IN_TEXT.search(value)
+    m = bad.search(value)
     if m:
-        raise InvalidTicket(f"{what} holds {_bad_char(m.group())}, which text may not hold")
+        raise InvalidTicket(f"{what} holds {_bad_char(m.group())}{why}")
 
 
 # A contact is one phone number (with an optional extension), an extension alone, or
