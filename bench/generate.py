@@ -4,7 +4,7 @@ A desk is made the way a user makes one (``itdesk init`` in a subprocess), then 
 with ``n`` ticket files written directly: each ticket is taken through
 :mod:`itdesk.core.lifecycle` step by step (so it passes the schema and the status machine),
 turned into plain data by :func:`itdesk.core.model.ticket_to_dict` and written with
-:func:`itdesk.store.desk.dump_yaml`, byte for byte what ``itdesk`` itself would write. One
+:func:`itdesk.store.yamlio.dump_yaml`, byte for byte what ``itdesk`` itself would write. One
 ``git add -A`` and one commit follow. Running one ``itdesk`` command per ticket would
 take hours at 100,000 tickets; this takes seconds.
 

@@ -18,6 +18,7 @@ from conftest import T0, Itdesk, git, git_state, make_ticket
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+import itdesk.store as store
 from itdesk.core import lifecycle as lc
 from itdesk.core.model import (
     Category,
@@ -37,7 +38,7 @@ from itdesk.core.model import (
 )
 from itdesk.core.status import TRANSITIONS, history_problems
 from itdesk.errors import ItdeskError
-from itdesk.store import desk as store
+from itdesk.store import schema as store_schema
 
 # ------------------------------------------------------------------- strategies
 
@@ -198,7 +199,7 @@ LIKELY = {
 def _reference_validator() -> Any:
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(store.schema())
+    return Draft202012Validator(store_schema.schema())
 
 
 def assert_valid(t: Ticket, reference: bool = False) -> None:

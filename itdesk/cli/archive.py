@@ -77,7 +77,7 @@ def _report(
     only: Month | None,
     retention: Retention | None,
 ) -> None:
-    from ..store.desk import ARCHIVE
+    from ..store.layout import ARCHIVE
 
     if fmt == "json":
         out: dict[str, Any] = {"action": "purge" if purge else "archive", "dry_run": dry_run}

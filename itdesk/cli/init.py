@@ -25,7 +25,7 @@ def command(path: str, timezone: str | None, as_name: str | None, now_text: str 
     from pathlib import Path
 
     from ..core.times import parse_time, zone
-    from ..store.desk import init_desk, machine_timezone
+    from ..store.init import init_desk, machine_timezone
 
     tz_name = timezone or machine_timezone()
     tz = zone(tz_name)

@@ -25,8 +25,10 @@ E = TypeVar("E", bound=enum.Enum)
 # nothing typed into a ticket can forge a commit trailer, split a table row, or reach
 # a terminal as an escape sequence. Text fields (description, log, reasons) may hold
 # line breaks and tabs, nothing else of the kind. Both have a length limit.
-LINE_MAX = 200
-TEXT_MAX = 20_000
+LINE_MAX = 200  # a title
+NAME_MAX = 100  # a name, a department, a team, a contact, a device
+TEXT_MAX = 20_000  # a description, a log entry, a summary
+NOTE_MAX = 2_000  # a reason, a comment, remarks, the scope
 # Also the invisible format characters (zero-width, directional marks, BOM) that make
 # two names look the same or reorder what is shown.
 _NOT_IN_LINE = re.compile(
@@ -74,7 +76,7 @@ _EMAIL = re.compile(r"[^@\s,;:<>()\[\]\\\"*]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)
 def check_contact(value: str | None) -> None:
     if value is None:
         return
-    check_line(value, "the contact", 100)
+    check_line(value, "the contact", NAME_MAX)
     if "*" in value:
         raise InvalidTicket(
             f"the contact {value!r} is masked; give the full phone number or e-mail address"
@@ -248,9 +250,9 @@ class Requester:
     contact: str | None = None
 
     def __post_init__(self) -> None:
-        check_line(self.name, "the requester's name", 100)
+        check_line(self.name, "the requester's name", NAME_MAX)
         check_line(self.employee_id, "the employee number", 64)
-        check_line(self.department, "the department", 100)
+        check_line(self.department, "the department", NAME_MAX)
         check_contact(self.contact)
 
 
@@ -261,9 +263,9 @@ class Impact:
     devices: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        check_text(self.scope, "the scope", 2_000)
+        check_text(self.scope, "the scope", NOTE_MAX)
         for device in self.devices:
-            check_line(device, "a device", 100)
+            check_line(device, "a device", NAME_MAX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,9 +280,9 @@ class LogEntry:
     assignee: str | None = None
 
     def __post_init__(self) -> None:
-        check_line(self.by, "who acted (by)", 100)
+        check_line(self.by, "who acted (by)", NAME_MAX)
         check_text(self.text, "the log text")
-        check_line(self.assignee, "the assignee", 100)
+        check_line(self.assignee, "the assignee", NAME_MAX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,9 +296,9 @@ class Escalation:
     clock: str | None = None  # the SLA clock that breached, for automatic escalations
 
     def __post_init__(self) -> None:
-        check_line(self.by, "who escalated (by)", 100)
-        check_line(self.to, "whom it is escalated to", 100)
-        check_text(self.reason, "the reason", 2_000)
+        check_line(self.by, "who escalated (by)", NAME_MAX)
+        check_line(self.to, "whom it is escalated to", NAME_MAX)
+        check_text(self.reason, "the reason", NOTE_MAX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +310,7 @@ class Resolution:
 
     def __post_init__(self) -> None:
         check_text(self.summary, "the summary")
-        check_line(self.by, "who resolved it (by)", 100)
+        check_line(self.by, "who resolved it (by)", NAME_MAX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,8 +323,8 @@ class Followup:
     comment: str | None = None
 
     def __post_init__(self) -> None:
-        check_line(self.by, "who called back (by)", 100)
-        check_text(self.comment, "the comment", 2_000)
+        check_line(self.by, "who called back (by)", NAME_MAX)
+        check_text(self.comment, "the comment", NOTE_MAX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,9 +357,9 @@ class Ticket:
     def __post_init__(self) -> None:
         check_line(self.title, "the title")
         check_text(self.description, "the description")
-        check_line(self.team, "the team", 100)
-        check_line(self.assignee, "the assignee", 100)
-        check_text(self.remarks, "the remarks", 2_000)
+        check_line(self.team, "the team", NAME_MAX)
+        check_line(self.assignee, "the assignee", NAME_MAX)
+        check_text(self.remarks, "the remarks", NOTE_MAX)
 
 
 # ---------------------------------------------------------------- to plain data

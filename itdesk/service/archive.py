@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..core.archiving import Month
     from ..core.policy import Retention
-    from ..store.desk import Actor, Desk
+    from ..store.desk import Desk
+    from ..store.identity import Actor
     from .context import Context
 
 LIST_IDS_UP_TO = 50  # a commit message names the tickets up to this many
@@ -43,7 +44,7 @@ def archive_months(session: Context, only: Month | None, actor: Actor | None) ->
     ``actor``) only reads."""
     from ..core.archiving import Month
     from ..errors import UsageError
-    from ..store.desk import ARCHIVE, TICKETS
+    from ..store.layout import ARCHIVE, TICKETS
 
     tz = session.desk.policy.tz
     current = Month.of(session.now, tz)
@@ -164,7 +165,7 @@ def _archived_months(desk: Desk) -> dict[Month, list[Path]]:
     """The ticket files of each month folder of the archive, oldest month first."""
     from ..core.archiving import parse_month
     from ..errors import UsageError
-    from ..store.desk import ARCHIVE
+    from ..store.layout import ARCHIVE
 
     out: dict[Month, list[Path]] = {}
     root = desk.root / ARCHIVE

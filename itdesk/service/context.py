@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     import os
 
     from ..core.model import Ticket
-    from ..store.desk import Actor, Desk, Transaction
+    from ..store.desk import Desk
+    from ..store.identity import Actor
+    from ..store.transaction import Transaction
 
 SYSTEM_ACTOR = "itdesk"
 FUTURE_SLACK = timedelta(days=1)  # how far ahead of the clock --now may be (zones, skew)
@@ -149,7 +151,7 @@ class Context:
     def actor_or_system(self) -> Actor:
         """The acting technician, else ``itdesk`` itself (cron often has no git identity)."""
         from ..errors import NoIdentity
-        from ..store.desk import Actor
+        from ..store.identity import Actor
 
         try:
             return self.actor

@@ -185,7 +185,7 @@ def kb_problems(desk: Desk) -> list[str]:
     neither active nor archived, and tickets whose ``kb`` names a missing article."""
     from ..core.kb import is_slug, split_front_matter
     from ..errors import InvalidTicket
-    from ..store.desk import ARCHIVE, TICKETS
+    from ..store.layout import ARCHIVE, TICKETS
     from ..store.yamlio import line_of
 
     problems: list[str] = []

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from ..channels.views import TicketFilter
     from ..core.lifecycle import Change
     from ..core.model import Ticket
-    from ..store.desk import Actor, Transaction
+    from ..store.identity import Actor
+    from ..store.transaction import Transaction
 
 Step = Callable[..., "Change"]  # step(ticket, now=..., by=...) -> Change
 

@@ -63,7 +63,7 @@ def plan_import(
     writes them, or here with ``check`` (a dry run)."""
     from ..channels.recordform import parse_records
     from ..core.model import ticket_to_dict
-    from ..store.desk import check_ticket_data
+    from ..store.schema import check_ticket_data
 
     policy = session.desk.policy
     by = session.actor.name

@@ -19,11 +19,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "ARCHIVE": "desk",
-    "KB": "desk",
-    "TICKETS": "desk",
-    "ENV_DESK": "desk",
-    "Actor": "desk",
+    "ARCHIVE": "layout",
+    "KB": "layout",
+    "TICKETS": "layout",
+    "ENV_DESK": "layout",
+    "Actor": "identity",
     "Desk": "desk",
     "TicketFile": "desk",
     "find_desk": "desk",
@@ -75,10 +75,12 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from .desk import ARCHIVE, ENV_DESK, KB, TICKETS, Actor, Desk, TicketFile, find_desk
+    from .desk import Desk, TicketFile, find_desk
     from .files import write_atomic
     from .gitdir import GitStateRefused
+    from .identity import Actor
     from .init import init_desk, machine_timezone
+    from .layout import ARCHIVE, ENV_DESK, KB, TICKETS
     from .schema import check_ticket_data, jsonschema_problems, key_path, schema_problems
     from .transaction import Transaction
     from .yamlio import dump_yaml, line_of, load_yaml

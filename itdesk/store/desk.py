@@ -28,34 +28,14 @@ from ..core.policy import POLICY_FILE, Policy, policy_from_dict
 from ..errors import DeskNotFound, InvalidPolicy, InvalidTicket, NoIdentity, UnknownTicket
 from . import git, gitdir
 from .identity import Actor, placeholder_email
-
-# Callers written before the store was split (#8) import these from here; new code
-# imports them from itdesk.store.
-from .init import init_desk, machine_timezone
-from .layout import ARCHIVE, CACHE_DIR, ENV_DESK, JOURNAL, KB, TICKETS
-from .schema import check_ticket_data, schema
+from .layout import ARCHIVE, CACHE_DIR, ENV_DESK, JOURNAL, TICKETS
+from .schema import check_ticket_data
 
 if TYPE_CHECKING:
     from ..core.lifecycle import Change
-    from .transaction import Transaction as Transaction  # for callers' annotations
+    from .transaction import Transaction
 
-__all__ = [
-    "ARCHIVE",
-    "ENV_DESK",
-    "KB",
-    "MANY_PATHS",
-    "TICKETS",
-    "Actor",
-    "Desk",
-    "TicketFile",
-    "check_ticket_data",
-    "dump_yaml",
-    "find_desk",
-    "init_desk",
-    "load_yaml",
-    "machine_timezone",
-    "schema",
-]
+__all__ = ["MANY_PATHS", "Desk", "TicketFile", "find_desk"]
 
 # Above this many paths, `git status` is given the paths' folders instead of the paths:
 # git matches every index entry against every pathspec, so 10,000 paths on a desk of
@@ -483,15 +463,3 @@ def _parse_policy(path: Path) -> Any:
 
 
 # ------------------------------------------- for callers written before the split (#8)
-
-
-def dump_yaml(data: Any) -> str:
-    from .yamlio import dump_yaml
-
-    return dump_yaml(data)
-
-
-def load_yaml(text: str, path: str) -> Any:
-    from .yamlio import load_yaml
-
-    return load_yaml(text, path)
