@@ -45,18 +45,14 @@ class Session(Context):
         found = filter_tickets(self.ticket_data(include_archive=flt.include_all), flt)
         if not breached:
             return found
-        from ..core.model import ticket_from_dict
-        from ..core.sla import evaluate
+        from ..core.sla import Rules, clock_states
 
-        policy, calendars = self.desk.policy, self.desk.calendars
+        # The engine reads plain data: no Ticket is built (closed ones have no clock).
+        rules = Rules.of(self.desk.policy, self.desk.calendars)
         return [
             d
             for d in found
-            if d["status"] not in ("closed", "cancelled")
-            and any(
-                s.open and s.state == "breached"
-                for s in evaluate(ticket_from_dict(d), policy, self.now, calendars)
-            )
+            if any(s.open and s.state == "breached" for s in clock_states(d, rules, self.now))
         ]
 
     # -- acting -----------------------------------------------------------------
