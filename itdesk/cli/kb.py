@@ -10,13 +10,7 @@ import sys
 
 import click
 
-from ..service.kb import (
-    article_index,
-    article_path,
-    read_article_file,
-    read_articles,
-    render_article,
-)
+from ..service.kb import article_index, read_article, read_articles, render_article
 from . import desk_options, dump_json, echo_text, format_option, lang_option, open_session, warn
 
 
@@ -191,13 +185,10 @@ def show(
     \b
         itdesk kb show wifi-certificate
     """
-    from ..core.kb import UnknownArticle, article_to_dict
+    from ..core.kb import article_to_dict
 
     session = open_session(desk_path, as_name, now_text)
-    path = article_path(session.desk, slug.strip())
-    if not path.is_file():
-        raise UnknownArticle(f"no article {session.desk.rel(path)} (itdesk kb list shows them)")
-    article = read_article_file(session.desk, path)
+    article = read_article(session.desk, slug)
     if fmt == "json":
         dump_json(article_to_dict(article))
     else:
