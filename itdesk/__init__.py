@@ -1,8 +1,9 @@
 """itdesk: an IT service desk that lives in a git repository.
 
-The domain core (:mod:`itdesk.model`, :mod:`itdesk.status`, :mod:`itdesk.ids`,
-:mod:`itdesk.lifecycle`, :mod:`itdesk.policy`) is pure; :mod:`itdesk.store` owns files
-and git; :mod:`itdesk.cli` is the command line.
+The package is in layers (README, "Architecture"): :mod:`itdesk.core` holds the pure
+rules, :mod:`itdesk.store` the desk on disk and git, :mod:`itdesk.channels` what leaves
+the desk, :mod:`itdesk.service` acting on a desk without a command line
+(:class:`itdesk.service.session.Session`), and :mod:`itdesk.cli` the command line.
 
 The names below are imported on first use (PEP 562), so that ``import itdesk.cli``
 (every command, ``--version`` included) does not pay for the whole core.

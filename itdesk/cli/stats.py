@@ -1,6 +1,6 @@
 """``itdesk stats``: where the desk spends its time, for people, programs and supervisors.
 
-The shell around :mod:`itdesk.stats`: it reads every ticket, archived ones included,
+The shell around :mod:`itdesk.core.stats`: it reads every ticket, archived ones included,
 through the cache in ``.git`` (:meth:`itdesk.store.Desk.ticket_data`), the knowledge
 base's article names, and turns the options into a period. The first run over a big
 desk parses and validates every file (~2 ms each here: minutes at 100,000), so it

@@ -3,7 +3,7 @@
 Step 5 of the process document: closed tickets are archived monthly, under
 ``tickets/archive/YYYY-MM/`` by the month of their ``closed_at`` in the desk's zone, and
 archives are kept at least as long as the desk's ``retention`` (default two years,
-counted from ``closed_at``). :mod:`itdesk.commands.archive` reads the desk and commits;
+counted from ``closed_at``). :mod:`itdesk.service.archive` reads the desk and commits;
 everything it decides is decided here, on plain ticket data, with ``now`` passed in.
 """
 

@@ -2,7 +2,7 @@
 
 A clock on business hours must skip nights, weekends, the lunch break and holidays, and
 still land on the right minute across a daylight-saving change. This module does that
-arithmetic and nothing else: it reads no files and no clock, so :mod:`itdesk.sla` can
+arithmetic and nothing else: it reads no files and no clock, so :mod:`itdesk.core.sla` can
 replay any ticket's history at any "now".
 
 * :data:`ALWAYS` (:class:`AlwaysOpen`): 24x7, counted in real (UTC) time, so "+4h" is

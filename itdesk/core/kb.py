@@ -3,7 +3,7 @@
 An article is ``kb/<slug>.md``: YAML front matter (title, category, tags, source
 tickets, created, updated) and a Markdown body with the sections Symptom, Cause,
 Solution and Self-help. This module only works on text and values; reading, writing
-and YAML are the shell's (:mod:`itdesk.commands.kb`), so everything here is testable
+and YAML are the shell's (:mod:`itdesk.service.kb`), so everything here is testable
 without a desk.
 
 Search is BM25 over title, tags and body, the title and tags counting more. Chinese

@@ -74,7 +74,7 @@ MANUAL = "manual"  # escalations not tied to an SLA clock (P1 inform, vendor, by
 WORKING = frozenset({"assigned", "in_progress", "pending_vendor", "pending_user", "reopened"})
 
 # Two titles are "the same problem" from this Jaccard similarity of their search terms
-# (itdesk.kb.tokenize: words and CJK bigrams): 打印机卡纸，无法打印 and the same title
+# (itdesk.core.kb.tokenize: words and CJK bigrams): 打印机卡纸，无法打印 and the same title
 # with （3楼东区） appended score 0.67; VPN 连接超时 and VPN 客户端启动闪退 0.1.
 SIMILARITY = 0.5
 TOP_TITLES = 10
@@ -155,7 +155,7 @@ class TitleGroup:
     variants: int  # distinct titles
 
 
-# itdesk.kb.tokenize, character by character in Python, costs ~25 µs a title; the same
+# itdesk.core.kb.tokenize, character by character in Python, costs ~25 µs a title; the same
 # terms by one regular expression ~5 µs (tests/test_stats.py checks they agree).
 _CJK_RANGES = (
     "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af\U00020000-\U0002ffff"
@@ -164,7 +164,7 @@ _TERM = re.compile(f"([{_CJK_RANGES}]+)|[^\\W_{_CJK_RANGES}]+")
 
 
 def terms(text: str) -> list[str]:
-    """The search terms of :func:`itdesk.kb.tokenize`: lowercase words (less stopwords,
+    """The search terms of :func:`itdesk.core.kb.tokenize`: lowercase words (less stopwords,
     plurals stemmed) and the character bigrams of CJK runs."""
     text = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).lower()
     out: list[str] = []
