@@ -165,6 +165,23 @@ def test_similar_titles_group_by_shared_words_and_bigrams() -> None:
     assert grouped == 7
 
 
+@pytest.mark.parametrize(
+    ("titles", "together"),
+    [
+        (["VPN连接失败", "VPN连不上", "VPN连接报错809", "VPN无法连接"], True),
+        (["邮箱登录失败", "邮箱登录不了", "邮箱登不上"], True),
+        (["打印失败", "无法打印", "打印报错"], True),
+        (["上不了网", "上网异常"], True),
+        (["Outlook cannot connect", "Outlook connection error", "Outlook连接失败"], True),
+        (["Printer offline", "打印机脱机"], False),
+        (["VPN连接失败", "WiFi连接失败"], False),  # the failure is not the problem
+    ],
+)
+def test_similar_titles_read_past_the_words_of_failure(titles: list[str], together: bool) -> None:
+    groups, _ = group_titles(dict.fromkeys(titles, 1))
+    assert (len(groups) == 1) is together, [(g.title, g.variants) for g in groups]
+
+
 def test_similar_titles_keep_the_top_groups_and_are_deterministic() -> None:
     titles = {f"problem number {i} of the day": 1 for i in range(30)}
     titles |= {f"distinct{i} issue{i} here{i}": 2 for i in range(15)}

@@ -452,10 +452,74 @@ def _stem(word: str) -> str:
     return word
 
 
+# Words that only say "it does not work" (失败, 报错, 无法, error, cannot: nearly every
+# ticket's) are not terms, and a negated verb is read as the verb (连不上 as 连接, 登录不了 as
+# 登录), so VPN连接失败, VPN连不上 and VPN连接报错809 share their terms (vpn, 连接) where the
+# bigrams of the raw text (接失, 连不, 接报) would keep them apart.
+_NEGATED_VERB = {
+    "连": "连接",
+    "登": "登录",
+    "打": "打开",
+    "开": "打开",
+    "进": "进入",
+    "收": "接收",
+    "发": "发送",
+    "装": "安装",
+    "用": "使用",
+    "上": "上网",
+}
+_SYMPTOM = re.compile(
+    "上不了网|上不去网|"
+    f"([{''.join(_NEGATED_VERB)}])不(?:上去|进去|上|了|到|开|出|进|动)|"
+    "无法|不能|没法|不了|失败|报错|出错|错误|异常|故障|不正常|不好用|没反应|无响应|"
+    r"\b(?:cannot|can't|can not|unable|fail(?:ed|s|ure|ing)?|errors?|broken"
+    r"|not working|doesn't work|does not work)\b"
+)
+
+
+# The commonest English words of a desk's titles read as their Chinese term, so a ticket
+# and an article that say the same in the two languages share their terms.
+_ENGLISH = {
+    "connect": "连接",
+    "login": "登录",
+    "logon": "登录",
+    "signin": "登录",
+    "password": "密码",
+    "print": "打印",
+    "printer": "打印机",
+    "network": "网络",
+    "install": "安装",
+}
+_ENGLISH_WORD = re.compile(
+    r"\b(?:(connect)(?:s|ed|ing|ion|ions)?|(log|sign)[ -]?(in|on)s?|(password)s?"
+    r"|(print)(?:s|ed|ing)?|(printer)s?|(network)s?|(install)(?:s|ed|ing|ation)?)\b"
+)
+
+
+def _symptom(m: re.Match[str]) -> str:
+    verb = m.group(1)
+    if verb is not None:
+        return f" {_NEGATED_VERB[verb]} "
+    return " 上网 " if m.group().startswith("上") else " "
+
+
+def _english(m: re.Match[str]) -> str:
+    word = "".join(g for g in m.groups() if g)
+    return f" {_ENGLISH[word]} " if word in _ENGLISH else m.group()
+
+
+def symptom_words(text: str) -> str:
+    """``text`` (already lowercase) with the words of failure blanked, negated verbs read
+    as their verb and common English words as their Chinese term: the pass
+    :func:`tokenize` and the stats' grouping share."""
+    return _ENGLISH_WORD.sub(_english, _SYMPTOM.sub(_symptom, text))
+
+
 def tokenize(text: str) -> list[str]:
-    """Search terms of ``text``: lowercase Latin words (minus a few stopwords), and for
-    CJK runs their overlapping character bigrams (a one-character run stays itself)."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """Search terms of ``text``: lowercase Latin words (minus a few stopwords and the
+    words of failure, see :func:`symptom_words`), and for CJK runs their overlapping
+    character bigrams (a one-character run stays itself)."""
+    text = symptom_words(unicodedata.normalize("NFKC", text).lower())
     tokens: list[str] = []
     run: list[str] = []
     word: list[str] = []

@@ -34,7 +34,7 @@ from operator import itemgetter
 from typing import Any
 
 from ..errors import InvalidValue
-from .kb import _STOPWORDS, _stem
+from .kb import _STOPWORDS, _stem, symptom_words
 from .model import Category, Priority, Satisfaction, Status
 from .policy import Policy
 from .privacy import redact
@@ -167,6 +167,7 @@ def terms(text: str) -> list[str]:
     """The search terms of :func:`itdesk.core.kb.tokenize`: lowercase words (less stopwords,
     plurals stemmed) and the character bigrams of CJK runs."""
     text = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).lower()
+    text = symptom_words(text)
     out: list[str] = []
     for m in _TERM.finditer(text):
         run = m.group(1)
