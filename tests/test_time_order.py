@@ -112,6 +112,39 @@ def test_expected_times_as_people_type_them(desk: Itdesk, typed: str, expected: 
     assert desk.ticket(tid)["expected_by"] == expected
 
 
+@pytest.mark.parametrize(
+    ("now", "typed", "expected"),
+    [
+        ("2023-10-25T10:00", "今日下班前", "2023-10-25T17:30:00+08:00"),  # the office's end
+        ("2023-10-25T07:30", "eod", "2023-10-25T17:30:00+08:00"),  # before it opens
+        ("2023-10-27T18:06", "今日下班前", "2023-10-31T17:30:00+08:00"),  # Fri late; Mon off
+        ("2023-10-28T11:00", "今天下班前", "2023-10-31T17:30:00+08:00"),  # Saturday
+        ("2023-10-26T12:00", "明天", "2023-10-27T17:30:00+08:00"),
+        ("2023-10-27T09:00", "明天下班前", "2023-10-31T17:30:00+08:00"),
+        ("2023-10-27T09:00", "tomorrow 9:00", "2023-10-28T09:00:00+08:00"),  # a clock is kept
+    ],
+)
+def test_end_of_the_working_day_follows_the_business_calendar(
+    desk: Itdesk, now: str, typed: str, expected: str
+) -> None:
+    path = desk.desk / "itdesk.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["calendars"] = {
+        "office": {"hours": {"mon-fri": ["09:00-12:00", "13:00-17:30"]}, "holidays": ["2023-10-30"]}
+    }
+    data["sla"]["calendars"] = {"P3": "office"}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    git(desk.desk, "commit", "-qam", "office hours")
+    tid = desk.new(now=now, expected_by=typed)
+    assert desk.ticket(tid)["expected_by"] == expected
+    if typed == "tomorrow 9:00":  # a Saturday: said, but nobody works then
+        result = desk("new", "--title", "x", "--requester", "y", "--expected-by", typed,
+                      "--now", now)  # fmt: skip
+        assert result.exit_code == 0
+        assert "2023-10-28T09:00+08:00 is outside the desk's working hours" in result.stderr
+        assert "next works from 2023-10-31T09:00+08:00" in result.stderr
+
+
 def test_an_expected_time_before_the_report_is_refused(desk: Itdesk) -> None:
     before = git_state(desk.desk)
     for typed in ("today 17:00", "2023-10-24T12:00"):

@@ -378,6 +378,17 @@ class BusinessHours:
                     return max(a, u).astimezone(self.tz)
         raise self._never("no working time", t)
 
+    def day_end(self, t: datetime) -> datetime:
+        """When the working day ``t`` falls in ends (its last window's end), or the next
+        working day's when ``t`` is after hours or on a day off: what "下班前" means."""
+        u = _utc(t)
+        first = self._date(t)
+        for n in range(_SEARCH_DAYS):
+            day = self._day(first + timedelta(days=n))
+            if day and day[-1][1] > u:
+                return day[-1][1].astimezone(self.tz)
+        raise self._never("no working day", t)
+
     def windows(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         s, e = _utc(start), _utc(end)
         out = []

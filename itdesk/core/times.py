@@ -10,6 +10,7 @@ where a reference time is given, what dateutil can read (``2023/10/26 18:00``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,7 +22,11 @@ END_OF_DAY = time(18, 0)
 
 _NOW_WORDS = {"now", "asap", "immediately", "立即", "立即解决", "马上", "尽快"}
 _EOD_WORDS = {"eod", "today", "今天", "今日", "今日下班前", "今天下班前", "下班前"}
-_TOMORROW_WORDS = {"tomorrow", "明天", "明日"}
+_TOMORROW_WORDS = {"tomorrow", "明天", "明日", "明天下班前", "明日下班前"}
+
+# When the working day that a time falls in ends (the next one's, after hours or on a day
+# off): a business calendar's BusinessHours.day_end.
+DayEnd = Callable[[datetime], datetime]
 
 
 def zone(name: str) -> ZoneInfo:
@@ -78,12 +83,20 @@ def _at_clock(day: datetime, text: str) -> datetime | None:
 FIRST_YEAR, LAST_YEAR = 1970, 2099  # what git's dates and the desk's numbers can hold
 
 
-def parse_time(text: str, tz: tzinfo, now: datetime | None = None, human: bool = True) -> datetime:
+def parse_time(
+    text: str,
+    tz: tzinfo,
+    now: datetime | None = None,
+    human: bool = True,
+    day_end: DayEnd | None = None,
+) -> datetime:
     """Parse a time as described in the module docstring; ``now`` anchors relative forms.
     ``human=False`` leaves out dateutil's guesses (``25/10/2023`` could be either order).
+    ``day_end`` gives the end of a working day (``今日下班前``, ``eod``, ``明天``) from the
+    desk's business calendar, holidays included; without it a working day ends at 18:00.
     Only years from 1970 to 2099 are accepted."""
     try:
-        when: datetime | None = _parse_time(text, tz, now, human)
+        when: datetime | None = _parse_time(text, tz, now, human, day_end)
     except OverflowError:
         when = None
     if when is None or not FIRST_YEAR <= when.year <= LAST_YEAR:
@@ -93,7 +106,25 @@ def parse_time(text: str, tz: tzinfo, now: datetime | None = None, human: bool =
     return when
 
 
-def _parse_time(text: str, tz: tzinfo, now: datetime | None, human: bool) -> datetime:
+def _end_of_day(local: datetime, day_end: DayEnd | None, tomorrow: bool = False) -> datetime:
+    """The end of the working day at ``local`` (after hours: of the next one), or of the
+    working day from tomorrow on."""
+    start = local
+    if tomorrow:
+        start = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    if day_end is not None:
+        return day_end(start)
+    at = start.replace(hour=END_OF_DAY.hour, minute=0, second=0, microsecond=0)
+    if at < start:  # typed after the working day ended: the end of the next day
+        at = (start + timedelta(days=1)).replace(
+            hour=END_OF_DAY.hour, minute=0, second=0, microsecond=0
+        )
+    return at
+
+
+def _parse_time(
+    text: str, tz: tzinfo, now: datetime | None, human: bool, day_end: DayEnd | None
+) -> datetime:
     raw = str(text).strip()
     if not raw:
         raise InvalidValue("empty time; use ISO 8601 like 2023-10-25T09:30")
@@ -104,24 +135,14 @@ def _parse_time(text: str, tz: tzinfo, now: datetime | None, human: bool) -> dat
             return local
         first, _, rest = word.partition(" ")
         if first in _EOD_WORDS:
-            at = (
-                _at_clock(local, rest)
-                if rest
-                else local.replace(hour=END_OF_DAY.hour, minute=0, second=0, microsecond=0)
-            )
-            if at is not None and not rest and at < local:
-                # 今日下班前 typed after the working day ended: the end of the next day.
-                at = (local + timedelta(days=1)).replace(
-                    hour=END_OF_DAY.hour, minute=0, second=0, microsecond=0
-                )
+            at = _at_clock(local, rest) if rest else _end_of_day(local, day_end)
             if at is not None:
                 return at
         if first in _TOMORROW_WORDS:
-            tomorrow = local + timedelta(days=1)
             at = (
-                _at_clock(tomorrow, rest)
+                _at_clock(local + timedelta(days=1), rest)
                 if rest
-                else tomorrow.replace(hour=END_OF_DAY.hour, minute=0, second=0, microsecond=0)
+                else _end_of_day(local, day_end, tomorrow=True)
             )
             if at is not None:
                 return at

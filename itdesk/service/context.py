@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 if TYPE_CHECKING:
     import os
 
+    from ..core.calendar import BusinessHours
     from ..core.model import Ticket
     from ..store.desk import Desk
     from ..store.identity import Actor
@@ -141,7 +142,38 @@ class Context:
 
         if text is None:
             return None
-        return parse_time(text, self.desk.policy.tz, since or self.now)
+        return parse_time(text, self.desk.policy.tz, since or self.now, day_end=self._day_end())
+
+    def check_working_time(self, when: datetime | None, what: str) -> None:
+        """Warn when ``when`` (an expected time) falls outside the desk's working hours,
+        its closing moment counted in: nobody is there to meet it."""
+        calendar = self._working_calendar()
+        if when is None or calendar is None:
+            return
+        if calendar.is_open(when) or calendar.is_open(when - timedelta(seconds=1)):
+            return
+        opens = calendar.next_open(when)
+        self.warn(
+            f"{what}: {when.isoformat(timespec='minutes')} is outside the desk's working "
+            f"hours; it next works from {opens.isoformat(timespec='minutes')}"
+        )
+
+    def _day_end(self) -> Callable[[datetime], datetime] | None:
+        calendar = self._working_calendar()
+        return None if calendar is None else calendar.day_end
+
+    def _working_calendar(self) -> BusinessHours | None:
+        """The desk's working day, for 今日下班前: the business calendar of
+        ``sla.quiet_hours``, else the unclassified priority's; None when both run 24x7."""
+        from ..core.calendar import BusinessHours
+
+        policy = self.desk.policy
+        calendars = self.desk.calendars
+        for name in (policy.sla.quiet_hours, policy.sla.calendars.get(policy.default_priority)):
+            found = calendars.get(name) if name else None
+            if isinstance(found, BusinessHours):
+                return found
+        return None
 
     @property
     def actor(self) -> Actor:
