@@ -53,10 +53,10 @@ EN_HEADER = [
     "User feedback (satisfied/neutral/unsatisfied)", "Closed at", "Remarks",
 ]  # fmt: skip
 ZH_EXTRA = ["状态", "标题", "工号", "影响范围", "处理组", "解决方案", "解决时间", "速度满意度",
-            "态度满意度", "回访意见", "工单备注", "后续记录"]  # fmt: skip
+            "态度满意度", "回访意见", "工单备注", "后续记录", "工单记录(JSON)"]  # fmt: skip
 EN_EXTRA = ["Status", "Title", "Employee number", "Impact scope", "Team", "Resolution summary",
             "Resolved at", "Satisfaction with speed", "Satisfaction with attitude",
-            "Follow-up comment", "Ticket remarks", "Later steps"]  # fmt: skip
+            "Follow-up comment", "Ticket remarks", "Later steps", "Record (JSON)"]  # fmt: skip
 PHONE = "13900005678"
 
 
@@ -573,10 +573,108 @@ def test_export_reveal_then_import_gives_the_same_tickets_field_by_field(
     assert sorted(copy) == sorted(original)  # the same numbers
     for tid, ticket in original.items():
         assert essentials(copy[tid]) == essentials(ticket), tid
+        assert copy[tid] == ticket, tid  # whole: each step's kind and time, the channel...
     # and the copy exports as the original does
     again = tmp_path / f"again{suffix}"
     empty.ok("export", "--reveal", "--lang", lang, "-o", str(again))
     assert read_sheet(again) == read_sheet(sheet)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_sheet_changed_after_the_export_is_refused_naming_the_cell(
+    rich: Itdesk, make_desk: Callable[..., Itdesk], tmp_path: Path, suffix: str
+) -> None:
+    sheet = tmp_path / f"all{suffix}"
+    rich.ok("export", "--reveal", "-o", str(sheet))
+    rows = read_sheet(sheet)
+    record = rows[0].index("Record (JSON)")
+    contact = rows[0].index("Contact")
+    edited = [list(r) for r in rows]
+    edited[3][contact] = "13800000000"  # fixed in the sheet, the record cell left as it was
+    empty = make_desk()
+    before = git_state(empty.desk)
+    result = empty("import", str(write_sheet(tmp_path / f"edited{suffix}", edited)))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "row 4, 工单记录 (record): the column 联系方式 (contact) says '13800000000'" in (
+        result.stderr
+    )
+    assert git_state(empty.desk) == before
+    edited[3][record] = None  # cleared: the row comes from its columns, with the new contact
+    empty.ok("import", str(write_sheet(tmp_path / f"cleared{suffix}", edited)))
+    number = rows[3][0]
+    assert empty.ticket(number)["requester"]["contact"] == "13800000000"
+
+
+@pytest.mark.parametrize(
+    ("cell", "says"),
+    [
+        ("{not json", "not the JSON of a ticket"),
+        ("[1, 2]", "not the JSON of a ticket"),
+        ('{"id": "IT-20231025-001"}', "not a valid ticket"),
+    ],
+)
+def test_a_bad_record_cell_is_one_line(
+    rich: Itdesk, make_desk: Callable[..., Itdesk], tmp_path: Path, cell: str, says: str
+) -> None:
+    sheet = tmp_path / "all.csv"
+    rich.ok("export", "--reveal", "-o", str(sheet))
+    rows = read_sheet(sheet)
+    rows[2][rows[0].index("Record (JSON)")] = cell
+    result = make_desk()("import", str(write_sheet(tmp_path / "bad.csv", rows)))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "row 3, 工单记录 (record)" in result.stderr and says in result.stderr
+
+
+def test_a_record_whose_times_run_backwards_is_refused(
+    rich: Itdesk, make_desk: Callable[..., Itdesk], tmp_path: Path
+) -> None:
+    import json
+
+    sheet = tmp_path / "all.csv"
+    rich.ok("export", "--reveal", "-o", str(sheet))
+    rows = read_sheet(sheet)
+    column = rows[0].index("Record (JSON)")
+    data = json.loads(rows[1][column])
+    data["log"][1]["at"] = "2020-01-01T00:00:00+08:00"
+    rows[1][column] = json.dumps(data, ensure_ascii=False)
+    result = make_desk()("import", str(write_sheet(tmp_path / "bad.csv", rows)))
+    assert result.exit_code == 2 and "is earlier than the entry before it" in result.stderr
+
+
+def test_a_whole_ticket_whose_number_is_taken_is_renumbered_once(
+    rich: Itdesk, make_desk: Callable[..., Itdesk], tmp_path: Path
+) -> None:
+    sheet = tmp_path / "all.xlsx"
+    rich.ok("export", "--reveal", "-o", str(sheet))
+    original = tickets_of(rich)
+    other = make_desk()
+    own = other.new(now="2023-10-25T07:00", title="本台的工单")
+    assert own in original
+    result = other.ok("import", str(sheet))
+    copy = tickets_of(other)
+    assert copy[own]["title"] == "本台的工单"
+    moved = next(line.split()[0] for line in result.stdout.splitlines() if f"from {own}" in line)
+    assert moved != own
+    assert copy[moved]["log"][:-1] == original[own]["log"]
+    last = copy[moved]["log"][-1]
+    assert last["kind"] == "system" and last["text"].startswith(f"imported from {own} (row ")
+    before = git_state(other.desk)
+    assert "already on the desk" in other.ok("import", str(sheet)).stdout
+    assert git_state(other.desk) == before
+
+
+def write_sheet(path: Path, rows: list[list[Any]]) -> Path:
+    if path.suffix == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as f:
+            csv.writer(f).writerows([["" if c is None else c for c in r] for r in rows])
+        return path
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for r in rows:
+        wb.active.append(r)
+    wb.save(path)
+    return path
 
 
 def read_sheet(path: Path) -> list[list[Any]]:
@@ -753,3 +851,18 @@ def test_a_file_name_with_a_line_break_forges_no_trailer(desk: Itdesk, tmp_path:
     assert message.startswith("import: 1 ticket from x?Action: forged.csv\n")
     assert "\nAction: forged" not in message
     assert "x?Action: forged.csv" in desk.ticket("IT-20231026-001")["log"][1]["text"]
+
+
+def test_a_ticket_too_long_for_a_cell_is_exported_with_a_warning(
+    desk: Itdesk, make_desk: Callable[..., Itdesk], tmp_path: Path
+) -> None:
+    tid = desk.new(now="2023-10-25T09:00", title="长描述")
+    for i in range(20):  # a log longer than a spreadsheet cell holds
+        desk.ok("log", tid, "--via", "note", "很长的记录" * 390 + str(i),
+                "--now", f"2023-10-25T10:{i:02d}")  # fmt: skip
+    sheet = tmp_path / "big.xlsx"
+    result = desk.ok("export", "--reveal", "-o", str(sheet))
+    assert f"1 ticket is too long to carry whole in one cell ({tid})" in result.stderr
+    empty = make_desk()
+    empty.ok("import", str(sheet))
+    assert empty.ticket(tid)["title"] == "长描述"  # rebuilt from the columns

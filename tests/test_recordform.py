@@ -6,6 +6,7 @@ from tickets made by the lifecycle functions, and sheets are lists of cells.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -147,7 +148,10 @@ def test_row_of_a_resolved_ticket_in_chinese_and_english() -> None:
         "comment": "员工对处理效率认可",
         "ticket_remarks": "",
         "later_steps": "",
+        "record": json.dumps(ticket_to_dict(t), ensure_ascii=False, separators=(",", ":")),
     }
+    masked = ticket_row(t, lang="en", reveal=False, tz=SHANGHAI)
+    assert masked[-1] == ""  # the whole ticket only where names and contacts are shown
 
 
 def test_vendor_escalation_is_the_documents_result_and_later_calls_are_remarks() -> None:

@@ -28,7 +28,7 @@ import enum
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, TypeVar
 
@@ -65,6 +65,7 @@ from ..core.model import (
     parse_priority,
     parse_satisfaction,
     parse_status,
+    ticket_to_dict,
 )
 from ..core.policy import Policy
 from ..core.privacy import DEFAULT_PERSONAL, redactor, shown
@@ -120,7 +121,11 @@ HEADERS: dict[str, tuple[str, ...]] = {
 # After the form's 13 columns, what it lacks for a ticket to come back whole. When a
 # sheet has them, import reads the ticket's own values from them: the status instead
 # of guessing it from the result, the remarks instead of the form's mixed 备注 column
-# (which also holds the follow-up comment and the notes made after the result).
+# (which also holds the follow-up comment and the notes made after the result). The
+# last, ``record``, holds the whole ticket as JSON (revealed exports only): each step's
+# kind and time, the acknowledgement and assignment times, the channel, the expected
+# time, the escalations. Import takes the ticket from it when every other cell of the
+# row still says what the ticket says, so a round trip gives the same tickets back.
 EXTRA_COLUMNS = (
     "status",
     "title",
@@ -134,6 +139,7 @@ EXTRA_COLUMNS = (
     "comment",
     "ticket_remarks",
     "later_steps",
+    "record",
 )
 EXTRA_HEADERS: dict[str, tuple[str, ...]] = {
     "zh": (
@@ -149,6 +155,7 @@ EXTRA_HEADERS: dict[str, tuple[str, ...]] = {
         "回访意见",
         "工单备注",
         "后续记录",
+        "工单记录(JSON)",
     ),
     "en": (
         "Status",
@@ -163,6 +170,7 @@ EXTRA_HEADERS: dict[str, tuple[str, ...]] = {
         "Follow-up comment",
         "Ticket remarks",
         "Later steps",
+        "Record (JSON)",
     ),
 }
 ALL_COLUMNS = COLUMNS + EXTRA_COLUMNS
@@ -204,6 +212,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "comment": ("回访意见", "回访备注", "comment", "follow-up comment"),
     "ticket_remarks": ("工单备注", "ticket remarks"),
     "later_steps": ("后续记录", "later steps"),
+    "record": ("工单记录", "record"),
 }
 REQUIRED = ("submitted_at", "submitter", "description")
 
@@ -515,8 +524,21 @@ def ticket_row(
         free(fu.comment or "") if fu else "",
         free(t.remarks or ""),
         free(format_steps(later)),
+        record_cell(t) if reveal else "",
     ]
     return row
+
+
+CELL_MAX = 32_767  # the most characters a spreadsheet cell holds (Excel's limit)
+
+
+def record_cell(t: Ticket) -> str:
+    """The ticket as compact JSON for the ``record`` column, or "" when it would not fit
+    in a cell (the ticket then comes back from the other columns)."""
+    import json
+
+    text = json.dumps(ticket_to_dict(t), ensure_ascii=False, separators=(",", ":"))
+    return text if len(text) <= CELL_MAX else ""
 
 
 # Excel runs a cell that starts with = + - @ as a formula, also after leading spaces,
@@ -609,6 +631,29 @@ class Record:
     ticket_remarks: str | None = None
     later_steps: tuple[str, ...] = ()
     columns: frozenset[str] = field(default=frozenset(COLUMNS), repr=False)
+    ticket: Ticket | None = field(default=None, repr=False)  # the record column's
+
+
+# Fields of a Record that come from a column of another name.
+_FIELD_COLUMN = {
+    "number": "id",
+    "reported_at": "submitted_at",
+    "name": "submitter",
+    "department": "submitter",
+    "outcome": "result",
+    "status": "status",
+    "resolved": "result",
+}
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        return value.strftime(TIME_FORMAT)
+    if isinstance(value, tuple):
+        return repr("; ".join(map(str, value)))
+    return "nothing" if value is None else repr(value)
 
 
 def _norm(text: str) -> str:
@@ -823,6 +868,8 @@ def parse_records(rows: Sequence[Sequence[object]], tz: tzinfo) -> list[Record]:
     if masked:
         _refuse_masked(masked)
     columns = frozenset(seen)
+    zh = {_norm(h) for h in _all_headers("zh")}
+    lang = "zh" if any(_norm(_cell(h)) in zh for h in rows[start]) else "en"
     records: list[Record] = []
     errors: list[InvalidRecord] = []
     numbers: dict[str, int] = {}
@@ -832,7 +879,7 @@ def parse_records(rows: Sequence[Sequence[object]], tz: tzinfo) -> list[Record]:
         if all(_text(v) is None for v in values.values()):
             continue
         try:
-            record = _record(index + 1, values, tz, columns)
+            record = _record(index + 1, values, tz, columns, lang)
         except InvalidRecord as exc:
             errors.append(exc)
             continue
@@ -886,7 +933,9 @@ def _outcome_of_status(status: Status, resolved: bool) -> Outcome:
     }.get(status, Outcome.FOLLOW_UP)
 
 
-def _record(row: int, values: dict[str, object], tz: tzinfo, columns: frozenset[str]) -> Record:
+def _record(
+    row: int, values: dict[str, object], tz: tzinfo, columns: frozenset[str], lang: str = "zh"
+) -> Record:
     def text(key: str) -> str | None:
         return _text(values.get(key))
 
@@ -1016,7 +1065,7 @@ def _record(row: int, values: dict[str, object], tz: tzinfo, columns: frozenset[
     description = _without_scope(description, scope)
     if description == title:
         description = ""  # the form shows the title where a ticket has no description
-    return Record(
+    record = Record(
         row=row,
         number=text("id"),
         reported_at=reported,
@@ -1047,6 +1096,73 @@ def _record(row: int, values: dict[str, object], tz: tzinfo, columns: frozenset[
         later_steps=tuple(split_steps(text("later_steps") or "")),
         columns=columns,
     )
+    whole = text("record")
+    if whole is None:
+        return record
+    try:
+        ticket = _whole_ticket(whole)
+    except InvalidValue as exc:
+        raise fail(
+            "record", f"{exc}; clear the cell to import what the other columns say"
+        ) from None
+    _check_agrees(record, ticket, tz, lang, fail)
+    return replace(record, ticket=ticket)
+
+
+def _whole_ticket(text: str) -> Ticket:
+    """The ticket of a ``record`` cell, its data and its history checked."""
+    import json
+
+    from ..core.status import history_problems
+    from ..errors import ItdeskError
+    from ..store.schema import check_ticket_data
+
+    if len(text) > CELL_MAX:
+        raise InvalidValue(f"longer than a cell holds ({CELL_MAX} characters)")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise InvalidValue("not the JSON of a ticket") from None
+    if not isinstance(data, dict):
+        raise InvalidValue("not the JSON of a ticket")
+    try:
+        ticket = check_ticket_data(data, "the ticket")
+    except ItdeskError as exc:
+        raise InvalidValue(f"not a valid ticket: {exc}") from None
+    problems = history_problems(ticket)
+    if problems:
+        path, why = problems[0]
+        raise InvalidValue(f"its {'.'.join(map(str, path))} {why}")
+    return ticket
+
+
+def _check_agrees(
+    record: Record,
+    ticket: Ticket,
+    tz: tzinfo,
+    lang: str,
+    fail: Callable[[str, str], InvalidRecord],
+) -> None:
+    """Refuse a row whose cells were changed after the export: the row the ticket of its
+    ``record`` cell makes (in the sheet's language) must read back as the row does,
+    column by column."""
+    cells = ticket_row(ticket, lang=lang, reveal=True, tz=tz)
+    values: dict[str, object] = {
+        k: cells[ALL_COLUMNS.index(k)] for k in record.columns if k != "record"
+    }
+    expected = _record(record.row, values, tz, record.columns - {"record"})
+    for key in (f.name for f in fields(Record)):
+        if key in ("row", "columns", "ticket"):
+            continue
+        given, wanted = getattr(record, key), getattr(expected, key)
+        if given != wanted:
+            column = _FIELD_COLUMN.get(key, key)
+            raise fail(
+                "record",
+                f"the column {column_label(column)} says {_shown(given)} but the ticket in "
+                f"this cell says {_shown(wanted)} (changed after the export?); clear the "
+                "cell to import what the columns say, or undo the change",
+            )
 
 
 def title_of(description: str) -> str:
@@ -1073,6 +1189,8 @@ def build_ticket(
     follow-up, closing or cancellation at the closed time. ``by`` is the technician who
     imports.
     """
+    if record.ticket is not None:
+        return _whole(record, ticket_id, by, source)
     t0 = record.reported_at
     resolved_at = record.resolved_at or record.closed_at or t0
     end = record.closed_at or resolved_at
@@ -1163,6 +1281,21 @@ def build_ticket(
     if record.number and record.number != ticket_id and origin not in (remarks or ""):
         parts.append(origin)
     t = replace(t, remarks="; ".join(parts) or None)
+    source_text = f"{record.number}, row {record.row}" if record.number else f"row {record.row}"
+    return Change(t, Action.NEW, f"import ({source_text})")
+
+
+def _whole(record: Record, ticket_id: str, by: str, source: str | None) -> Change:
+    """The ticket of a row's ``record`` cell, as it was exported; renumbered (with a
+    ``system`` entry naming its old number, at its last event) when its own number is
+    taken on this desk."""
+    t = record.ticket
+    assert t is not None
+    if t.id != ticket_id:
+        where = f"row {record.row}" + (f" of {source}" if source else "")
+        at = t.log[-1].at if t.log else t.reported_at
+        entry = LogEntry(at, by, LogKind.SYSTEM, f"{_origin(t.id)} ({where})")
+        t = replace(t, id=ticket_id, log=(*t.log, entry))
     source_text = f"{record.number}, row {record.row}" if record.number else f"row {record.row}"
     return Change(t, Action.NEW, f"import ({source_text})")
 

@@ -68,8 +68,10 @@ def command(
     `itdesk import` reads each ticket back from: status, title, employee number, impact
     scope, team, resolution summary, resolved at, satisfaction with speed and with
     attitude (the form's feedback is the overall verdict), follow-up comment, the
-    ticket's own remarks, and the steps logged after the result. Chinese headers and
-    values with --lang zh. Every ticket is exported, archived ones included.
+    ticket's own remarks, the steps logged after the result, and, with --reveal, the
+    whole ticket as JSON (record: each step's kind and time, the channel, the expected
+    time, the escalations). Chinese headers and values with --lang zh. Every ticket is
+    exported, archived ones included.
 
     CSV is UTF-8 with a byte order mark (BOM) in every language, so Excel opens it
     correctly; times are written as 2023-10-25 09:30. In .xlsx, times are date cells
@@ -121,7 +123,8 @@ def command(
             return
     assert target is not None
     write_output(target, data)
-    click.echo(f"{len(rows) - 1} tickets written to {output}", err=True)
+    count = len(rows) - 1
+    click.echo(f"{count} {'ticket' if count == 1 else 'tickets'} written to {output}", err=True)
 
 
 def _is_month(text: str) -> bool:

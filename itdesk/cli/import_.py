@@ -33,9 +33,12 @@ def command(
     column. A sheet exported without --reveal (names and contacts masked) is refused:
     export it with `itdesk export --reveal`.
 
-    With the extra columns `itdesk export` writes after the form's 13 (status,
+    A row with the record column of `itdesk export --reveal` comes back as the ticket
+    it holds, every field and step as it was, provided the row's other cells still
+    say what that ticket says (a cell changed after the export is named; clear the
+    record cell to import what the columns say). With the other extra columns (status,
     resolution summary, each satisfaction answer, remarks...), each ticket comes back
-    as it was. With the form's 13 columns only, each row is taken through the steps
+    with its fields. With the form's 13 columns only, each row is taken through the steps
     its result implies (已解决 closed or resolved, 待跟进 in progress, 升级处理 pending on
     a vendor, 已关闭(未解决) closed by force, 已取消 cancelled).
 

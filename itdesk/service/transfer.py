@@ -214,4 +214,13 @@ def export_rows(
     if month is not None:
         tickets = [t for t in tickets if f"{t.reported_at.astimezone(tz):%Y-%m}" == month]
     personal = session.desk.policy.personal
-    return rows_of(tickets, lang=lang, reveal=reveal, tz=tz, personal=personal)
+    rows = rows_of(tickets, lang=lang, reveal=reveal, tz=tz, personal=personal)
+    if reveal:
+        big = [str(r[0]) for r in rows[1:] if r[-1] == ""]
+        if big:
+            session.warn(
+                f"{len(big)} {'ticket is' if len(big) == 1 else 'tickets are'} too long to "
+                f"carry whole in one cell ({', '.join(big[:5])}{', …' if len(big) > 5 else ''}); "
+                "an import rebuilds them from the form's columns"
+            )
+    return rows
