@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all install demo test lint bench docs clean
+.PHONY: all install demo test lint bench docs clean browser
 
 all: test lint
 
@@ -23,6 +23,16 @@ demo: install
 # pytest exits 5 when it collects no test: that fails here, as any non-zero status does.
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The portal's browser test drives Debian's Chromium through its chromedriver; without
+# them it is skipped (and says so). Installed from the system's apt sources.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+		echo "chromium and chromedriver are installed"; \
+	else \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium chromium-driver; \
+	fi
 
 lint: install
 	$(BIN)/ruff check itdesk tests bench

@@ -442,8 +442,9 @@ people:
   {who}: {{email: null}}
 
 # Names that act but are not people: the cron job of the README
-# (itdesk check --escalate --as itdesk-bot). --as accepts only names this file knows.
-robots: [itdesk-bot]
+# (itdesk check --escalate --as itdesk-bot) and the employees' portal (itdesk serve).
+# --as accepts only names this file knows.
+robots: [itdesk-bot, itdesk-portal]
 """
 
 

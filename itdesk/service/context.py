@@ -49,6 +49,8 @@ class Context:
         # Problems found on the way (an invalid, dirty or untracked ticket file): each is
         # also a warning; a cron job's exit status tells that there were any.
         self.findings: list[str] = []
+        # More trailers for this session's commits (the portal's "Employee: 王小明").
+        self.trailers: dict[str, str] = {}
         self._on_warning = on_warning
 
     @classmethod
@@ -131,6 +133,7 @@ class Context:
         try:
             with self.desk.transaction(actor or self.actor, self.now) as tx:
                 self.take_store_warnings()
+                tx.trailers.update(self.trailers)
                 yield tx
         finally:
             self.take_store_warnings()

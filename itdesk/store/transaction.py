@@ -493,9 +493,10 @@ class Transaction:
         """One change: its subject. Several: the transaction's subject, then a line per
         change. Trailers name every ticket and the action."""
         changes = self._changes
-        if len(changes) == 1 and self.subject is None and not self.body and not self.trailers:
+        if len(changes) == 1 and self.subject is None and not self.body:
             c = changes[0]
-            return f"{c.subject}\n\nTicket: {c.ticket.id}\nAction: {c.action.value}\n"
+            more = "".join(f"{key}: {value}\n" for key, value in self.trailers.items())
+            return f"{c.subject}\n\nTicket: {c.ticket.id}\nAction: {c.action.value}\n{more}"
         lines = [self.subject or f"{len(changes)} changes", ""]
         if self.body:
             lines += [self.body.strip("\n"), ""]

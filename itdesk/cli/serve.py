@@ -1,0 +1,63 @@
+"""``itdesk serve``: the employees' portal on a real web server (waitress)."""
+
+from __future__ import annotations
+
+import click
+
+from . import desk_options
+
+
+@click.command(name="serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="The port."
+)
+@click.option(
+    "--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+    help="Requests served at once.",
+)  # fmt: skip
+@desk_options
+def command(
+    host: str,
+    port: int,
+    threads: int,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
+    """Serve the employees' portal: report a problem, follow it, add a comment.
+
+    Employees fill in the intake form at /, see matching knowledge-base articles
+    before they submit, get the ticket number and a private link (/t/TOKEN) where
+    they follow the status and add comments. Every change is one commit by the
+    robot itdesk-portal (listed under robots: in itdesk.yaml) with an Employee:
+    trailer. Listens on 127.0.0.1 unless --host says otherwise; /healthz answers
+    200. The portal's secret (signing cookies and links) is $ITDESK_PORTAL_SECRET,
+    else a random key kept in .git/itdesk/portal.key.
+
+    Example:
+
+    \b
+        itdesk serve --port 8080
+    """
+    from datetime import datetime
+
+    from ..core.times import parse_time
+    from ..store.desk import Desk
+    from ..web.app import create_app
+
+    if as_name is not None:
+        raise click.UsageError("the portal acts as itdesk-portal; --as is not taken here")
+    clock = None
+    if now_text is not None:
+        tz = Desk.open(desk_path).policy.tz
+        fixed = parse_time(now_text, tz, datetime.now(tz), human=False)
+
+        def clock() -> datetime:
+            return fixed
+
+    app = create_app(desk_path, clock=clock)
+    from waitress import serve
+
+    click.echo(f"itdesk: serving the portal on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    serve(app, host=host, port=port, threads=threads, ident="itdesk", _quiet=True)
