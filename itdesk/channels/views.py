@@ -51,8 +51,8 @@ class TicketFilter:
             statuses=frozenset(parse_status(s) for s in status) or None,
             priorities=frozenset(parse_priority(p) for p in priority) or None,
             categories=frozenset(parse_category(c) for c in category) or None,
-            teams=frozenset(team) or None,
-            assignees=frozenset(assignee) or None,
+            teams=frozenset(t.casefold() for t in team) or None,
+            assignees=frozenset(a.casefold() for a in assignee) or None,
             text=text.strip().lower() if text and text.strip() else None,
             include_all=include_all,
         )
@@ -73,14 +73,19 @@ class TicketFilter:
             c.value for c in self.categories
         }:
             return False
-        if self.teams is not None and d.get("team") not in self.teams:
+        # names in any letter case: --assignee Zhang is zhang
+        if self.teams is not None and _folded(d.get("team")) not in self.teams:
             return False
-        if self.assignees is not None and d.get("assignee") not in self.assignees:
+        if self.assignees is not None and _folded(d.get("assignee")) not in self.assignees:
             return False
         return self.text is None or all(w in _haystack(d) for w in self.text.split())
 
 
 _FINAL = frozenset({Status.CLOSED.value, Status.CANCELLED.value})
+
+
+def _folded(name: Any) -> str | None:
+    return name.casefold() if isinstance(name, str) else None
 
 
 def _haystack(d: Mapping[str, Any]) -> str:
@@ -92,6 +97,8 @@ def _haystack(d: Mapping[str, Any]) -> str:
         d["title"],
         d.get("description") or "",
         req.get("name") or "",
+        str(req.get("employee_id") or ""),
+        str(req.get("contact") or ""),
         req.get("department") or "",
         imp.get("scope") or "",
         " ".join(imp.get("devices") or ()),

@@ -167,37 +167,55 @@ def _usage_error(ctx: click.Context, exc: click.UsageError) -> None:
     ctx.exit(EXIT_USAGE)
 
 
-@click.group(cls=ItdeskGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(VERSION, prog_name="itdesk")
-@click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
-def cli(debug: bool) -> None:
-    """itdesk: an IT service desk that lives in a git repository.
-
-    Every change is one git commit; `git log -- tickets/ID.yaml` is a ticket's story.
-    Commands take --desk PATH (else $ITDESK_DESK, else the desk above the working
-    directory), --as NAME (the acting technician) and --now TIME (ISO 8601).
-    """
-
-
-# ------------------------------------------------------------------ shared options
+def _inherit(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A desk option not given after the subcommand takes the one given before it
+    (``itdesk --desk /srv/desk list``)."""
+    if value is None and param.name:
+        root = ctx.find_root()
+        if root is not ctx:
+            return root.params.get(param.name)
+    return value
 
 
 def desk_options(fn: F) -> F:
+    """``--desk``, ``--as`` and ``--now``: accepted after the command's name, and before
+    it (on the group, see :func:`cli`); the one after wins."""
     fn = click.option(
         "--now",
         "now_text",
         metavar="TIME",
+        callback=_inherit,
         help="Act as if it were TIME (ISO 8601; no offset means the desk's zone).",
     )(fn)
-    fn = click.option("--as", "as_name", metavar="NAME", help="The acting technician.")(fn)
+    fn = click.option(
+        "--as", "as_name", metavar="NAME", callback=_inherit, help="The acting technician."
+    )(fn)
     fn = click.option(
         "--desk",
         "desk_path",
         metavar="PATH",
         type=click.Path(file_okay=False),
+        callback=_inherit,
         help="The desk (default: $ITDESK_DESK, else walk up from here).",
     )(fn)
     return fn
+
+
+@click.group(cls=ItdeskGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(VERSION, prog_name="itdesk")
+@click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
+@desk_options
+def cli(debug: bool, desk_path: str | None, as_name: str | None, now_text: str | None) -> None:
+    """itdesk: an IT service desk that lives in a git repository.
+
+    Every change is one git commit; `git log -- tickets/ID.yaml` is a ticket's story.
+    Commands take --desk PATH (else $ITDESK_DESK, else the desk above the working
+    directory), --as NAME (the acting technician) and --now TIME (ISO 8601), after
+    the command's name or before it (itdesk --desk ~/desk list).
+    """
+
+
+# ------------------------------------------------------------------ shared options
 
 
 def format_option(*choices: str) -> Callable[[F], F]:
@@ -220,7 +238,14 @@ def lang_option(fn: F) -> F:
     )(fn)
 
 
-ID_ARG = click.argument("ticket_id", metavar="ID")
+def _ticket_number(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Ticket numbers in any letter case (``it-20240403-001``)."""
+    from ..core.ids import normal_id
+
+    return normal_id(value)
+
+
+ID_ARG = click.argument("ticket_id", metavar="ID", callback=_ticket_number)
 
 
 def filter_options(fn: F) -> F:
@@ -231,7 +256,13 @@ def filter_options(fn: F) -> F:
         click.option("--category", "-c", multiple=True, help="Categories (network, 网络, ...)."),
         click.option("--team", multiple=True, help="Teams."),
         click.option("--assignee", "-a", multiple=True, help="Assignees."),
-        click.option("--text", "-t", "query", help="Words that must appear in the ticket's text."),
+        click.option(
+            "--text",
+            "-t",
+            "query",
+            help="Words that must appear in the ticket (number, text, requester, 工号, contact).",
+        ),
+        click.option("--mine", is_flag=True, help="Assigned to the acting technician (--as)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -239,16 +270,25 @@ def filter_options(fn: F) -> F:
 
 
 def ticket_filter(
+    session: Session,
     status: tuple[str, ...] = (),
     priority: tuple[str, ...] = (),
     category: tuple[str, ...] = (),
     team: tuple[str, ...] = (),
     assignee: tuple[str, ...] = (),
     query: str | None = None,
+    mine: bool = False,
     include_all: bool = False,
 ) -> TicketFilter:
-    """The :class:`itdesk.channels.views.TicketFilter` of :func:`filter_options`."""
+    """The :class:`itdesk.channels.views.TicketFilter` of :func:`filter_options`;
+    ``--mine`` is the session's acting technician."""
     from ..channels.views import TicketFilter
+    from ..errors import UsageError
+
+    if mine:
+        if assignee:
+            raise UsageError("give --mine or --assignee, not both")
+        assignee = (session.actor.name,)
 
     return TicketFilter.parse(
         status=_split(status),

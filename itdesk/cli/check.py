@@ -129,7 +129,7 @@ def command(
         itdesk check --escalate --format json     # from cron, every 5 minutes
     """
     session = open_session(desk_path, as_name, now_text)
-    flt = ticket_filter(**filters)
+    flt = ticket_filter(session, **filters)
     tickets = open_tickets(session, flt)
     if escalate:
         from ..service.escalation import escalate_breaches

@@ -61,12 +61,14 @@ def command(
     \b
         itdesk list --priority P1 --status in_progress,pending_vendor
         itdesk list --breached --assignee zhang
+        itdesk list --mine --as zhang
+        itdesk list -t E1001          # number, text, requester, 工号 or contact
         itdesk list --all --format json
     """
     from ..channels.views import render_list, sort_tickets
 
     session = open_session(desk_path, as_name, now_text)
-    flt = ticket_filter(include_all=include_all, **filters)
+    flt = ticket_filter(session, include_all=include_all, **filters)
     chosen = sort_tickets(session.tickets(flt, breached=breached), sort, reverse)
     if not reveal:
         from ..channels.views import COLUMNS

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from . import desk_options, dump_json, format_option, open_session
+from . import ID_ARG, desk_options, dump_json, format_option, open_session
 
 
 @click.group(name="sla")
@@ -21,7 +21,7 @@ def command() -> None:
 
 
 @command.command(name="explain")
-@click.argument("ticket_id", metavar="ID")
+@ID_ARG
 @format_option("table", "json")
 @desk_options
 def explain(

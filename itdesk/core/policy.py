@@ -139,6 +139,18 @@ class Policy:
     def knows(self, name: str) -> bool:
         return name in self.known
 
+    def canonical(self, name: str) -> str:
+        """``name`` as the policy spells it, matched without regard to letter case
+        (``Zhang`` -> ``zhang``); an unknown name comes back as given."""
+        known = self.known
+        if name in known:
+            return name
+        folded = name.casefold()
+        for candidate in known:
+            if candidate.casefold() == folded:
+                return candidate
+        return name
+
     def team_for(self, category: Category) -> Team | None:
         for team in self.teams:
             if category in team.categories:

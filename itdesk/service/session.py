@@ -190,7 +190,8 @@ class Session(Context):
                 team, member = choose_assignee(policy, t, load)
                 return assign(t, to=member, team=team, **kw)
             assert to is not None
-            return assign(t, to=to.strip(), team=team_for_member(policy, to.strip(), t), **kw)
+            name = policy.canonical(to.strip())  # --to Zhang is zhang
+            return assign(t, to=name, team=team_for_member(policy, name, t), **kw)
 
         return self.apply(ticket_id, step)
 
@@ -306,7 +307,9 @@ class Batch:
         for _before, change in reversed(self.done):
             if change.ticket.id == ticket_id:
                 return change.ticket
-        ticket: Ticket = self.tx.read(ticket_id.strip(), archived=True)
+        from ..core.ids import normal_id
+
+        ticket: Ticket = self.tx.read(normal_id(ticket_id), archived=True)
         return ticket
 
     def apply(self, ticket_id: str, step: Step) -> Change:
