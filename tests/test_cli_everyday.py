@@ -69,3 +69,87 @@ def test_list_text_searches_employee_number_and_contact(desk: Itdesk) -> None:
     for query in ("e20417", "13912345678", tid.lower()):
         out = desk.ok("list", "-t", query, "--format", "json", "--reveal").stdout
         assert [d["id"] for d in json.loads(out)] == [tid], query
+
+
+def test_edit_changes_the_fields_given_in_one_commit(desk: Itdesk) -> None:
+    tid = desk.new()
+    before = git(desk.desk, "rev-parse", "HEAD").strip()
+    out = desk.ok(
+        "edit", tid.lower(), "--title", "WiFi drops", "--contact", "13912345678",
+        "--devices", "X1, T14", "--expected-by", "2023-10-25T18:00",
+        "--now", "2023-10-25T09:40",
+    ).stdout  # fmt: skip
+    assert out.strip() == f"{tid}: edit title, contact, devices, expected_by"
+    data = desk.ticket(tid)
+    assert data["title"] == "WiFi drops"
+    assert data["requester"]["contact"] == "13912345678"
+    assert data["requester"]["name"] == "王小明"  # untouched
+    assert data["impact"]["devices"] == ["X1", "T14"]
+    assert data["expected_by"].startswith("2023-10-25T18:00")
+    assert data["log"][-1]["text"] == "edited title, contact, devices, expected_by"
+    assert git(desk.desk, "rev-list", f"{before}..HEAD").count("\n") == 1
+    message = git(desk.desk, "log", "-1", "--format=%B")
+    assert "Action: edit" in message and "13912345678" not in message
+
+
+def test_edit_refusals_change_nothing(desk: Itdesk) -> None:
+    tid = desk.new()
+    head = git(desk.desk, "rev-parse", "HEAD")
+    for argv, words in (
+        ([], "at least one field"),
+        (["--title", "Printer jams"], "nothing to change"),
+        (["--title", " "], "must not be empty"),
+        (["--title", "a\nb"], "title"),
+        (["--expected-by", "2023-10-24T09:00"], "before the report"),
+    ):
+        result = desk("edit", tid, *argv, "--now", "2023-10-25T09:40")
+        assert result.exit_code == 2, (argv, result.output)
+        assert words in result.stderr and "Traceback" not in result.stderr
+        assert result.stderr.count("\n") == 1
+    assert git(desk.desk, "rev-parse", "HEAD") == head
+    assert desk("edit", "IT-20231025-009", "--title", "x").exit_code == 2
+
+
+def test_attach_stores_the_file_under_the_ticket(desk: Itdesk, tmp_path: Path) -> None:
+    tid = desk.new()
+    shot = tmp_path / "wifi error.png"
+    shot.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    out = desk.ok("attach", tid, str(shot), "--now", "2023-10-25T09:40").stdout
+    assert out.strip() == f"{tid}: attach wifi error.png"
+    rel = f"attachments/{tid}/wifi error.png"
+    assert (desk.desk / rel).read_bytes() == shot.read_bytes()
+    assert desk.ticket(tid)["attachments"] == [rel]
+    changed = git(desk.desk, "show", "--name-only", "--format=", "HEAD").splitlines()
+    assert sorted(changed) == [rel, f"tickets/{tid}.yaml"]
+    assert git(desk.desk, "status", "--porcelain") == ""
+    desk.ok("attach", tid, str(shot), "--name", "报错截图.png", "--now", "2023-10-25T09:41")
+    shown = desk.ok("show", tid).stdout
+    assert rel in shown and f"attachments/{tid}/报错截图.png" in shown
+
+
+def test_attach_refusals_change_nothing(desk: Itdesk, tmp_path: Path) -> None:
+    tid = desk.new()
+    (desk.desk / "itdesk.yaml").write_text(
+        (desk.desk / "itdesk.yaml").read_text() + "attachments: {max_bytes: 100}\n"
+    )
+    git(desk.desk, "commit", "-qam", "small attachments")
+    small, big = tmp_path / "a.txt", tmp_path / "big.log"
+    small.write_text("hello")
+    big.write_bytes(b"x" * 101)
+    link = tmp_path / "link.txt"
+    link.symlink_to(small)
+    head = git(desk.desk, "rev-parse", "HEAD")
+    for argv, words in (
+        ([str(big)], "up to 100"),
+        ([str(link)], "symbolic link"),
+        ([str(tmp_path / "none.txt")], "no such file"),
+        ([str(small), "--name", "../x.txt"], "not a usable attachment name"),
+        ([str(small), "--name", ".hidden"], "not a usable attachment name"),
+    ):
+        result = desk("attach", tid, *argv, "--now", "2023-10-25T09:40")
+        assert result.exit_code == 2, (argv, result.output)
+        assert words in result.stderr and result.stderr.count("\n") == 1
+    desk.ok("attach", tid, str(small), "--now", "2023-10-25T09:40")
+    again = desk("attach", tid, str(small), "--now", "2023-10-25T09:41")
+    assert again.exit_code == 2 and "another --name" in again.stderr
+    assert git(desk.desk, "rev-list", "--count", f"{head.strip()}..HEAD").strip() == "1"

@@ -258,6 +258,9 @@ def render_ticket(
     lines += ["", "处理过程:" if zh else "Log:"]
     for entry in t.log:
         lines.append(f"  {when(entry.at)}  {entry.by:<10} {entry.kind.value:<8} {free(entry.text)}")
+    if t.attachments:
+        lines += ["", "附件:" if zh else "Attachments:"]
+        lines += [f"  {rel}" for rel in t.attachments]
     if t.remarks:
         lines += ["", "备注:" if zh else "Remarks:", _indent(free(t.remarks))]
     if history:
