@@ -153,3 +153,25 @@ def test_attach_refusals_change_nothing(desk: Itdesk, tmp_path: Path) -> None:
     again = desk("attach", tid, str(small), "--now", "2023-10-25T09:41")
     assert again.exit_code == 2 and "another --name" in again.stderr
     assert git(desk.desk, "rev-list", "--count", f"{head.strip()}..HEAD").strip() == "1"
+
+
+def test_new_never_prompts_when_its_output_is_captured(desk: Itdesk) -> None:
+    """ID=$(itdesk new ...) at a terminal: stdin is the terminal, stdout a pipe."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    primary, secondary = pty.openpty()
+    try:
+        itdesk = Path(sys.executable).parent / "itdesk"
+        result = subprocess.run(
+            [str(itdesk), "new", "--desk", str(desk.desk), "--requester", "王小明",
+             "--now", "2023-10-25T09:30"],  # no title: prompted for only at a terminal
+            stdin=secondary, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert result.returncode == 2, result.stderr
+    assert "missing --title" in result.stderr and "工号" not in result.stderr

@@ -84,7 +84,7 @@ def _prompt_missing(values: dict[str, Any], session: Session) -> None:
     "-i",
     "--interactive",
     is_flag=True,
-    help="Prompt for missing fields (the default on a terminal).",
+    help="Prompt for missing fields (the default at a terminal when a required one is missing).",
 )
 @desk_options
 def command(
@@ -116,7 +116,11 @@ def command(
         values.update(intake_from_file(from_file))
     values.update({k: v for k, v in flags.items() if v is not None})
     session.actor  # noqa: B018 -- who acts is known before anyone is asked anything
-    if interactive or (sys.stdin.isatty() and not from_file):
+    # Prompts only for a person at a terminal who left a required field out: never
+    # when stdout is captured (ID=$(itdesk new ...)) or the required fields are given.
+    required = values.get("requester") and (values.get("title") or values.get("description"))
+    at_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    if interactive or (at_terminal and not from_file and not required):
         _prompt_missing(values, session)
     # The number is printed the moment it is committed, before notifications are sent.
     change = session.new(values, on_committed=lambda c: click.echo(c.ticket.id))
