@@ -34,15 +34,15 @@ if TYPE_CHECKING:
 def clock_states(
     session: Session, tickets: list[Ticket], all_clocks: bool = False
 ) -> list[ClockState]:
-    from ..core.sla import evaluate
+    """The clocks to show; a clock due past the holidays its calendar knows is a
+    warning (its days were counted as ordinary ones)."""
+    from ..core.sla import coverage_warnings, evaluate
 
     policy, calendars = session.desk.policy, session.desk.calendars
-    out = []
-    for t in tickets:
-        for s in evaluate(t, policy, session.now, calendars):
-            if all_clocks or (s.open and s.state in ("at_risk", "breached")):
-                out.append(s)
-    return out
+    every = [s for t in tickets for s in evaluate(t, policy, session.now, calendars)]
+    for line in coverage_warnings(every, calendars):
+        session.warn(line)
+    return [s for s in every if all_clocks or (s.open and s.state in ("at_risk", "breached"))]
 
 
 def open_tickets(session: Session, flt: Any) -> list[Ticket]:

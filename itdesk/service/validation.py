@@ -6,6 +6,8 @@ every ticket, besides the fast checker that every read uses.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ..core.status import history_problems
 from ..errors import InvalidTicket
 from ..store import Desk, jsonschema_problems, key_path, line_of
@@ -49,3 +51,16 @@ def validate_desk(desk: Desk) -> tuple[list[str], int]:
         seen[ticket.id] = rel
         problems.extend(_where(rel, text, keys, msg) for keys, msg in history_problems(ticket))
     return problems, len(files)
+
+
+def coverage_notes(desk: Desk, now: datetime) -> list[str]:
+    """Open tickets' clocks due past the last day their calendar knows holidays for
+    (see :func:`itdesk.core.sla.coverage_warnings`)."""
+    from ..core.sla import Rules, clock_states, coverage_warnings
+
+    calendars = desk.calendars
+    rules = Rules.of(desk.policy, calendars)
+    states = [
+        s for d in desk.ticket_data(on_error=lambda e: None) for s in clock_states(d, rules, now)
+    ]
+    return coverage_warnings(states, calendars)
