@@ -14,6 +14,7 @@ Only click and :mod:`itdesk.errors` are imported at the top, so ``itdesk --help`
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -201,17 +202,56 @@ def desk_options(fn: F) -> F:
     return fn
 
 
+def lang_option(fn: F) -> F:
+    """``--lang en|zh``, after the command's name or before it (``itdesk --lang zh
+    check``); by default the desk's ``locale``."""
+    return click.option(
+        "--lang",
+        type=click.Choice(["en", "zh"]),
+        default=None,
+        callback=_inherit,
+        help="Labels in English or Chinese (default: the desk's locale).",
+    )(fn)
+
+
+def ui_lang(session: Session | None = None) -> str:
+    """The language of what is said to a person: ``--lang`` given before the command,
+    else the desk's ``locale`` (en without a desk)."""
+    ctx = click.get_current_context()
+    lang = ctx.find_root().params.get("lang")
+    if lang:
+        return str(lang)
+    session = session or ctx.meta.get(_SESSION)
+    return session.lang() if session is not None else "en"
+
+
+def say(line: str, session: Session | None = None) -> None:
+    """Print a commit subject (``IT-20231025-001: acknowledge``) as the success
+    message, in the language of :func:`ui_lang`."""
+    from ..core.i18n import subject
+
+    click.echo(neutral(subject(line, ui_lang(session)), one_line=True))
+
+
 @click.group(cls=ItdeskGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(VERSION, prog_name="itdesk")
 @click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
+@lang_option
 @desk_options
-def cli(debug: bool, desk_path: str | None, as_name: str | None, now_text: str | None) -> None:
+def cli(
+    debug: bool,
+    lang: str | None,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
     """itdesk: an IT service desk that lives in a git repository.
 
     Every change is one git commit; `git log -- tickets/ID.yaml` is a ticket's story.
     Commands take --desk PATH (else $ITDESK_DESK, else the desk above the working
     directory), --as NAME (the acting technician) and --now TIME (ISO 8601), after
-    the command's name or before it (itdesk --desk ~/desk list).
+    the command's name or before it (itdesk --desk ~/desk list); --lang zh before it
+    speaks Chinese (as does a desk with locale: zh).
     """
 
 
@@ -227,15 +267,6 @@ def format_option(*choices: str) -> Callable[[F], F]:
         show_default=True,
         help="Output for people (table) or programs.",
     )
-
-
-def lang_option(fn: F) -> F:
-    return click.option(
-        "--lang",
-        type=click.Choice(["en", "zh"]),
-        default=None,
-        help="Labels in English or Chinese (default: the desk's locale).",
-    )(fn)
 
 
 def _ticket_number(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -312,7 +343,13 @@ def open_session(desk_path: str | None, as_name: str | None, now_text: str | Non
     """The service session of the desk options; its warnings go to stderr as they come."""
     from ..service.session import Session
 
-    return Session.open(desk_path, as_name=as_name, now=now_text, on_warning=warn)
+    session = Session.open(desk_path, as_name=as_name, now=now_text, on_warning=warn)
+    with contextlib.suppress(RuntimeError):  # outside click (a library caller): no context
+        click.get_current_context().meta[_SESSION] = session
+    return session
+
+
+_SESSION = "itdesk.session"  # the command's session, in click's context (for ui_lang)
 
 
 def warn(message: object) -> None:
@@ -332,6 +369,32 @@ def neutral(text: str, one_line: bool = False) -> str:
     """``text`` made safe for a terminal: control characters shown as ``\\xNN``, never
     sent; ``one_line`` escapes line breaks and tabs too (a message is one line)."""
     return text.translate(_CONTROL if one_line else _KEEP_LINES)
+
+
+_YES = ("y", "yes", "是", "是的", "好", "对")
+_NO = ("n", "no", "否", "不", "不是")
+
+
+def confirm(text: str, default: bool = False) -> bool:
+    """A yes/no question on stderr that takes 是/否 as well as y/n."""
+    hint = "[Y/n 是/否]" if default else "[y/N 是/否]"
+
+    def answer(value: str) -> bool:
+        word = value.strip().lower()
+        if word in _YES:
+            return True
+        if word in _NO:
+            return False
+        raise click.BadParameter("answer y/n (是/否)")
+
+    result: bool = click.prompt(
+        f"{text} {hint}",
+        default="y" if default else "n",
+        show_default=False,
+        value_proc=answer,
+        err=True,
+    )
+    return result
 
 
 def echo_text(text: str, nl: bool = True) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import ID_ARG, desk_options, open_session
+from . import ID_ARG, desk_options, open_session, say
 
 
 @click.command(name="attach")
@@ -34,4 +34,4 @@ def command(
         itdesk attach IT-20231025-001 /tmp/x.png --name 报错截图.png
     """
     change = open_session(desk_path, as_name, now_text).attach(ticket_id, file, name)
-    click.echo(change.subject)
+    say(change.subject)

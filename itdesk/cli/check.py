@@ -69,7 +69,7 @@ def state_json(s: ClockState) -> dict[str, Any]:
 
 def render_states(states: list[ClockState], lang: str) -> str:
     from ..channels.table import render
-    from ..core.times import format_duration
+    from ..core.i18n import clock, duration, state
 
     if not states:
         return "没有超时或临近超时的工单" if lang == "zh" else "Nothing breached or at risk."
@@ -80,15 +80,17 @@ def render_states(states: list[ClockState], lang: str) -> str:
     )
     from datetime import timedelta
 
+    paused = "（已暂停）" if lang == "zh" else " (paused)"
+    yes = "是" if lang == "zh" else "yes"
     rows = [
         [
             s.ticket,
-            s.clock,
-            s.state + (" (paused)" if s.paused else ""),
+            clock(s.clock, lang),
+            state(s.state, lang) + (paused if s.paused else ""),
             s.due.strftime("%Y-%m-%d %H:%M"),
-            format_duration(timedelta(seconds=s.late_seconds)) if s.late_seconds > 0 else "-",
+            duration(timedelta(seconds=s.late_seconds), lang) if s.late_seconds > 0 else "-",
             s.assignee or "-",
-            "yes" if s.escalated else "-",
+            yes if s.escalated else "-",
         ]
         for s in states
     ]
@@ -136,7 +138,9 @@ def command(
 
         summary = escalate_breaches(session, tickets)
         if summary:
-            click.echo(summary, err=True)
+            from ..core.i18n import subject
+
+            click.echo(subject(summary, session.lang(lang)), err=True)
         tickets = open_tickets(session, flt)
     session.flush()  # what this and earlier runs have to send
     states = clock_states(session, tickets, all_clocks)

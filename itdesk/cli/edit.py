@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from . import ID_ARG, desk_options, open_session
+from . import ID_ARG, desk_options, open_session, say
 
 
 @click.command(name="edit")
@@ -43,4 +43,4 @@ def command(
     """
     values = {k: v for k, v in fields.items() if v is not None}
     change = open_session(desk_path, as_name, now_text).edit(ticket_id, values)
-    click.echo(change.subject)
+    say(change.subject)

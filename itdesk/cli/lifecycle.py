@@ -20,6 +20,8 @@ from . import (
     lang_option,
     open_session,
     output_path,
+    say,
+    ui_lang,
     write_output,
 )
 
@@ -30,7 +32,7 @@ _session = open_session
 
 
 def _echo(change: Change) -> None:
-    click.echo(change.subject)
+    say(change.subject)
 
 
 @click.command()
@@ -119,10 +121,10 @@ def accept(
 @click.argument("text", nargs=-1, required=True)
 @click.option(
     "--via",
-    type=click.Choice(["phone", "remote", "onsite", "note"]),
     default="note",
     show_default=True,
-    help="How the work was done.",
+    metavar="phone|remote|onsite|note",
+    help="How the work was done (also 电话, 远程, 现场, 备注).",
 )
 @desk_options
 def log(
@@ -139,6 +141,7 @@ def log(
 
     \b
         itdesk log IT-20231025-001 --via remote "Reset the network configuration"
+        itdesk log IT-20231025-001 --via 电话 "已电话联系用户"
     """
     _echo(_session(desk_path, as_name, now_text).log(ticket_id, " ".join(text), via=via))
 
@@ -306,7 +309,7 @@ def close(
     change = session.close(ticket_id, force, reason)
     _echo(change)
     policy = session.desk.policy
-    text = problem_report(change.ticket, session.lang(lang), reveal, policy.personal)
+    text = problem_report(change.ticket, lang or ui_lang(session), reveal, policy.personal)
     click.echo()
     echo_text(text, nl=False)
     if target is not None:

@@ -291,14 +291,25 @@ WORK_KINDS = {
     "onsite": LogKind.ONSITE,
     "note": LogKind.NOTE,
 }
+_WORK_ALIASES = {
+    "电话": LogKind.PHONE,
+    "远程": LogKind.REMOTE,
+    "现场": LogKind.ONSITE,
+    "上门": LogKind.ONSITE,
+    "备注": LogKind.NOTE,
+    "记录": LogKind.NOTE,
+}
 
 
 @_dated
 def log_work(t: Ticket, *, now: datetime, by: str, via: str, text: str) -> Change:
     _require_open(t, "log work")
-    kind = WORK_KINDS.get(via)
+    kind = WORK_KINDS.get(via.strip().lower()) or _WORK_ALIASES.get(via.strip())
     if kind is None:
-        raise UsageError(f"unknown --via {via!r}; accepted: {', '.join(WORK_KINDS)}")
+        raise UsageError(
+            f"unknown --via {via!r}; accepted: {', '.join(WORK_KINDS)} (电话, 远程, 现场, 备注)"
+        )
+    via = kind.value
     text = _text(text, "the log text")
     new = replace(t, log=t.log + (_entry(now, by, kind, text),))
     first_line = text.splitlines()[0]

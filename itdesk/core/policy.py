@@ -402,8 +402,10 @@ def policy_from_dict(data: Any) -> Policy:
     )
 
 
-def default_policy_text(timezone: str, technician: str) -> str:
+def default_policy_text(timezone: str, technician: str, locale: str = "en") -> str:
     """The commented ``itdesk.yaml`` that ``itdesk init`` writes."""
+    if locale not in LOCALES:
+        raise InvalidValue(f"unknown locale {locale!r}; accepted: {', '.join(LOCALES)}")
     who = _yaml_str(technician)
     return f"""\
 # itdesk desk policy. Edit it by hand, then run `itdesk validate`.
@@ -419,7 +421,7 @@ ids:
 timezone: {timezone}
 
 # Language of labels and reports: en or zh (commands also take --lang).
-locale: en
+locale: {locale}
 
 # Priority that an unclassified ticket's clocks run at.
 default_priority: P3
