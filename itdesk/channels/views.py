@@ -166,7 +166,10 @@ def _cell(d: Mapping[str, Any], column: str, lang: str) -> str:
     return str(value)
 
 
-def render_list(tickets: list[Mapping[str, Any]], fmt: str, lang: str = "en") -> str:
+def render_list(
+    tickets: list[Mapping[str, Any]], fmt: str, lang: str = "en", max_width: int | None = None
+) -> str:
+    """JSON, CSV or a table (fitted to ``max_width`` columns by cutting titles)."""
     if fmt == "json":
         return json.dumps(list(tickets), ensure_ascii=False, indent=2)
     if fmt == "csv":
@@ -181,7 +184,7 @@ def render_list(tickets: list[Mapping[str, Any]], fmt: str, lang: str = "en") ->
     from .table import render
 
     rows = [[_cell(d, c, lang) for c in COLUMNS] for d in tickets]
-    return render(HEADERS[lang], rows)
+    return render(HEADERS[lang], rows, max_width)
 
 
 def render_ticket(

@@ -397,6 +397,78 @@ def confirm(text: str, default: bool = False) -> bool:
     return result
 
 
+def terminal_width() -> int | None:
+    """The width to fit tables to: ``$COLUMNS``, else the terminal's when stdout is
+    one; None (no limit) in pipes and cron, where programs read --format json/csv."""
+    import shutil
+    import sys
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def colour() -> bool:
+    """Colour only on a terminal, and never when ``$NO_COLOR`` is set (no-color.org)."""
+    import sys
+
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def page(text: str) -> None:
+    """Print ``text``; through the pager ($PAGER, else less) when it is longer than the
+    terminal and both ends are a terminal (never in pipes or cron)."""
+    import shutil
+    import sys
+
+    if sys.stdout.isatty() and sys.stdin.isatty():
+        if text.count("\n") + 1 > shutil.get_terminal_size().lines - 1:
+            os.environ.setdefault("LESS", "FRX")  # colours kept; quit when it fits
+            click.echo_via_pager(text + "\n", color=colour())
+            return
+    click.echo(text, color=colour() or None)
+
+
+class Progress:
+    """A progress bar on stderr for work that may take seconds (validate, check): only
+    when stderr is a terminal, and only once the work has run half a second; nothing
+    in cron or pipes. Call it with (done, total) as the work goes; then :meth:`close`."""
+
+    DELAY = 0.5
+
+    def __init__(self, label: str):
+        import sys
+        import time
+
+        self.label = label
+        self.on = sys.stderr.isatty() and not os.environ.get("ITDESK_NO_PROGRESS")
+        self.started = time.monotonic()
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.on:
+            return
+        import sys
+        import time
+
+        if self.bar is None:
+            if time.monotonic() - self.started < self.DELAY:
+                return
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
 def echo_text(text: str, nl: bool = True) -> None:
     """Print text that came from a file or a person (an article, a report)."""
     click.echo(neutral(text), nl=nl)

@@ -16,12 +16,17 @@ import click
 
 from . import (
     EXIT_FINDING,
+    Progress,
+    colour,
     desk_options,
     dump_json,
     filter_options,
     format_option,
     lang_option,
+    neutral,
     open_session,
+    page,
+    terminal_width,
     ticket_filter,
 )
 
@@ -39,7 +44,14 @@ def clock_states(
     from ..core.sla import coverage_warnings, evaluate
 
     policy, calendars = session.desk.policy, session.desk.calendars
-    every = [s for t in tickets for s in evaluate(t, policy, session.now, calendars)]
+    progress = Progress("checking clocks")
+    every = []
+    try:
+        for done, t in enumerate(tickets, 1):
+            every += evaluate(t, policy, session.now, calendars)
+            progress(done, len(tickets))
+    finally:
+        progress.close()
     for line in coverage_warnings(every, calendars):
         session.warn(line)
     return [s for s in every if all_clocks or (s.open and s.state in ("at_risk", "breached"))]
@@ -67,7 +79,12 @@ def state_json(s: ClockState) -> dict[str, Any]:
     }
 
 
-def render_states(states: list[ClockState], lang: str) -> str:
+_COLOURS = {"breached": "red", "at_risk": "yellow", "met": "green"}
+
+
+def render_states(
+    states: list[ClockState], lang: str, max_width: int | None = None, coloured: bool = False
+) -> str:
     from ..channels.table import render
     from ..core.i18n import clock, duration, state
 
@@ -94,7 +111,16 @@ def render_states(states: list[ClockState], lang: str) -> str:
         ]
         for s in states
     ]
-    return render(headers, rows)
+    cells = [[neutral(c, one_line=True) for c in row] for row in rows]
+    for row, s in zip(cells, states, strict=True):  # colour after escaping: ESC is ours
+        row[2] = _paint(row[2], s.state, coloured)
+    return render(headers, cells, max_width, shrink=5)
+
+
+def _paint(text: str, state: str, coloured: bool) -> str:
+    if not coloured or state not in _COLOURS:
+        return text
+    return click.style(text, fg=_COLOURS[state], bold=state == "breached")
 
 
 @click.command(name="check")
@@ -147,7 +173,8 @@ def command(
     if fmt == "json":
         dump_json([state_json(s) for s in states])
     else:
-        click.echo(render_states(states, session.lang(lang)))
+        text = render_states(states, session.lang(lang), terminal_width(), colour())
+        page(text)
     # A ticket file that could not be read or escalated is a finding too: cron must hear.
     if session.findings or any(s.open and s.state == "breached" for s in states):
         sys.exit(EXIT_FINDING)

@@ -11,7 +11,10 @@ from . import (
     filter_options,
     format_option,
     lang_option,
+    neutral,
     open_session,
+    page,
+    terminal_width,
     ticket_filter,
 )
 
@@ -78,4 +81,7 @@ def command(
         # the table and the CSV show a few columns: only those are kept and masked
         keys = None if fmt == "json" else frozenset(COLUMNS)
         chosen = [masked_data(d, personal, keys) for d in chosen]
-    click.echo(render_list(chosen, fmt, session.lang(lang)), nl=fmt != "csv")
+    if fmt != "table":
+        click.echo(render_list(chosen, fmt, session.lang(lang)), nl=fmt != "csv")
+        return
+    page(neutral(render_list(chosen, fmt, session.lang(lang), terminal_width())))

@@ -8,7 +8,15 @@ from typing import Any
 
 import click
 
-from . import EXIT_FINDING, desk_options, dump_json, format_option, neutral, warn
+from . import (
+    EXIT_FINDING,
+    Progress,
+    desk_options,
+    dump_json,
+    format_option,
+    neutral,
+    warn,
+)
 
 
 @click.command(name="validate")
@@ -31,13 +39,16 @@ def command(fmt: str, desk_path: str | None, as_name: str | None, now_text: str 
     from ..store.desk import Desk, find_desk
 
     desk = Desk(find_desk(desk_path))
+    progress = Progress("checking tickets")
     try:
-        problems, count = validate_desk(desk)
+        try:
+            problems, count = validate_desk(desk, progress)
+        finally:
+            progress.close()
     except InvalidPolicy as exc:
         problems, count = [str(exc)], 0
     else:
-        now = _now(desk, now_text)
-        for line in coverage_notes(desk, now):
+        for line in coverage_notes(desk, _now(desk, now_text)):
             warn(line)
     from ..service.kb import kb_problems
 
