@@ -168,6 +168,19 @@ def _usage_error(ctx: click.Context, exc: click.UsageError) -> None:
     ctx.exit(EXIT_USAGE)
 
 
+def completes(what: str) -> Callable[[click.Context, click.Parameter, str], list[Any]]:
+    """A ``shell_complete`` that completes ``what`` (a name in :mod:`._complete`:
+    ``ticket_ids``, ``people``, ``slugs``...), imported only when the shell asks."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from . import _complete
+
+        found: list[Any] = getattr(_complete, what)(ctx, param, incomplete)
+        return found
+
+    return complete
+
+
 def _inherit(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """A desk option not given after the subcommand takes the one given before it
     (``itdesk --desk /srv/desk list``)."""
@@ -189,7 +202,12 @@ def desk_options(fn: F) -> F:
         help="Act as if it were TIME (ISO 8601; no offset means the desk's zone).",
     )(fn)
     fn = click.option(
-        "--as", "as_name", metavar="NAME", callback=_inherit, help="The acting technician."
+        "--as",
+        "as_name",
+        metavar="NAME",
+        callback=_inherit,
+        shell_complete=completes("people"),
+        help="The acting technician.",
     )(fn)
     fn = click.option(
         "--desk",
@@ -276,17 +294,43 @@ def _ticket_number(ctx: click.Context, param: click.Parameter, value: str) -> st
     return normal_id(value)
 
 
-ID_ARG = click.argument("ticket_id", metavar="ID", callback=_ticket_number)
+ID_ARG = click.argument(
+    "ticket_id", metavar="ID", callback=_ticket_number, shell_complete=completes("ticket_ids")
+)
 
 
 def filter_options(fn: F) -> F:
     """The ticket filters of ``list``, shared by ``check``; see :func:`ticket_filter`."""
     options = [
-        click.option("--status", "-s", multiple=True, help="Statuses (repeat or comma-separate)."),
-        click.option("--priority", "-p", multiple=True, help="Priorities (P1, 紧急, ...)."),
-        click.option("--category", "-c", multiple=True, help="Categories (network, 网络, ...)."),
-        click.option("--team", multiple=True, help="Teams."),
-        click.option("--assignee", "-a", multiple=True, help="Assignees."),
+        click.option(
+            "--status",
+            "-s",
+            multiple=True,
+            shell_complete=completes("statuses"),
+            help="Statuses (repeat or comma-separate).",
+        ),
+        click.option(
+            "--priority",
+            "-p",
+            multiple=True,
+            shell_complete=completes("priorities"),
+            help="Priorities (P1, 紧急, ...).",
+        ),
+        click.option(
+            "--category",
+            "-c",
+            multiple=True,
+            shell_complete=completes("categories"),
+            help="Categories (network, 网络, ...).",
+        ),
+        click.option("--team", multiple=True, shell_complete=completes("teams"), help="Teams."),
+        click.option(
+            "--assignee",
+            "-a",
+            multiple=True,
+            shell_complete=completes("members"),
+            help="Assignees.",
+        ),
         click.option(
             "--text",
             "-t",

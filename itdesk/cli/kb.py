@@ -13,6 +13,7 @@ import click
 from ..service.kb import article_index, read_article, read_articles, render_article
 from . import (
     ID_ARG,
+    completes,
     desk_options,
     dump_json,
     echo_text,
@@ -43,7 +44,12 @@ def command(ctx: click.Context) -> None:
 
 @command.command()
 @ID_ARG
-@click.option("--into", metavar="SLUG", help="Link the ticket to this existing article instead.")
+@click.option(
+    "--into",
+    metavar="SLUG",
+    shell_complete=completes("slugs"),
+    help="Link the ticket to this existing article instead.",
+)
 @click.option("--slug", metavar="SLUG", help="Name of the new article (default: from the title).")
 @click.option(
     "--new",
@@ -181,7 +187,7 @@ def list_cmd(
 
 
 @command.command()
-@click.argument("slug")
+@click.argument("slug", shell_complete=completes("slugs"))
 @format_option("markdown", "json")
 @desk_options
 def show(

@@ -15,6 +15,7 @@ import click
 from . import (
     ID_ARG,
     REPORT_SUFFIXES,
+    completes,
     desk_options,
     echo_text,
     lang_option,
@@ -51,8 +52,18 @@ def ack(ticket_id: str, desk_path: str | None, as_name: str | None, now_text: st
 
 @click.command()
 @ID_ARG
-@click.option("--priority", "-p", help="P1/P2/P3, 1-3, urgent/important/normal, 紧急/重要/一般.")
-@click.option("--category", "-c", help="hardware, software, network, account, other (or 硬件...).")
+@click.option(
+    "--priority",
+    "-p",
+    shell_complete=completes("priorities"),
+    help="P1/P2/P3, 1-3, urgent/important/normal, 紧急/重要/一般.",
+)
+@click.option(
+    "--category",
+    "-c",
+    shell_complete=completes("categories"),
+    help="hardware, software, network, account, other (or 硬件...).",
+)
 @desk_options
 def classify(
     ticket_id: str,
@@ -74,7 +85,13 @@ def classify(
 
 @click.command()
 @ID_ARG
-@click.option("--to", "to", metavar="NAME", help="A member of the desk's teams.")
+@click.option(
+    "--to",
+    "to",
+    metavar="NAME",
+    shell_complete=completes("members"),
+    help="A member of the desk's teams.",
+)
 @click.option("--auto", is_flag=True, help="Route by category to the least-loaded member.")
 @desk_options
 def assign(
@@ -124,6 +141,7 @@ def accept(
     default="note",
     show_default=True,
     metavar="phone|remote|onsite|note",
+    shell_complete=completes("via"),
     help="How the work was done (also 电话, 远程, 现场, 备注).",
 )
 @desk_options
@@ -213,6 +231,7 @@ def pending(
     "kb_slugs",
     multiple=True,
     metavar="SLUG",
+    shell_complete=completes("slugs"),
     help="A KB article that solved it (repeatable); recorded in the ticket's kb list.",
 )
 @desk_options
@@ -241,9 +260,24 @@ def resolve(
 
 @click.command()
 @ID_ARG
-@click.option("--speed", required=True, help="satisfied|neutral|unsatisfied (满意|一般|不满意).")
-@click.option("--attitude", required=True, help="satisfied|neutral|unsatisfied.")
-@click.option("--overall", required=True, help="satisfied|neutral|unsatisfied.")
+@click.option(
+    "--speed",
+    required=True,
+    shell_complete=completes("satisfaction"),
+    help="satisfied|neutral|unsatisfied (满意|一般|不满意).",
+)
+@click.option(
+    "--attitude",
+    required=True,
+    shell_complete=completes("satisfaction"),
+    help="satisfied|neutral|unsatisfied.",
+)
+@click.option(
+    "--overall",
+    required=True,
+    shell_complete=completes("satisfaction"),
+    help="satisfied|neutral|unsatisfied.",
+)
 @click.option("--comment", help="What the requester said.")
 @desk_options
 def followup(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import confirm, desk_options, neutral, open_session, ui_lang
+from . import completes, confirm, desk_options, neutral, open_session, ui_lang
 
 if TYPE_CHECKING:
     from ..service.session import Session
@@ -77,7 +77,9 @@ def _prompt_missing(values: dict[str, Any], session: Session) -> None:
 @click.option("--scope", help="Who or what is affected.")
 @click.option("--devices", help="Device models, comma-separated.")
 @click.option("--expected-by", metavar="TIME", help="The requester's expected time.")
-@click.option("--channel", help="portal, chat, phone, mail or walk-in.")
+@click.option(
+    "--channel", shell_complete=completes("channels"), help="portal, chat, phone, mail or walk-in."
+)
 @click.option(
     "-i",
     "--interactive",
