@@ -175,3 +175,17 @@ def test_new_never_prompts_when_its_output_is_captured(desk: Itdesk) -> None:
         os.close(secondary)
     assert result.returncode == 2, result.stderr
     assert "missing --title" in result.stderr and "工号" not in result.stderr
+
+
+def test_init_as_makes_the_technician_of_this_clone(tmp_path: Path) -> None:
+    root = tmp_path / "desk"
+    result = CliRunner().invoke(cli, ["init", str(root), "--as", "zhang", "--timezone",
+                                      "Asia/Shanghai", "--now", "2023-10-25T08:00"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert git(root, "config", "itdesk.technician").strip() == "zhang"
+    desk = Itdesk(root)
+    tid = desk.new()  # no --as: zhang, not git's user name (Test Tech)
+    assert git(root, "log", "-1", "--format=%an").strip() == "zhang"
+    assert desk.ticket(tid)["log"][0]["by"] == "zhang"
+    desk.ok("ack", tid, "--as", "itdesk-bot", "--now", "2023-10-25T09:35")  # --as wins
+    assert git(root, "log", "-1", "--format=%an").strip() == "itdesk-bot"

@@ -36,7 +36,9 @@ def command(
     """Make PATH a desk: git repository, itdesk.yaml, tickets/ and kb/.
 
     The technician who runs it (--as, else git's user.name) becomes a member of every
-    team and the supervisor, so a one-person desk works at once.
+    team and the supervisor, so a one-person desk works at once; --as NAME is also
+    recorded as this clone's technician (git config itdesk.technician), who acts on
+    it when a command has no --as.
 
     Example:
 
@@ -54,6 +56,10 @@ def command(
     now = parse_time(now_text, tz) if now_text else datetime.now(tz)
     lang = locale or click.get_current_context().find_root().params.get("lang") or "en"
     root = init_desk(Path(path), as_name, tz_name, now, lang)
+    if as_name and as_name.strip():  # this clone's technician: who acts without --as
+        from ..store import git
+
+        git.run("config", "itdesk.technician", as_name.strip(), cwd=root)
     click.echo(
         f"已在 {root} 建立服务台（时区 {tz_name}）"
         if lang == "zh"
