@@ -119,3 +119,24 @@ def test_yes_no_prompt_takes_shi_and_fou(desk: Itdesk) -> None:
     assert result.exit_code == 0, result.output
     tid = result.stdout.strip().splitlines()[-1]
     assert desk.ticket(tid)["impact"]["blocks_work"] is True
+
+
+def test_errors_in_chinese(zh: Itdesk) -> None:
+    tid = zh.new(title="打印机卡纸")
+    for argv, words in (
+        (["close", tid], "当前为新建，不能关闭"),
+        (["accept", tid], "当前为新建，不能接单"),
+        (["show", "IT-20231025-099"], "服务台上没有工单 IT-20231025-099"),
+        (["show", "abc"], "不是工单编号"),
+        (["classify", tid, "--priority", "P9"], "未知的问题分级"),
+        (["log", tid, "--via", "飞鸽", "x"], "未知的 --via"),
+        (["ack", tid, "--now", "2023-10-25T09:00"], "工单时间不能倒流"),
+        (["ack", tid, "--as", "nobody"], "服务台不认识此人"),
+    ):
+        result = zh(*argv)
+        assert result.exit_code == 2, (argv, result.output)
+        assert result.stderr.startswith("itdesk: 错误："), result.stderr
+        assert words in result.stderr, (argv, result.stderr)
+        assert result.stderr.count("\n") == 1
+    english_desk = zh("close", tid, "--lang", "en")
+    assert "cannot close" in english_desk.stderr

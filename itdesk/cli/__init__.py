@@ -110,7 +110,12 @@ class ItdeskGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ItdeskError as exc:
-            click.echo(f"itdesk: error: {neutral(str(exc), one_line=True)}", err=True)
+            from ..core.i18n import message
+
+            lang = _lang_of(ctx)
+            label = "错误：" if lang == "zh" else "error: "
+            text = message(str(exc), lang)
+            click.echo(f"itdesk: {label}{neutral(text, one_line=True)}", err=True)
             ctx.exit(exc.exit_code)
         except click.UsageError as exc:
             _usage_error(ctx, exc)
@@ -144,6 +149,15 @@ class ItdeskGroup(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_ENVIRONMENT)
+
+
+def _lang_of(ctx: click.Context) -> str:
+    """The language of this run's messages: --lang, else the opened desk's locale."""
+    lang = ctx.meta.get(_LANG)
+    if lang:
+        return str(lang)
+    session = ctx.meta.get(_SESSION)
+    return str(session.lang()) if session is not None else "en"
 
 
 def _quiet_stdout() -> None:
@@ -227,16 +241,26 @@ def lang_option(fn: F) -> F:
         "--lang",
         type=click.Choice(["en", "zh"]),
         default=None,
-        callback=_inherit,
+        callback=_record_lang,
         help="Labels in English or Chinese (default: the desk's locale).",
     )(fn)
+
+
+_LANG = "itdesk.lang"  # --lang as given (before or after the command), in click's meta
+
+
+def _record_lang(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    value = _inherit(ctx, param, value)
+    if value:
+        ctx.meta[_LANG] = value  # meta is shared by the contexts of one run
+    return value
 
 
 def ui_lang(session: Session | None = None) -> str:
     """The language of what is said to a person: ``--lang`` given before the command,
     else the desk's ``locale`` (en without a desk)."""
     ctx = click.get_current_context()
-    lang = ctx.find_root().params.get("lang")
+    lang = ctx.meta.get(_LANG)
     if lang:
         return str(lang)
     session = session or ctx.meta.get(_SESSION)
@@ -387,7 +411,15 @@ def open_session(desk_path: str | None, as_name: str | None, now_text: str | Non
     """The service session of the desk options; its warnings go to stderr as they come."""
     from ..service.session import Session
 
-    session = Session.open(desk_path, as_name=as_name, now=now_text, on_warning=warn)
+    try:
+        session = Session.open(desk_path, as_name=as_name, now=now_text, on_warning=warn)
+    except ItdeskError:  # (--as unknown, --now bad) said in the desk's language if it has one
+        with contextlib.suppress(Exception):
+            from ..store.desk import Desk
+
+            locale = Desk.open(desk_path).policy.locale
+            click.get_current_context().meta.setdefault(_LANG, locale)
+        raise
     with contextlib.suppress(RuntimeError):  # outside click (a library caller): no context
         click.get_current_context().meta[_SESSION] = session
     return session
@@ -397,7 +429,15 @@ _SESSION = "itdesk.session"  # the command's session, in click's context (for ui
 
 
 def warn(message: object) -> None:
-    click.echo(f"itdesk: warning: {neutral(str(message), one_line=True)}", err=True)
+    from ..core.i18n import message as translated
+
+    try:
+        lang = _lang_of(click.get_current_context())
+    except RuntimeError:  # outside a command
+        lang = "en"
+    label = "警告：" if lang == "zh" else "warning: "
+    text = translated(str(message), lang)
+    click.echo(f"itdesk: {label}{neutral(text, one_line=True)}", err=True)
 
 
 # C0 and C1 control characters (ESC starts every terminal escape sequence), DEL, and the

@@ -336,3 +336,185 @@ def subject(line: str, lang: str) -> str:
         return line
     found = _apply(_SUBJECT_RULES, summary)
     return f"{_SOURCES_ZH.get(ticket, ticket)}：{found}" if found is not None else line
+
+
+# -- error and warning lines ------------------------------------------------------------
+
+_ACTIONS_EN_ZH = {
+    "acknowledge": "受理",
+    "accept": "接单",
+    "resolve": "标记处理完成",
+    "close": "关闭",
+    "reopen": "重新打开",
+    "cancel": "取消",
+    "classify": "定级分类",
+    "log work": "记录处理过程",
+    "escalate": "升级",
+    "edit": "修改",
+    "attach a file": "添加附件",
+    "record a follow-up": "记录回访",
+}
+_WHAT_ZH = {
+    "the summary": "解决方案",
+    "the reason": "原因",
+    "the log text": "记录内容",
+    "the title": "标题",
+    "the requester": "提交人",
+    "the requester's name": "提交人姓名",
+    "the assignee": "处理人",
+    "the vendor": "厂商",
+    "the supervisor": "主管",
+    "--force needs --reason; the reason": "--force 需要 --reason；原因",
+}
+_KINDS_OF_VALUE = {"priority": "问题分级", "category": "问题类型", "satisfaction": "满意度",
+                   "channel": "渠道", "status": "状态"}  # fmt: skip
+
+
+def _action_zh(action: str) -> str:
+    if action in _ACTIONS_EN_ZH:
+        return _ACTIONS_EN_ZH[action]
+    m = re.fullmatch(r"assign to (.+)", action)
+    if m:
+        return f"分配给 {m[1]}"
+    m = re.fullmatch(r"wait on the (user|vendor)", action)
+    if m:
+        return f"转为等待{'用户' if m[1] == 'user' else '厂商'}"
+    m = re.fullmatch(r"escalate to vendor (.+)", action)
+    if m:
+        return f"升级至厂商 {m[1]}"
+    return action
+
+
+def _hints_zh(hints: str) -> str:
+    parts = re.findall(r"(\w+) \(([^)]+)\)", hints)
+    return "、".join(f"{STATUSES_ZH.get(s, s)}（itdesk {c}）" for s, c in parts) or hints
+
+
+_ERROR_RULES = _rules(
+    [
+        (
+            r"(\S+) is (\w+): cannot (.+?); from \w+ it can go to: (.+)",
+            lambda m: (
+                f"{m[1]} 当前为{STATUSES_ZH.get(m[2], m[2])}，不能{_action_zh(m[3])}；"
+                f"可转为：{_hints_zh(m[4])}"
+            ),
+        ),
+        (
+            r"(\S+) is (\w+): cannot (.+?); (?:it is final|\w+ is final)",
+            lambda m: f"{m[1]} 当前为{STATUSES_ZH.get(m[2], m[2])}（终态），不能{_action_zh(m[3])}",
+        ),
+        (
+            r"(\S+) is (\w+): cannot (.+?); reopen it first \(itdesk reopen\)",
+            lambda m: (
+                f"{m[1]} 当前为{STATUSES_ZH.get(m[2], m[2])}，不能{_action_zh(m[3])}；"
+                "请先重新打开（itdesk reopen）"
+            ),
+        ),
+        (
+            r"(\S+) is (\w+): cannot close before it is resolved \(itdesk resolve\), or use "
+            r"--force --reason",
+            lambda m: (
+                f"{m[1]} 当前为{STATUSES_ZH.get(m[2], m[2])}，不能关闭：请先标记处理完成"
+                "（itdesk resolve），或使用 --force --reason"
+            ),
+        ),
+        (
+            r"(\S+) is (\w+): cannot record a follow-up; .+",
+            lambda m: (
+                f"{m[1]} 当前为{STATUSES_ZH.get(m[2], m[2])}，不能记录回访："
+                "回访在处理完成后进行（itdesk resolve）"
+            ),
+        ),
+        (
+            r"(\S+) has no assignee: assign it first \(itdesk assign \S+ --to NAME\)",
+            lambda m: f"{m[1]} 尚无处理人：请先分配（itdesk assign {m[1]} --to NAME）",
+        ),
+        (
+            r"no ticket (\S+) on this desk \(itdesk list --all shows them\)",
+            lambda m: f"服务台上没有工单 {m[1]}（itdesk list --all 列出全部工单）",
+        ),
+        (
+            r"(.+) is not a ticket number; expected the form (\S+)",
+            lambda m: f"{m[1]} 不是工单编号；格式应为 {m[2]}",
+        ),
+        (
+            r"unknown (priority|category|satisfaction|channel|status) (.+?); accepted: (.+)",
+            lambda m: f"未知的{_KINDS_OF_VALUE[m[1]]} {m[2]}；可用：{m[3]}",
+        ),
+        (r"missing --requester: .+", lambda m: "缺少 --requester：必须填写提交人姓名"),
+        (r"missing --title: .+", lambda m: "缺少 --title：请用几个字说明问题"),
+        (
+            r"unknown --via (.+?); accepted: .+",
+            lambda m: (
+                f"未知的 --via {m[1]}；可用：phone、remote、onsite、note（电话、远程、现场、备注）"
+            ),
+        ),
+        (r"(.+) must not be empty", lambda m: f"{_WHAT_ZH.get(m[1], m[1])}不能为空"),
+        (
+            r"--as (.+?): not someone this desk knows \((.*)\); .+",
+            lambda m: (
+                f"--as {m[1]}：服务台不认识此人（{m[2]}）；请在 itdesk.yaml 的团队、"
+                "people: 或（机器人）robots: 中添加"
+            ),
+        ),
+        (
+            r"(\S+): the time of this step \((\S+)\) is before the ticket's last recorded "
+            r"event \((\S+)\); .+",
+            lambda m: (
+                f"{m[1]}：本步骤时间（{m[2]}）早于工单最后记录的时间（{m[3]}）；"
+                "工单时间不能倒流，请给出更晚的 --now"
+            ),
+        ),
+        (
+            r"no desk here: .+",
+            lambda m: (
+                "这里没有服务台（当前目录及上级目录都没有 itdesk.yaml）；"
+                "请用 --desk PATH、设置 ITDESK_DESK，或新建：itdesk init PATH"
+            ),
+        ),
+        (
+            r"no desk at (\S+) \(no itdesk\.yaml\); .+",
+            lambda m: f"{m[1]} 不是服务台（没有 itdesk.yaml）；新建：itdesk init PATH",
+        ),
+        (
+            r"(\S+) has no follow-up: .+",
+            lambda m: (
+                f"{m[1]} 尚未回访：请先记录回访（itdesk followup {m[1]} --speed S "
+                "--attitude S --overall S），或使用 --force --reason"
+            ),
+        ),
+        (
+            r"(\S+): nothing to change \(the fields already hold these values\)",
+            lambda m: f"{m[1]}：没有需要修改的内容（字段已是这些值）",
+        ),
+        (
+            r"(.+?) has (\d+) bytes; the desk takes attachments up to (\d+) .+",
+            lambda m: (
+                f"{m[1]} 有 {m[2]} 字节；附件上限为 {m[3]} 字节"
+                "（itdesk.yaml 的 attachments: max_bytes）"
+            ),
+        ),
+        (r"(.+) is a symbolic link; .+", lambda m: f"{m[1]} 是符号链接；请附加它指向的文件"),
+        (r"(.+): no such file", lambda m: f"{m[1]}：文件不存在"),
+        (
+            r"calendar (\S+): holidays are known until (\S+), but (.+?) (?:is|are) due after "
+            r"it; .+",
+            lambda m: (
+                f"日历 {m[1]} 的节假日数据只到 {m[2]}，而 {m[3]} 的到期时间在其后；"
+                "这些日子被当作普通工作日：请更新 chinesecalendar（pip install -U chinesecalendar）"
+                "或在 itdesk.yaml 的 holidays/workdays 中补充日期"
+            ),
+        ),
+    ]
+)
+
+
+def message(text: str, lang: str) -> str:
+    """An error or warning line in ``lang`` (the common ones; the rest as written)."""
+    if lang != "zh":
+        return text
+    body, sep, tail = text.partition("; nothing was changed")
+    found = _apply(_ERROR_RULES, body)
+    if found is None:
+        return text
+    return found + ("；未做任何更改" if sep else "") + tail
