@@ -206,6 +206,8 @@ def make_desk(tmp_path: Path) -> Callable[..., Itdesk]:
         root = tmp_path / f"desk{next(counter)}"
         runner = Itdesk(root)
         runner.ok("init", str(root), "--timezone", tz, "--as", as_name, "--now", "2023-10-25T08:00")
+        # Steps act as git's identity (Test Tech) unless --as, as on a clone of the desk.
+        git(root, "config", "--unset", "itdesk.technician")
         if members is not None:
             _set_members(root, members)
         return runner

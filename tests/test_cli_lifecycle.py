@@ -216,7 +216,7 @@ def test_it001_report_in_chinese(desk: Itdesk) -> None:
     assert git_state(desk.desk) == before  # reading changes nothing
     assert "问题处理报告" in report
     assert re.search(rf"\| 工单编号 \| {tid} \|", report)
-    assert re.search(r"\| 处理时长 \| 1h30m \|", report)
+    assert re.search(r"\| 处理时长 \| 1小时30分 \|", report)
     assert re.search(r"\| 问题分级 \| 二级\(重要\) \|", report)
     assert re.search(r"\| 问题类型 \| 网络 \|", report)
     assert re.search(r"\| 涉及人员 \|[^\n]*zhang", report)

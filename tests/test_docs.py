@@ -70,6 +70,10 @@ def test_readme_walkthrough_runs(tmp_path: Path, hermetic: Path) -> None:
         ["git", "log", "--format=%s"], cwd=tmp_path / "desk", capture_output=True, text=True
     ).stdout.splitlines()
     assert len(log) == 10  # init + new + 8 steps
+    authors = subprocess.run(
+        ["git", "log", "--format=%an"], cwd=tmp_path / "desk", capture_output=True, text=True
+    ).stdout.split()
+    assert set(authors) == {"zhang"}  # init --as zhang, not git's user name (Test Tech)
 
 
 def test_make_demo_script_runs(tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ def test_chinese_report() -> None:
     assert "| 问题分级 | 二级(重要) |" in text
     assert "| 问题类型 | 网络 |" in text
     assert "| 状态 | 已关闭 |" in text
-    assert "| 处理时长 | 1h30m |" in text
+    assert "| 处理时长 | 1小时30分 |" in text
     assert "## 解决方案" in text and "## 处理过程" in text and "## 用户反馈" in text
     assert "处理速度: 满意; 服务态度: 满意; 总体评价: 满意" in text
     assert "Problem-handling report" not in text

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..core.i18n import KINDS_ZH, LEVELS_ZH, duration, escalation_reason, log_text, word
 from ..core.model import ZH_LABELS, Satisfaction, Ticket
 from ..core.privacy import DEFAULT_PERSONAL, redactor, shown
-from ..core.times import format_duration
 
 _EN = {
     "title": "Problem-handling report",
@@ -45,6 +45,7 @@ _EN = {
     "verified": "verified with the requester",
     "no_followup": "no follow-up recorded",
     "remarks": "Remarks",
+    "eta": "ETA",
 }
 _ZH = {
     "title": "问题处理报告",
@@ -78,6 +79,7 @@ _ZH = {
     "verified": "已与用户确认",
     "no_followup": "未回访",
     "remarks": "备注",
+    "eta": "预计解决",
 }
 
 
@@ -85,10 +87,11 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-def handling_time(t: Ticket) -> str:
-    """From the report to the closing (or, while open, the resolution) as ``1h30m``."""
+def handling_time(t: Ticket, lang: str = "en") -> str:
+    """From the report to the closing (or, while open, the resolution) as ``1h30m``
+    (``1小时30分`` in Chinese)."""
     end = t.closed_at or (t.resolution.at if t.resolution else None)
-    return format_duration(end - t.reported_at) if end else "-"
+    return duration(end - t.reported_at, lang) if end else "-"
 
 
 def people_involved(t: Ticket) -> list[str]:
@@ -143,7 +146,7 @@ def problem_report(
         f"| {L['accepted_at']} | {_when(t.accepted_at)} |",
         f"| {L['resolved_at']} | {_when(t.resolution.at if t.resolution else None)} |",
         f"| {L['closed_at']} | {_when(t.closed_at)} |",
-        f"| {L['duration']} | {handling_time(t)} |",
+        f"| {L['duration']} | {handling_time(t, lang)} |",
         f"| {L['people']} | {', '.join(people_involved(t)) or '-'} |",
         "",
         f"## {L['description']}",
@@ -162,12 +165,15 @@ def problem_report(
         lines.append(L["none"])
     lines += ["", f"## {L['steps']}", ""]
     for i, step in enumerate(t.log, 1):
-        lines.append(f"{i}. {_when(step.at)} {step.by} ({step.kind.value}): {free(step.text)}")
+        kind = word(step.kind.value, lang, KINDS_ZH)
+        lines.append(f"{i}. {_when(step.at)} {step.by} ({kind}): {free(log_text(step.text, lang))}")
     if t.escalations:
         lines += ["", f"## {L['escalations']}", ""]
         for e in t.escalations:
-            eta = f", ETA {_when(e.eta)}" if e.eta else ""
-            lines.append(f"- {_when(e.at)} → {e.level} {e.to}: {free(e.reason)}{eta}")
+            eta = f", {L['eta']} {_when(e.eta)}" if e.eta else ""
+            level = word(e.level, lang, LEVELS_ZH)
+            reason = free(escalation_reason(e.reason, lang))
+            lines.append(f"- {_when(e.at)} → {level} {e.to}: {reason}{eta}")
     lines += ["", f"## {L['feedback']}", ""]
     if t.followup:
         f = t.followup

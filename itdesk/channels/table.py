@@ -1,43 +1,82 @@
-"""Plain-text tables that line up Chinese text.
+"""Plain-text tables for people: tabulate's "simple" layout, measured by wcwidth.
 
-tabulate was the first choice, but at 350 rows it took ~65 ms to format and ~50 ms to
-import (it loads importlib.metadata), a third of ``list``'s budget, and without the
-optional wcwidth package it counts a Chinese character as one column, so tables with
-Chinese titles came out ragged. This is the "simple" layout it printed: header, dashes,
-rows, two spaces between columns, each column as wide as its widest cell on screen.
+The project's brief names tabulate; with wcwidth installed it measures each cell as a
+terminal shows it: a Chinese character takes two columns, a combining accent none, an
+emoji with a skin-tone modifier two (our own east_asian_width count got the last two
+wrong, see #14). Both are imported only when a table is printed (~50 ms, within
+``list``'s budget). ANSI colour codes in cells are not counted (tabulate skips them).
+
+``max_width`` fits a table to the terminal: the widest column that may shrink (the
+title, by default the last) is cut with ``…``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from unicodedata import east_asian_width
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: wide and full-width characters take two."""
-    if text.isascii():
+    """Columns ``text`` takes in a terminal (wide characters two, combining marks none,
+    colour codes none)."""
+    if text.isascii() and "\x1b" not in text:
         return len(text)
-    return sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
+    from wcwidth import wcswidth
+
+    plain = _ANSI.sub("", text)
+    found = wcswidth(plain)
+    return found if found >= 0 else len(plain)  # a control character: as many as chars
 
 
-def _pad(text: str, columns: int) -> str:
-    return text + " " * (columns - width(text))
+def truncate(text: str, columns: int) -> str:
+    """``text`` cut to at most ``columns`` on screen, ending with ``…`` when cut."""
+    if width(text) <= columns:
+        return text
+    if columns <= 0:
+        return ""
+    from wcwidth import wcwidth
+
+    out, used = [], 0
+    for char in text:
+        w = max(wcwidth(char), 0)
+        if used + w > columns - 1:
+            break
+        out.append(char)
+        used += w
+    return "".join(out) + "…"
 
 
-def render(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [width(h) for h in headers]
+def render(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    max_width: int | None = None,
+    shrink: int = -1,
+) -> str:
+    """Header, dashes, rows, two spaces between columns; within ``max_width`` columns
+    by cutting column ``shrink`` (the last by default) when one is given."""
+    import tabulate as tabulate_module
+    from tabulate import tabulate
+
+    tabulate_module.MIN_PADDING = 0  # columns as wide as their widest cell, header included
+    cells = [list(row) for row in rows]
+    if max_width is not None and cells:
+        cells = _fit(headers, cells, max_width, shrink % len(headers))
+    text = tabulate(
+        cells, headers=list(headers), tablefmt="simple", disable_numparse=True, stralign="left"
+    )
+    return "\n".join(line.rstrip() for line in text.splitlines())
+
+
+def _fit(
+    headers: Sequence[str], rows: list[list[str]], max_width: int, shrink: int
+) -> list[list[str]]:
+    widths = [max(width(str(h)), *(width(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
+    total = sum(widths) + 2 * (len(widths) - 1)
+    if total <= max_width:
+        return rows
+    room = max(max_width - (total - widths[shrink]), width(headers[shrink]), 3)
     for row in rows:
-        for i, cell in enumerate(row):
-            w = width(cell)
-            if w > widths[i]:
-                widths[i] = w
-    last = len(headers) - 1
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            cell if i == last else _pad(cell, widths[i]) for i, cell in enumerate(cells)
-        ).rstrip()
-
-    out = [line(headers), "  ".join("-" * w for w in widths)]
-    out += [line(row) for row in rows]
-    return "\n".join(out)
+        row[shrink] = truncate(str(row[shrink]), room)
+    return rows

@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from ..core.i18n import CHANNELS_ZH, KINDS_ZH, LEVELS_ZH, escalation_reason, log_text, subject, word
 from ..core.model import (
     ZH_LABELS,
     Category,
@@ -51,8 +52,8 @@ class TicketFilter:
             statuses=frozenset(parse_status(s) for s in status) or None,
             priorities=frozenset(parse_priority(p) for p in priority) or None,
             categories=frozenset(parse_category(c) for c in category) or None,
-            teams=frozenset(team) or None,
-            assignees=frozenset(assignee) or None,
+            teams=frozenset(t.casefold() for t in team) or None,
+            assignees=frozenset(a.casefold() for a in assignee) or None,
             text=text.strip().lower() if text and text.strip() else None,
             include_all=include_all,
         )
@@ -73,14 +74,19 @@ class TicketFilter:
             c.value for c in self.categories
         }:
             return False
-        if self.teams is not None and d.get("team") not in self.teams:
+        # names in any letter case: --assignee Zhang is zhang
+        if self.teams is not None and _folded(d.get("team")) not in self.teams:
             return False
-        if self.assignees is not None and d.get("assignee") not in self.assignees:
+        if self.assignees is not None and _folded(d.get("assignee")) not in self.assignees:
             return False
         return self.text is None or all(w in _haystack(d) for w in self.text.split())
 
 
 _FINAL = frozenset({Status.CLOSED.value, Status.CANCELLED.value})
+
+
+def _folded(name: Any) -> str | None:
+    return name.casefold() if isinstance(name, str) else None
 
 
 def _haystack(d: Mapping[str, Any]) -> str:
@@ -92,6 +98,8 @@ def _haystack(d: Mapping[str, Any]) -> str:
         d["title"],
         d.get("description") or "",
         req.get("name") or "",
+        str(req.get("employee_id") or ""),
+        str(req.get("contact") or ""),
         req.get("department") or "",
         imp.get("scope") or "",
         " ".join(imp.get("devices") or ()),
@@ -158,7 +166,10 @@ def _cell(d: Mapping[str, Any], column: str, lang: str) -> str:
     return str(value)
 
 
-def render_list(tickets: list[Mapping[str, Any]], fmt: str, lang: str = "en") -> str:
+def render_list(
+    tickets: list[Mapping[str, Any]], fmt: str, lang: str = "en", max_width: int | None = None
+) -> str:
+    """JSON, CSV or a table (fitted to ``max_width`` columns by cutting titles)."""
     if fmt == "json":
         return json.dumps(list(tickets), ensure_ascii=False, indent=2)
     if fmt == "csv":
@@ -169,11 +180,11 @@ def render_list(tickets: list[Mapping[str, Any]], fmt: str, lang: str = "en") ->
             writer.writerow([d.get(c) if d.get(c) is not None else "" for c in COLUMNS])
         return out.getvalue()
     if not tickets:
-        return "没有工单" if lang == "zh" else "No tickets."
+        return "没有工单。" if lang == "zh" else "No tickets."
     from .table import render
 
     rows = [[_cell(d, c, lang) for c in COLUMNS] for d in tickets]
-    return render(HEADERS[lang], rows)
+    return render(HEADERS[lang], rows, max_width)
 
 
 def render_ticket(
@@ -205,7 +216,10 @@ def render_ticket(
             " / ".join(x for x in (department, name, employee_id) if x),
         ),
         ("联系方式" if zh else "Contact", contact or "-"),
-        ("渠道" if zh else "Channel", _label(t.channel, lang)),
+        (
+            "渠道" if zh else "Channel",
+            word(t.channel.value if t.channel else None, lang, CHANNELS_ZH),
+        ),
         (
             "影响工作" if zh else "Blocks work",
             ("是" if zh else "yes") if t.impact.blocks_work else ("否" if zh else "no"),
@@ -229,7 +243,7 @@ def render_ticket(
         lines += ["", "问题描述:" if zh else "Description:", _indent(free(t.description))]
     if t.resolution:
         r = t.resolution
-        check = " (verified)" if r.verified_by_requester else ""
+        check = ("（已与用户确认）" if zh else " (verified)") if r.verified_by_requester else ""
         lines += [
             "",
             ("解决方案" if zh else "Resolution") + f" ({when(r.at)}, {r.by}){check}:",
@@ -239,25 +253,46 @@ def render_ticket(
         f = t.followup
         lines += [
             "",
-            ("回访" if zh else "Follow-up") + f" ({when(f.at)}, {f.by}): "
-            f"speed {_label(f.speed, lang)}, attitude {_label(f.attitude, lang)}, "
-            f"overall {_label(f.overall, lang)}" + (f"; {free(f.comment)}" if f.comment else ""),
+            ("回访" if zh else "Follow-up")
+            + f" ({when(f.at)}, {f.by}): "
+            + (
+                f"处理速度 {_label(f.speed, lang)}，服务态度 {_label(f.attitude, lang)}，"
+                f"总体评价 {_label(f.overall, lang)}"
+                if zh
+                else f"speed {_label(f.speed, lang)}, attitude {_label(f.attitude, lang)}, "
+                f"overall {_label(f.overall, lang)}"
+            )
+            + (f"; {free(f.comment)}" if f.comment else ""),
         ]
     if t.escalations:
         lines += ["", "升级记录:" if zh else "Escalations:"]
         for e in t.escalations:
-            eta = f" (ETA {when(e.eta)})" if e.eta else ""
-            lines.append(f"  {when(e.at)}  {e.level} {e.to}: {free(e.reason)}{eta}")
+            eta = f" ({'预计解决' if zh else 'ETA'} {when(e.eta)})" if e.eta else ""
+            level = word(e.level, lang, LEVELS_ZH)
+            reason = free(escalation_reason(e.reason, lang))
+            lines.append(f"  {when(e.at)}  {level} {e.to}: {reason}{eta}")
     lines += ["", "处理过程:" if zh else "Log:"]
     for entry in t.log:
-        lines.append(f"  {when(entry.at)}  {entry.by:<10} {entry.kind.value:<8} {free(entry.text)}")
+        kind = word(entry.kind.value, lang, KINDS_ZH)
+        text = free(log_text(entry.text, lang))
+        lines.append(f"  {when(entry.at)}  {_padded(entry.by, 10)} {_padded(kind, 8)} {text}")
+    if t.attachments:
+        lines += ["", "附件:" if zh else "Attachments:"]
+        lines += [f"  {rel}" for rel in t.attachments]
     if t.remarks:
         lines += ["", "备注:" if zh else "Remarks:", _indent(free(t.remarks))]
     if history:
         lines += ["", "提交记录:" if zh else "Commits:"]
         for h in history:
-            lines.append(f"  {h.commit[:8]}  {when(h.when)}  {h.who:<10} {free(h.subject)}")
+            subject_line = free(subject(h.subject, lang))
+            lines.append(f"  {h.commit[:8]}  {when(h.when)}  {_padded(h.who, 10)} {subject_line}")
     return "\n".join(lines)
+
+
+def _padded(text: str, columns: int) -> str:
+    from .table import width as display_width
+
+    return text + " " * max(columns - display_width(text), 0)
 
 
 def _indent(text: str) -> str:

@@ -14,6 +14,7 @@ Only click and :mod:`itdesk.errors` are imported at the top, so ``itdesk --help`
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -109,7 +110,12 @@ class ItdeskGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ItdeskError as exc:
-            click.echo(f"itdesk: error: {neutral(str(exc), one_line=True)}", err=True)
+            from ..core.i18n import message
+
+            lang = _lang_of(ctx)
+            label = "错误：" if lang == "zh" else "error: "
+            text = message(str(exc), lang)
+            click.echo(f"itdesk: {label}{neutral(text, one_line=True)}", err=True)
             ctx.exit(exc.exit_code)
         except click.UsageError as exc:
             _usage_error(ctx, exc)
@@ -145,6 +151,15 @@ class ItdeskGroup(click.Group):
             ctx.exit(EXIT_ENVIRONMENT)
 
 
+def _lang_of(ctx: click.Context) -> str:
+    """The language of this run's messages: --lang, else the opened desk's locale."""
+    lang = ctx.meta.get(_LANG)
+    if lang:
+        return str(lang)
+    session = ctx.meta.get(_SESSION)
+    return str(session.lang()) if session is not None else "en"
+
+
 def _quiet_stdout() -> None:
     """Point stdout at /dev/null, so that Python's flush at exit finds no pipe to
     complain about: a closed pipe ends the command quietly."""
@@ -167,37 +182,122 @@ def _usage_error(ctx: click.Context, exc: click.UsageError) -> None:
     ctx.exit(EXIT_USAGE)
 
 
-@click.group(cls=ItdeskGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(VERSION, prog_name="itdesk")
-@click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
-def cli(debug: bool) -> None:
-    """itdesk: an IT service desk that lives in a git repository.
+def completes(what: str) -> Callable[[click.Context, click.Parameter, str], list[Any]]:
+    """A ``shell_complete`` that completes ``what`` (a name in :mod:`._complete`:
+    ``ticket_ids``, ``people``, ``slugs``...), imported only when the shell asks."""
 
-    Every change is one git commit; `git log -- tickets/ID.yaml` is a ticket's story.
-    Commands take --desk PATH (else $ITDESK_DESK, else the desk above the working
-    directory), --as NAME (the acting technician) and --now TIME (ISO 8601).
-    """
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from . import _complete
+
+        found: list[Any] = getattr(_complete, what)(ctx, param, incomplete)
+        return found
+
+    return complete
 
 
-# ------------------------------------------------------------------ shared options
+def _inherit(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A desk option not given after the subcommand takes the one given before it
+    (``itdesk --desk /srv/desk list``)."""
+    if value is None and param.name:
+        root = ctx.find_root()
+        if root is not ctx:
+            return root.params.get(param.name)
+    return value
 
 
 def desk_options(fn: F) -> F:
+    """``--desk``, ``--as`` and ``--now``: accepted after the command's name, and before
+    it (on the group, see :func:`cli`); the one after wins."""
     fn = click.option(
         "--now",
         "now_text",
         metavar="TIME",
+        callback=_inherit,
         help="Act as if it were TIME (ISO 8601; no offset means the desk's zone).",
     )(fn)
-    fn = click.option("--as", "as_name", metavar="NAME", help="The acting technician.")(fn)
+    fn = click.option(
+        "--as",
+        "as_name",
+        metavar="NAME",
+        callback=_inherit,
+        shell_complete=completes("people"),
+        help="The acting technician.",
+    )(fn)
     fn = click.option(
         "--desk",
         "desk_path",
         metavar="PATH",
         type=click.Path(file_okay=False),
+        callback=_inherit,
         help="The desk (default: $ITDESK_DESK, else walk up from here).",
     )(fn)
     return fn
+
+
+def lang_option(fn: F) -> F:
+    """``--lang en|zh``, after the command's name or before it (``itdesk --lang zh
+    check``); by default the desk's ``locale``."""
+    return click.option(
+        "--lang",
+        type=click.Choice(["en", "zh"]),
+        default=None,
+        callback=_record_lang,
+        help="Labels in English or Chinese (default: the desk's locale).",
+    )(fn)
+
+
+_LANG = "itdesk.lang"  # --lang as given (before or after the command), in click's meta
+
+
+def _record_lang(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    value = _inherit(ctx, param, value)
+    if value:
+        ctx.meta[_LANG] = value  # meta is shared by the contexts of one run
+    return value
+
+
+def ui_lang(session: Session | None = None) -> str:
+    """The language of what is said to a person: ``--lang`` given before the command,
+    else the desk's ``locale`` (en without a desk)."""
+    ctx = click.get_current_context()
+    lang = ctx.meta.get(_LANG)
+    if lang:
+        return str(lang)
+    session = session or ctx.meta.get(_SESSION)
+    return session.lang() if session is not None else "en"
+
+
+def say(line: str, session: Session | None = None) -> None:
+    """Print a commit subject (``IT-20231025-001: acknowledge``) as the success
+    message, in the language of :func:`ui_lang`."""
+    from ..core.i18n import subject
+
+    click.echo(neutral(subject(line, ui_lang(session)), one_line=True))
+
+
+@click.group(cls=ItdeskGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(VERSION, prog_name="itdesk")
+@click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
+@lang_option
+@desk_options
+def cli(
+    debug: bool,
+    lang: str | None,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
+) -> None:
+    """itdesk: an IT service desk that lives in a git repository.
+
+    Every change is one git commit; `git log -- tickets/ID.yaml` is a ticket's story.
+    Commands take --desk PATH (else $ITDESK_DESK, else the desk above the working
+    directory), --as NAME (the acting technician) and --now TIME (ISO 8601), after
+    the command's name or before it (itdesk --desk ~/desk list); --lang zh before it
+    speaks Chinese (as does a desk with locale: zh).
+    """
+
+
+# ------------------------------------------------------------------ shared options
 
 
 def format_option(*choices: str) -> Callable[[F], F]:
@@ -211,27 +311,57 @@ def format_option(*choices: str) -> Callable[[F], F]:
     )
 
 
-def lang_option(fn: F) -> F:
-    return click.option(
-        "--lang",
-        type=click.Choice(["en", "zh"]),
-        default=None,
-        help="Labels in English or Chinese (default: the desk's locale).",
-    )(fn)
+def _ticket_number(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Ticket numbers in any letter case (``it-20240403-001``)."""
+    from ..core.ids import normal_id
+
+    return normal_id(value)
 
 
-ID_ARG = click.argument("ticket_id", metavar="ID")
+ID_ARG = click.argument(
+    "ticket_id", metavar="ID", callback=_ticket_number, shell_complete=completes("ticket_ids")
+)
 
 
 def filter_options(fn: F) -> F:
     """The ticket filters of ``list``, shared by ``check``; see :func:`ticket_filter`."""
     options = [
-        click.option("--status", "-s", multiple=True, help="Statuses (repeat or comma-separate)."),
-        click.option("--priority", "-p", multiple=True, help="Priorities (P1, 紧急, ...)."),
-        click.option("--category", "-c", multiple=True, help="Categories (network, 网络, ...)."),
-        click.option("--team", multiple=True, help="Teams."),
-        click.option("--assignee", "-a", multiple=True, help="Assignees."),
-        click.option("--text", "-t", "query", help="Words that must appear in the ticket's text."),
+        click.option(
+            "--status",
+            "-s",
+            multiple=True,
+            shell_complete=completes("statuses"),
+            help="Statuses (repeat or comma-separate).",
+        ),
+        click.option(
+            "--priority",
+            "-p",
+            multiple=True,
+            shell_complete=completes("priorities"),
+            help="Priorities (P1, 紧急, ...).",
+        ),
+        click.option(
+            "--category",
+            "-c",
+            multiple=True,
+            shell_complete=completes("categories"),
+            help="Categories (network, 网络, ...).",
+        ),
+        click.option("--team", multiple=True, shell_complete=completes("teams"), help="Teams."),
+        click.option(
+            "--assignee",
+            "-a",
+            multiple=True,
+            shell_complete=completes("members"),
+            help="Assignees.",
+        ),
+        click.option(
+            "--text",
+            "-t",
+            "query",
+            help="Words that must appear in the ticket (number, text, requester, 工号, contact).",
+        ),
+        click.option("--mine", is_flag=True, help="Assigned to the acting technician (--as)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -239,16 +369,25 @@ def filter_options(fn: F) -> F:
 
 
 def ticket_filter(
+    session: Session,
     status: tuple[str, ...] = (),
     priority: tuple[str, ...] = (),
     category: tuple[str, ...] = (),
     team: tuple[str, ...] = (),
     assignee: tuple[str, ...] = (),
     query: str | None = None,
+    mine: bool = False,
     include_all: bool = False,
 ) -> TicketFilter:
-    """The :class:`itdesk.channels.views.TicketFilter` of :func:`filter_options`."""
+    """The :class:`itdesk.channels.views.TicketFilter` of :func:`filter_options`;
+    ``--mine`` is the session's acting technician."""
     from ..channels.views import TicketFilter
+    from ..errors import UsageError
+
+    if mine:
+        if assignee:
+            raise UsageError("give --mine or --assignee, not both")
+        assignee = (session.actor.name,)
 
     return TicketFilter.parse(
         status=_split(status),
@@ -272,11 +411,33 @@ def open_session(desk_path: str | None, as_name: str | None, now_text: str | Non
     """The service session of the desk options; its warnings go to stderr as they come."""
     from ..service.session import Session
 
-    return Session.open(desk_path, as_name=as_name, now=now_text, on_warning=warn)
+    try:
+        session = Session.open(desk_path, as_name=as_name, now=now_text, on_warning=warn)
+    except ItdeskError:  # (--as unknown, --now bad) said in the desk's language if it has one
+        with contextlib.suppress(Exception):
+            from ..store.desk import Desk
+
+            locale = Desk.open(desk_path).policy.locale
+            click.get_current_context().meta.setdefault(_LANG, locale)
+        raise
+    with contextlib.suppress(RuntimeError):  # outside click (a library caller): no context
+        click.get_current_context().meta[_SESSION] = session
+    return session
+
+
+_SESSION = "itdesk.session"  # the command's session, in click's context (for ui_lang)
 
 
 def warn(message: object) -> None:
-    click.echo(f"itdesk: warning: {neutral(str(message), one_line=True)}", err=True)
+    from ..core.i18n import message as translated
+
+    try:
+        lang = _lang_of(click.get_current_context())
+    except RuntimeError:  # outside a command
+        lang = "en"
+    label = "警告：" if lang == "zh" else "warning: "
+    text = translated(str(message), lang)
+    click.echo(f"itdesk: {label}{neutral(text, one_line=True)}", err=True)
 
 
 # C0 and C1 control characters (ESC starts every terminal escape sequence), DEL, and the
@@ -292,6 +453,104 @@ def neutral(text: str, one_line: bool = False) -> str:
     """``text`` made safe for a terminal: control characters shown as ``\\xNN``, never
     sent; ``one_line`` escapes line breaks and tabs too (a message is one line)."""
     return text.translate(_CONTROL if one_line else _KEEP_LINES)
+
+
+_YES = ("y", "yes", "是", "是的", "好", "对")
+_NO = ("n", "no", "否", "不", "不是")
+
+
+def confirm(text: str, default: bool = False) -> bool:
+    """A yes/no question on stderr that takes 是/否 as well as y/n."""
+    hint = "[Y/n 是/否]" if default else "[y/N 是/否]"
+
+    def answer(value: str) -> bool:
+        word = value.strip().lower()
+        if word in _YES:
+            return True
+        if word in _NO:
+            return False
+        raise click.BadParameter("answer y/n (是/否)")
+
+    result: bool = click.prompt(
+        f"{text} {hint}",
+        default="y" if default else "n",
+        show_default=False,
+        value_proc=answer,
+        err=True,
+    )
+    return result
+
+
+def terminal_width() -> int | None:
+    """The width to fit tables to: ``$COLUMNS``, else the terminal's when stdout is
+    one; None (no limit) in pipes and cron, where programs read --format json/csv."""
+    import shutil
+    import sys
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def colour() -> bool:
+    """Colour only on a terminal, and never when ``$NO_COLOR`` is set (no-color.org)."""
+    import sys
+
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def page(text: str) -> None:
+    """Print ``text``; through the pager ($PAGER, else less) when it is longer than the
+    terminal and both ends are a terminal (never in pipes or cron)."""
+    import shutil
+    import sys
+
+    if sys.stdout.isatty() and sys.stdin.isatty():
+        if text.count("\n") + 1 > shutil.get_terminal_size().lines - 1:
+            os.environ.setdefault("LESS", "FRX")  # colours kept; quit when it fits
+            click.echo_via_pager(text + "\n", color=colour())
+            return
+    click.echo(text, color=colour() or None)
+
+
+class Progress:
+    """A progress bar on stderr for work that may take seconds (validate, check): only
+    when stderr is a terminal, and only once the work has run half a second; nothing
+    in cron or pipes. Call it with (done, total) as the work goes; then :meth:`close`."""
+
+    DELAY = 0.5
+
+    def __init__(self, label: str):
+        import sys
+        import time
+
+        self.label = label
+        self.on = sys.stderr.isatty() and not os.environ.get("ITDESK_NO_PROGRESS")
+        self.started = time.monotonic()
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.on:
+            return
+        import sys
+        import time
+
+        if self.bar is None:
+            if time.monotonic() - self.started < self.DELAY:
+                return
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 def echo_text(text: str, nl: bool = True) -> None:

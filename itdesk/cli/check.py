@@ -16,12 +16,17 @@ import click
 
 from . import (
     EXIT_FINDING,
+    Progress,
+    colour,
     desk_options,
     dump_json,
     filter_options,
     format_option,
     lang_option,
+    neutral,
     open_session,
+    page,
+    terminal_width,
     ticket_filter,
 )
 
@@ -34,15 +39,22 @@ if TYPE_CHECKING:
 def clock_states(
     session: Session, tickets: list[Ticket], all_clocks: bool = False
 ) -> list[ClockState]:
-    from ..core.sla import evaluate
+    """The clocks to show; a clock due past the holidays its calendar knows is a
+    warning (its days were counted as ordinary ones)."""
+    from ..core.sla import coverage_warnings, evaluate
 
     policy, calendars = session.desk.policy, session.desk.calendars
-    out = []
-    for t in tickets:
-        for s in evaluate(t, policy, session.now, calendars):
-            if all_clocks or (s.open and s.state in ("at_risk", "breached")):
-                out.append(s)
-    return out
+    progress = Progress("checking clocks")
+    every = []
+    try:
+        for done, t in enumerate(tickets, 1):
+            every += evaluate(t, policy, session.now, calendars)
+            progress(done, len(tickets))
+    finally:
+        progress.close()
+    for line in coverage_warnings(every, calendars):
+        session.warn(line)
+    return [s for s in every if all_clocks or (s.open and s.state in ("at_risk", "breached"))]
 
 
 def open_tickets(session: Session, flt: Any) -> list[Ticket]:
@@ -67,9 +79,14 @@ def state_json(s: ClockState) -> dict[str, Any]:
     }
 
 
-def render_states(states: list[ClockState], lang: str) -> str:
+_COLOURS = {"breached": "red", "at_risk": "yellow", "met": "green"}
+
+
+def render_states(
+    states: list[ClockState], lang: str, max_width: int | None = None, coloured: bool = False
+) -> str:
     from ..channels.table import render
-    from ..core.times import format_duration
+    from ..core.i18n import clock, duration, state
 
     if not states:
         return "没有超时或临近超时的工单" if lang == "zh" else "Nothing breached or at risk."
@@ -80,19 +97,30 @@ def render_states(states: list[ClockState], lang: str) -> str:
     )
     from datetime import timedelta
 
+    paused = "（已暂停）" if lang == "zh" else " (paused)"
+    yes = "是" if lang == "zh" else "yes"
     rows = [
         [
             s.ticket,
-            s.clock,
-            s.state + (" (paused)" if s.paused else ""),
+            clock(s.clock, lang),
+            state(s.state, lang) + (paused if s.paused else ""),
             s.due.strftime("%Y-%m-%d %H:%M"),
-            format_duration(timedelta(seconds=s.late_seconds)) if s.late_seconds > 0 else "-",
+            duration(timedelta(seconds=s.late_seconds), lang) if s.late_seconds > 0 else "-",
             s.assignee or "-",
-            "yes" if s.escalated else "-",
+            yes if s.escalated else "-",
         ]
         for s in states
     ]
-    return render(headers, rows)
+    cells = [[neutral(c, one_line=True) for c in row] for row in rows]
+    for row, s in zip(cells, states, strict=True):  # colour after escaping: ESC is ours
+        row[2] = _paint(row[2], s.state, coloured)
+    return render(headers, cells, max_width, shrink=5)
+
+
+def _paint(text: str, state: str, coloured: bool) -> str:
+    if not coloured or state not in _COLOURS:
+        return text
+    return click.style(text, fg=_COLOURS[state], bold=state == "breached")
 
 
 @click.command(name="check")
@@ -129,21 +157,24 @@ def command(
         itdesk check --escalate --format json     # from cron, every 5 minutes
     """
     session = open_session(desk_path, as_name, now_text)
-    flt = ticket_filter(**filters)
+    flt = ticket_filter(session, **filters)
     tickets = open_tickets(session, flt)
     if escalate:
         from ..service.escalation import escalate_breaches
 
         summary = escalate_breaches(session, tickets)
         if summary:
-            click.echo(summary, err=True)
+            from ..core.i18n import subject
+
+            click.echo(subject(summary, session.lang(lang)), err=True)
         tickets = open_tickets(session, flt)
     session.flush()  # what this and earlier runs have to send
     states = clock_states(session, tickets, all_clocks)
     if fmt == "json":
         dump_json([state_json(s) for s in states])
     else:
-        click.echo(render_states(states, session.lang(lang)))
+        text = render_states(states, session.lang(lang), terminal_width(), colour())
+        page(text)
     # A ticket file that could not be read or escalated is a finding too: cron must hear.
     if session.findings or any(s.open and s.state == "breached" for s in states):
         sys.exit(EXIT_FINDING)

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import click
 
-from . import ID_ARG, desk_options, dump_json, format_option, open_session
+from . import ID_ARG, desk_options, dump_json, format_option, lang_option, neutral, open_session
 
 
 @click.command(name="history")
 @ID_ARG
 @format_option("table", "json")
+@lang_option
 @desk_options
 def command(
-    ticket_id: str, fmt: str, desk_path: str | None, as_name: str | None, now_text: str | None
+    ticket_id: str,
+    fmt: str,
+    lang: str | None,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
 ) -> None:
     """One line per commit of a ticket: when, who, action, the fields it changed.
 
@@ -20,6 +26,7 @@ def command(
 
     \b
         itdesk history IT-20231025-001
+        itdesk history IT-20231025-001 --lang zh
     """
     from ..store.history import ticket_history
 
@@ -42,5 +49,17 @@ def command(
             ]
         )
         return
+    from ..channels.table import width
+    from ..core.i18n import ACTIONS_ZH, KEYS_ZH, word
+
+    language = session.lang(lang)
+    sep = "、" if language == "zh" else ", "
+
+    def pad(text: str, columns: int) -> str:
+        return text + " " * max(columns - width(text), 0)
+
     for e in entries:
-        click.echo(f"{e.when:%Y-%m-%d %H:%M}  {e.who:<12} {e.action:<9} {', '.join(e.changed)}")
+        action = word(e.action, language, ACTIONS_ZH)
+        changed = sep.join(word(c, language, KEYS_ZH) for c in e.changed)
+        line = f"{e.when:%Y-%m-%d %H:%M}  {pad(e.who, 12)} {pad(action, 9)} {changed}"
+        click.echo(neutral(line, one_line=True))

@@ -11,7 +11,17 @@ import sys
 import click
 
 from ..service.kb import article_index, read_article, read_articles, render_article
-from . import desk_options, dump_json, echo_text, format_option, lang_option, open_session, warn
+from . import (
+    ID_ARG,
+    completes,
+    desk_options,
+    dump_json,
+    echo_text,
+    format_option,
+    lang_option,
+    open_session,
+    warn,
+)
 
 
 @click.group(name="kb", invoke_without_command=True, no_args_is_help=False)
@@ -33,8 +43,13 @@ def command(ctx: click.Context) -> None:
 
 
 @command.command()
-@click.argument("ticket_id", metavar="ID")
-@click.option("--into", metavar="SLUG", help="Link the ticket to this existing article instead.")
+@ID_ARG
+@click.option(
+    "--into",
+    metavar="SLUG",
+    shell_complete=completes("slugs"),
+    help="Link the ticket to this existing article instead.",
+)
 @click.option("--slug", metavar="SLUG", help="Name of the new article (default: from the title).")
 @click.option(
     "--new",
@@ -172,7 +187,7 @@ def list_cmd(
 
 
 @command.command()
-@click.argument("slug")
+@click.argument("slug", shell_complete=completes("slugs"))
 @format_option("markdown", "json")
 @desk_options
 def show(

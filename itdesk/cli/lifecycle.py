@@ -15,11 +15,14 @@ import click
 from . import (
     ID_ARG,
     REPORT_SUFFIXES,
+    completes,
     desk_options,
     echo_text,
     lang_option,
     open_session,
     output_path,
+    say,
+    ui_lang,
     write_output,
 )
 
@@ -30,7 +33,7 @@ _session = open_session
 
 
 def _echo(change: Change) -> None:
-    click.echo(change.subject)
+    say(change.subject)
 
 
 @click.command()
@@ -49,8 +52,18 @@ def ack(ticket_id: str, desk_path: str | None, as_name: str | None, now_text: st
 
 @click.command()
 @ID_ARG
-@click.option("--priority", "-p", help="P1/P2/P3, 1-3, urgent/important/normal, 紧急/重要/一般.")
-@click.option("--category", "-c", help="hardware, software, network, account, other (or 硬件...).")
+@click.option(
+    "--priority",
+    "-p",
+    shell_complete=completes("priorities"),
+    help="P1/P2/P3, 1-3, urgent/important/normal, 紧急/重要/一般.",
+)
+@click.option(
+    "--category",
+    "-c",
+    shell_complete=completes("categories"),
+    help="hardware, software, network, account, other (or 硬件...).",
+)
 @desk_options
 def classify(
     ticket_id: str,
@@ -72,7 +85,13 @@ def classify(
 
 @click.command()
 @ID_ARG
-@click.option("--to", "to", metavar="NAME", help="A member of the desk's teams.")
+@click.option(
+    "--to",
+    "to",
+    metavar="NAME",
+    shell_complete=completes("members"),
+    help="A member of the desk's teams.",
+)
 @click.option("--auto", is_flag=True, help="Route by category to the least-loaded member.")
 @desk_options
 def assign(
@@ -119,10 +138,11 @@ def accept(
 @click.argument("text", nargs=-1, required=True)
 @click.option(
     "--via",
-    type=click.Choice(["phone", "remote", "onsite", "note"]),
     default="note",
     show_default=True,
-    help="How the work was done.",
+    metavar="phone|remote|onsite|note",
+    shell_complete=completes("via"),
+    help="How the work was done (also 电话, 远程, 现场, 备注).",
 )
 @desk_options
 def log(
@@ -139,6 +159,7 @@ def log(
 
     \b
         itdesk log IT-20231025-001 --via remote "Reset the network configuration"
+        itdesk log IT-20231025-001 --via 电话 "已电话联系用户"
     """
     _echo(_session(desk_path, as_name, now_text).log(ticket_id, " ".join(text), via=via))
 
@@ -210,6 +231,7 @@ def pending(
     "kb_slugs",
     multiple=True,
     metavar="SLUG",
+    shell_complete=completes("slugs"),
     help="A KB article that solved it (repeatable); recorded in the ticket's kb list.",
 )
 @desk_options
@@ -238,9 +260,24 @@ def resolve(
 
 @click.command()
 @ID_ARG
-@click.option("--speed", required=True, help="satisfied|neutral|unsatisfied (满意|一般|不满意).")
-@click.option("--attitude", required=True, help="satisfied|neutral|unsatisfied.")
-@click.option("--overall", required=True, help="satisfied|neutral|unsatisfied.")
+@click.option(
+    "--speed",
+    required=True,
+    shell_complete=completes("satisfaction"),
+    help="satisfied|neutral|unsatisfied (满意|一般|不满意).",
+)
+@click.option(
+    "--attitude",
+    required=True,
+    shell_complete=completes("satisfaction"),
+    help="satisfied|neutral|unsatisfied.",
+)
+@click.option(
+    "--overall",
+    required=True,
+    shell_complete=completes("satisfaction"),
+    help="satisfied|neutral|unsatisfied.",
+)
 @click.option("--comment", help="What the requester said.")
 @desk_options
 def followup(
@@ -306,7 +343,7 @@ def close(
     change = session.close(ticket_id, force, reason)
     _echo(change)
     policy = session.desk.policy
-    text = problem_report(change.ticket, session.lang(lang), reveal, policy.personal)
+    text = problem_report(change.ticket, lang or ui_lang(session), reveal, policy.personal)
     click.echo()
     echo_text(text, nl=False)
     if target is not None:

@@ -11,7 +11,10 @@ from . import (
     filter_options,
     format_option,
     lang_option,
+    neutral,
     open_session,
+    page,
+    terminal_width,
     ticket_filter,
 )
 
@@ -61,12 +64,14 @@ def command(
     \b
         itdesk list --priority P1 --status in_progress,pending_vendor
         itdesk list --breached --assignee zhang
+        itdesk list --mine --as zhang
+        itdesk list -t E1001          # number, text, requester, 工号 or contact
         itdesk list --all --format json
     """
     from ..channels.views import render_list, sort_tickets
 
     session = open_session(desk_path, as_name, now_text)
-    flt = ticket_filter(include_all=include_all, **filters)
+    flt = ticket_filter(session, include_all=include_all, **filters)
     chosen = sort_tickets(session.tickets(flt, breached=breached), sort, reverse)
     if not reveal:
         from ..channels.views import COLUMNS
@@ -76,4 +81,7 @@ def command(
         # the table and the CSV show a few columns: only those are kept and masked
         keys = None if fmt == "json" else frozenset(COLUMNS)
         chosen = [masked_data(d, personal, keys) for d in chosen]
-    click.echo(render_list(chosen, fmt, session.lang(lang)), nl=fmt != "csv")
+    if fmt != "table":
+        click.echo(render_list(chosen, fmt, session.lang(lang)), nl=fmt != "csv")
+        return
+    page(neutral(render_list(chosen, fmt, session.lang(lang), terminal_width())))

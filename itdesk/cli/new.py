@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import desk_options, open_session
+from . import completes, confirm, desk_options, neutral, open_session, ui_lang
 
 if TYPE_CHECKING:
     from ..service.session import Session
@@ -54,9 +54,7 @@ def _prompt_missing(values: dict[str, Any], session: Session) -> None:
     ask("title", "Short title of the problem", required=True)
     ask("description", "Symptom and error text (现象/报错)")
     if values.get("blocks_work") is None:
-        values["blocks_work"] = click.confirm(
-            "Does it block work? (是否影响工作)", default=False, err=True
-        )
+        values["blocks_work"] = confirm("Does it block work? (是否影响工作)", default=False)
     ask("scope", "Who or what is affected (影响范围)")
     ask("devices", "Device models, comma-separated (设备型号)")
     ask(
@@ -79,12 +77,14 @@ def _prompt_missing(values: dict[str, Any], session: Session) -> None:
 @click.option("--scope", help="Who or what is affected.")
 @click.option("--devices", help="Device models, comma-separated.")
 @click.option("--expected-by", metavar="TIME", help="The requester's expected time.")
-@click.option("--channel", help="portal, chat, phone, mail or walk-in.")
+@click.option(
+    "--channel", shell_complete=completes("channels"), help="portal, chat, phone, mail or walk-in."
+)
 @click.option(
     "-i",
     "--interactive",
     is_flag=True,
-    help="Prompt for missing fields (the default on a terminal).",
+    help="Prompt for missing fields (the default at a terminal when a required one is missing).",
 )
 @desk_options
 def command(
@@ -116,19 +116,29 @@ def command(
         values.update(intake_from_file(from_file))
     values.update({k: v for k, v in flags.items() if v is not None})
     session.actor  # noqa: B018 -- who acts is known before anyone is asked anything
-    if interactive or (sys.stdin.isatty() and not from_file):
+    # Prompts only for a person at a terminal who left a required field out: never
+    # when stdout is captured (ID=$(itdesk new ...)) or the required fields are given.
+    required = values.get("requester") and (values.get("title") or values.get("description"))
+    at_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    if interactive or (at_terminal and not from_file and not required):
         _prompt_missing(values, session)
     # The number is printed the moment it is committed, before notifications are sent.
     change = session.new(values, on_committed=lambda c: click.echo(c.ticket.id))
     ticket = change.ticket
+    zh = ui_lang(session) == "zh"
+    name = neutral(ticket.requester.name, one_line=True)
     click.echo(
-        f"Recorded {ticket.id} for {ticket.requester.name}. Please tell the requester this "
+        f"已为{name}登记工单 {ticket.id}，请告知员工此编号以便跟进。"
+        if zh
+        else f"Recorded {ticket.id} for {name}. Please tell the requester this "
         "number; it is how the desk follows up (工单编号已生成，请告知员工以便跟进).",
         err=True,
     )
     # On stderr, like the prompts: ID=$(itdesk new ...) still captures only the number.
     found = suggest(session.desk, f"{ticket.title}\n{ticket.description}")
     if found:
-        click.echo("Self-help that may solve it (自助解决参考):", err=True)
+        click.echo(
+            "自助解决参考：" if zh else "Self-help that may solve it (自助解决参考):", err=True
+        )
         for slug, title, _score in found:
-            click.echo(f"  {title}  (itdesk kb show {slug})", err=True)
+            click.echo(f"  {neutral(title, one_line=True)}  (itdesk kb show {slug})", err=True)

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
+from typing import Any
 
 import click
 
-from . import EXIT_FINDING, desk_options, dump_json, format_option, neutral
+from . import (
+    EXIT_FINDING,
+    Progress,
+    desk_options,
+    dump_json,
+    format_option,
+    neutral,
+    warn,
+)
 
 
 @click.command(name="validate")
@@ -15,7 +25,9 @@ from . import EXIT_FINDING, desk_options, dump_json, format_option, neutral
 def command(fmt: str, desk_path: str | None, as_name: str | None, now_text: str | None) -> None:
     """Check itdesk.yaml and every ticket against the schema and the status machine.
 
-    Prints each problem as PATH:LINE: message; exits 1 when there is any.
+    Prints each problem as PATH:LINE: message; exits 1 when there is any. Warns when
+    an open ticket's clock is due past the last year its calendar knows holidays for
+    (official: CN's data, or the dates written by hand).
 
     Example:
 
@@ -23,14 +35,21 @@ def command(fmt: str, desk_path: str | None, as_name: str | None, now_text: str 
         itdesk validate
     """
     from ..errors import InvalidPolicy
-    from ..service.validation import validate_desk
+    from ..service.validation import coverage_notes, validate_desk
     from ..store.desk import Desk, find_desk
 
     desk = Desk(find_desk(desk_path))
+    progress = Progress("checking tickets")
     try:
-        problems, count = validate_desk(desk)
+        try:
+            problems, count = validate_desk(desk, progress)
+        finally:
+            progress.close()
     except InvalidPolicy as exc:
         problems, count = [str(exc)], 0
+    else:
+        for line in coverage_notes(desk, _now(desk, now_text)):
+            warn(line)
     from ..service.kb import kb_problems
 
     problems += kb_problems(desk)
@@ -42,3 +61,10 @@ def command(fmt: str, desk_path: str | None, as_name: str | None, now_text: str 
         click.echo(f"{count} tickets checked, {len(problems)} problems", err=True)
     if problems:
         sys.exit(EXIT_FINDING)
+
+
+def _now(desk: Any, now_text: str | None) -> datetime:
+    from ..core.times import parse_time
+
+    tz = desk.policy.tz
+    return parse_time(now_text, tz, datetime.now(tz), human=False) if now_text else datetime.now(tz)

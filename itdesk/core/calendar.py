@@ -39,6 +39,7 @@ __all__ = [
     "Calendar",
     "MonthDay",
     "Window",
+    "beyond_coverage",
     "calendar_from_dict",
     "holidays_from_ics",
 ]
@@ -210,6 +211,9 @@ class BusinessHours:
     holidays: Collection[date | MonthDay] = frozenset()
     part_days: Mapping[date | MonthDay, Sequence[Window]] = field(default_factory=dict)
     workdays: Mapping[date, Sequence[Window] | None] = field(default_factory=dict)
+    # The last day its holiday dates are known for (the official data's last year, or
+    # the last year of the dated holidays written by hand); None: no dated holidays.
+    covered_until: date | None = None
     _plan: _Plan = field(default_factory=_Plan, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -441,7 +445,7 @@ _DAY_GROUPS = {
     "weekends": range(5, 7),
     "daily": range(7),
 }
-_KEYS = ("timezone", "hours", "holidays", "workdays", "description")
+_KEYS = ("timezone", "hours", "official", "holidays", "workdays", "description")
 _WINDOW_HELP = "expected a window like '09:00-12:00' (HH:MM-HH:MM, end up to 24:00)"
 _DAYS_HELP = "use mon..sun, a range like mon-fri, or a list like mon,wed,fri"
 _DATE_HELP = "expected a date like 2024-02-10, 2024-02-10..2024-02-17 or (every year) 01-01"
@@ -565,7 +569,9 @@ def calendar_from_dict(
     ``monday``, ``周一``), ranges (``mon-fri``), lists (``mon,wed``), ``weekdays``,
     ``weekend`` or ``daily``; ``hours: 24x7`` opens every day around the clock, holidays
     aside. A date entry is ``YYYY-MM-DD``, ``MM-DD`` (holidays only, every year) or a range
-    ``YYYY-MM-DD..YYYY-MM-DD``. The same date given bare and with hours (as when an ICS
+    ``YYYY-MM-DD..YYYY-MM-DD``. ``official: CN`` adds China's official holidays and
+    make-up working days (:mod:`itdesk.core.official`); the dates written under
+    ``holidays``/``workdays`` override them. The same date given bare and with hours (as when an ICS
     file's dates are appended) takes the hours; a make-up day beats a holiday. Errors name
     the key under ``where`` (e.g. ``itdesk.yaml: calendars.business``) and what is
     accepted there, in one line.
@@ -616,10 +622,34 @@ def calendar_from_dict(
             else:
                 workdays[day] = windows
                 work_key.setdefault(day, key)
+    dated = [d for d in (*holidays, *part_days, *workdays) if isinstance(d, date)]
+    covered = date(max(dated).year, 12, 31) if dated else None
     try:
-        return BusinessHours(tz, hours, frozenset(holidays), part_days, workdays)
+        cal = BusinessHours(tz, hours, frozenset(holidays), part_days, workdays, covered)
     except InvalidPolicy as exc:
         raise _fail(where, str(exc)) from None
+    if data.get("official") is None:
+        return cal
+    from .official import official_dates
+
+    try:
+        off, work, last = official_dates(str(data["official"]))
+    except InvalidPolicy as exc:
+        raise _fail(at("official"), str(exc).removeprefix("official: ")) from None
+    # the dates written under holidays/workdays keep their meaning (with_dates)
+    cal = cal.with_dates(off, work)
+    return replace(cal, covered_until=max(last, covered) if covered else last)
+
+
+def beyond_coverage(calendar: object, due: datetime) -> date | None:
+    """The last day ``calendar``'s holiday dates cover, when ``due`` falls after it (its
+    days were counted as ordinary ones, holidays unknown); else None."""
+    covered = getattr(calendar, "covered_until", None)
+    if covered is None:
+        return None
+    tz = getattr(calendar, "tz", None)
+    day = due.astimezone(tz).date() if tz is not None else due.date()
+    return covered if day > covered else None
 
 
 def _label(day: date | MonthDay) -> str:

@@ -24,6 +24,12 @@ def valid_prefix(prefix: str) -> bool:
     return bool(_PREFIX.fullmatch(prefix))
 
 
+def normal_id(text: str) -> str:
+    """A ticket number as typed, in the desk's form: any letter case is accepted
+    (``it-20240403-001`` is ``IT-20240403-001``: prefixes are upper case)."""
+    return text.strip().upper()
+
+
 def check_id(ticket_id: str) -> str:
     """Return ``ticket_id`` if it is a well-formed number (safe as a file name)."""
     if not ID_PATTERN.fullmatch(ticket_id):

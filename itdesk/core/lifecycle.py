@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..errors import InvalidTransition, UsageError
 from .model import (
@@ -49,6 +50,8 @@ class Action(enum.Enum):
     CANCEL = "cancel"
     KB = "kb"
     ARCHIVE = "archive"
+    EDIT = "edit"
+    ATTACH = "attach"
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,14 +291,25 @@ WORK_KINDS = {
     "onsite": LogKind.ONSITE,
     "note": LogKind.NOTE,
 }
+_WORK_ALIASES = {
+    "电话": LogKind.PHONE,
+    "远程": LogKind.REMOTE,
+    "现场": LogKind.ONSITE,
+    "上门": LogKind.ONSITE,
+    "备注": LogKind.NOTE,
+    "记录": LogKind.NOTE,
+}
 
 
 @_dated
 def log_work(t: Ticket, *, now: datetime, by: str, via: str, text: str) -> Change:
     _require_open(t, "log work")
-    kind = WORK_KINDS.get(via)
+    kind = WORK_KINDS.get(via.strip().lower()) or _WORK_ALIASES.get(via.strip())
     if kind is None:
-        raise UsageError(f"unknown --via {via!r}; accepted: {', '.join(WORK_KINDS)}")
+        raise UsageError(
+            f"unknown --via {via!r}; accepted: {', '.join(WORK_KINDS)} (电话, 远程, 现场, 备注)"
+        )
+    via = kind.value
     text = _text(text, "the log text")
     new = replace(t, log=t.log + (_entry(now, by, kind, text),))
     first_line = text.splitlines()[0]
@@ -452,3 +466,105 @@ def record_escalation(
     esc = Escalation(now, by, level, to, reason, None, clock)
     entry = _entry(now, by, LogKind.SYSTEM, f"{clock} clock: {reason}; {level} {to} notified")
     return replace(t, escalations=t.escalations + (esc,), log=t.log + (entry,))
+
+
+# The intake fields ``edit`` may correct, in the order a commit names them.
+EDITABLE = (
+    "title",
+    "description",
+    "requester",
+    "employee_id",
+    "department",
+    "contact",
+    "blocks_work",
+    "scope",
+    "devices",
+    "expected_by",
+)
+
+
+@_dated
+def edit(t: Ticket, *, now: datetime, by: str, values: Mapping[str, Any]) -> Change:
+    """Correct intake fields (``EDITABLE``; ``requester`` is the requester's name):
+    the log and the commit name each field that changed, never its value (personal
+    data stays out of commit messages). Values are already parsed (``devices`` a
+    tuple, ``expected_by`` a time)."""
+    _require_open(t, "edit")
+    unknown = sorted(set(values) - set(EDITABLE))
+    if unknown:
+        raise UsageError(f"cannot edit {unknown[0]!r}; intake fields: {', '.join(EDITABLE)}")
+    req, imp = t.requester, t.impact
+    current: dict[str, Any] = {
+        "title": t.title,
+        "description": t.description,
+        "requester": req.name,
+        "employee_id": req.employee_id,
+        "department": req.department,
+        "contact": req.contact,
+        "blocks_work": imp.blocks_work,
+        "scope": imp.scope,
+        "devices": imp.devices,
+        "expected_by": t.expected_by,
+    }
+    new = dict(current)
+    for key, value in values.items():
+        if isinstance(value, str):
+            value = value.strip()
+            if not value and key in ("title", "requester"):
+                raise UsageError(f"the {key} must not be empty")
+            value = value or (None if key not in ("description",) else "")
+        new[key] = value
+    changed = [k for k in EDITABLE if new[k] != current[k]]
+    if not changed:
+        raise UsageError(f"{t.id}: nothing to change (the fields already hold these values)")
+    what = ", ".join(changed)
+    ticket = replace(
+        t,
+        title=new["title"],
+        description=new["description"] or "",
+        expected_by=new["expected_by"],
+        requester=Requester(
+            name=new["requester"],
+            employee_id=new["employee_id"],
+            department=new["department"],
+            contact=new["contact"],
+        ),
+        impact=Impact(
+            blocks_work=bool(new["blocks_work"]), scope=new["scope"], devices=tuple(new["devices"])
+        ),
+        log=t.log + (_entry(now, by, LogKind.SYSTEM, f"edited {what}"),),
+    )
+    return Change(ticket, Action.EDIT, f"edit {what}")
+
+
+ATTACHMENTS = "attachments"  # the desk's folder of attached files: attachments/<ID>/<name>
+_ATTACHMENT_NAME = re.compile(r"^[\w\u4e00-\u9fff][\w\u4e00-\u9fff .+()-]{0,99}$")
+
+
+def check_attachment_name(name: str) -> str:
+    """A file name safe to store under ``attachments/<ID>/``: letters (Chinese too),
+    digits, ``_ . + - ( )`` and spaces, no leading dot, no path, at most 100 characters."""
+    name = name.strip()
+    if not _ATTACHMENT_NAME.fullmatch(name) or name.endswith((".", " ")):
+        raise UsageError(
+            f"{name!r} is not a usable attachment name; use letters, digits, spaces and "
+            "_ . + - ( ), not starting with a dot, at most 100 characters (give --name)"
+        )
+    return name
+
+
+def attachment_path(ticket_id: str, name: str) -> str:
+    """Where attachment ``name`` of ``ticket_id`` lives, relative to the desk."""
+    return f"{ATTACHMENTS}/{ticket_id}/{check_attachment_name(name)}"
+
+
+@_dated
+def attach(t: Ticket, *, now: datetime, by: str, name: str, size: int) -> Change:
+    """List the file stored at :func:`attachment_path` in the ticket's ``attachments``."""
+    _require_open(t, "attach a file")
+    rel = attachment_path(t.id, name)
+    if rel in t.attachments:
+        raise UsageError(f"{t.id} already has an attachment named {name!r}; give another --name")
+    entry = _entry(now, by, LogKind.NOTE, f"attached {rel} ({size} bytes)")
+    new = replace(t, attachments=t.attachments + (rel,), log=t.log + (entry,))
+    return Change(new, Action.ATTACH, f"attach {name}")

@@ -44,8 +44,11 @@ KNOWN_KEYS = frozenset(
         "retention",
         "privacy",
         "kb",
+        "attachments",
     }
 )
+
+ATTACHMENT_LIMIT = 10 * 1024 * 1024  # bytes a file attached to a ticket may have
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,8 @@ class Policy:
     personal: frozenset[str] = DEFAULT_PERSONAL
     # Business-hours calendars by name, as written (built by itdesk.calendar).
     calendars: Mapping[str, Any] = field(default_factory=dict)
+    # `attachments: {max_bytes: N}`: the largest file `itdesk attach` stores.
+    attachment_limit: int = ATTACHMENT_LIMIT
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -138,6 +143,18 @@ class Policy:
 
     def knows(self, name: str) -> bool:
         return name in self.known
+
+    def canonical(self, name: str) -> str:
+        """``name`` as the policy spells it, matched without regard to letter case
+        (``Zhang`` -> ``zhang``); an unknown name comes back as given."""
+        known = self.known
+        if name in known:
+            return name
+        folded = name.casefold()
+        for candidate in known:
+            if candidate.casefold() == folded:
+                return candidate
+        return name
 
     def team_for(self, category: Category) -> Team | None:
         for team in self.teams:
@@ -288,6 +305,17 @@ def _personal(value: Any) -> frozenset[str]:
     return frozenset(fields)
 
 
+def _attachment_limit(value: Any) -> int:
+    conf = _mapping(value, "attachments")
+    unknown = sorted(str(k) for k in conf if k != "max_bytes")
+    if unknown:
+        raise _fail(f"attachments.{unknown[0]}", "unknown key; known: max_bytes")
+    limit = conf.get("max_bytes", ATTACHMENT_LIMIT)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise _fail("attachments.max_bytes", f"{limit!r} is not a positive whole number")
+    return limit
+
+
 def policy_from_dict(data: Any) -> Policy:
     """Check ``itdesk.yaml``'s parsed content and build the policy."""
     if not isinstance(data, Mapping):
@@ -369,12 +397,15 @@ def policy_from_dict(data: Any) -> Policy:
         people=people,
         robots=_names(data.get("robots"), "robots"),
         calendars=_calendar_defs(data.get("calendars"), sla),
+        attachment_limit=_attachment_limit(data.get("attachments")),
         raw=data,
     )
 
 
-def default_policy_text(timezone: str, technician: str) -> str:
+def default_policy_text(timezone: str, technician: str, locale: str = "en") -> str:
     """The commented ``itdesk.yaml`` that ``itdesk init`` writes."""
+    if locale not in LOCALES:
+        raise InvalidValue(f"unknown locale {locale!r}; accepted: {', '.join(LOCALES)}")
     who = _yaml_str(technician)
     return f"""\
 # itdesk desk policy. Edit it by hand, then run `itdesk validate`.
@@ -390,7 +421,7 @@ ids:
 timezone: {timezone}
 
 # Language of labels and reports: en or zh (commands also take --lang).
-locale: en
+locale: {locale}
 
 # Priority that an unclassified ticket's clocks run at.
 default_priority: P3

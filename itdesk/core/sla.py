@@ -46,9 +46,9 @@ tests/test_sla.py checks that both readers agree clock by clock, and that
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from operator import itemgetter
 from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
@@ -704,5 +704,30 @@ def build_calendars(
             definition,  # type: ignore[arg-type]
             where=f"itdesk.yaml: calendars.{name}",
             default_tz=default_tz,
+        )
+    return out
+
+
+def coverage_warnings(states: Iterable[ClockState], calendars: Mapping[str, Calendar]) -> list[str]:
+    """One line per calendar whose holiday dates end before a running clock's due time:
+    the days past the data's (or the hand list's) last year were counted as ordinary
+    working days, which a holiday there would make wrong."""
+    from .calendar import beyond_coverage
+
+    late: dict[str, tuple[date, list[str]]] = {}
+    for s in states:
+        if not s.open or s.calendar not in calendars:
+            continue
+        covered = beyond_coverage(calendars[s.calendar], s.due)
+        if covered is not None:
+            late.setdefault(s.calendar, (covered, []))[1].append(f"{s.ticket} {s.clock}")
+    out = []
+    for name, (covered, clocks) in late.items():
+        shown = ", ".join(clocks[:3]) + (f" and {len(clocks) - 3} more" if len(clocks) > 3 else "")
+        out.append(
+            f"calendar {name}: holidays are known until {covered}, but {shown} "
+            f"{'is' if len(clocks) == 1 else 'are'} due after it; those days count as "
+            "ordinary working days: update chinesecalendar (pip install -U chinesecalendar) "
+            "or add the dates under holidays/workdays in itdesk.yaml"
         )
     return out

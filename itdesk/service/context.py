@@ -41,9 +41,9 @@ class Context:
         on_warning: Callable[[str], None] | None = None,
     ):
         self.desk = desk
-        self.as_name = as_name
         if as_name is not None and as_name.strip():
-            self._check_known(as_name.strip())
+            as_name = self._check_known(as_name.strip())
+        self.as_name = as_name
         self.now = now if now is not None else datetime.now(desk.policy.tz)
         self.warnings: list[str] = []
         # Problems found on the way (an invalid, dirty or untracked ticket file): each is
@@ -85,12 +85,14 @@ class Context:
         if self._on_warning is not None:
             self._on_warning(text)
 
-    def _check_known(self, name: str) -> None:
+    def _check_known(self, name: str) -> str:
         """``--as`` names someone the desk's policy knows (members, supervisors,
-        managers, ``people:``, ``robots:``), never just any string."""
+        managers, ``people:``, ``robots:``), never just any string; returns the name as
+        the policy spells it (``--as Zhang`` is ``zhang``)."""
         policy = self.desk.policy
-        if policy.knows(name):
-            return
+        spelled = policy.canonical(name)
+        if policy.knows(spelled):
+            return spelled
         from ..errors import UsageError
 
         known = policy.known
@@ -199,7 +201,9 @@ class Context:
     # -- reading ----------------------------------------------------------------
 
     def read(self, ticket_id: str) -> Ticket:
-        return self.desk.read(ticket_id.strip())
+        from ..core.ids import normal_id
+
+        return self.desk.read(normal_id(ticket_id))
 
     def ticket_data(
         self, include_archive: bool = False, on_parse: Callable[[], None] | None = None

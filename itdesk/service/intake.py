@@ -11,7 +11,7 @@ dashes as underscores (``title``, ``requester``, ``employee_id``, ``department``
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,3 +156,29 @@ def builder(session: Context, values: Mapping[str, Any]) -> tuple[Callable[[str]
         )
 
     return build, reported.astimezone(session.desk.policy.tz).date()
+
+
+def parse_edit(session: Context, values: Mapping[str, Any], reported: datetime) -> dict[str, Any]:
+    """``edit``'s values as :func:`itdesk.core.lifecycle.edit` takes them: devices a
+    tuple (from comma-separated text), ``expected_by`` a time not before the report
+    (relative forms count from the report, as at intake)."""
+    from ..core.lifecycle import EDITABLE
+
+    unknown = sorted(set(values) - set(EDITABLE))
+    if unknown:
+        raise UsageError(f"cannot edit {unknown[0]!r}; intake fields: {', '.join(EDITABLE)}")
+    out = dict(values)
+    if isinstance(out.get("devices"), str):
+        out["devices"] = tuple(d.strip() for d in out["devices"].split(",") if d.strip())
+    if "blocks_work" in out and not isinstance(out["blocks_work"], bool):
+        raise UsageError(f"blocks_work: {out['blocks_work']!r} is not true or false")
+    if "expected_by" in out:
+        text = str(out["expected_by"] or "").strip()
+        expected = session.time(text, reported) if text else None
+        if expected is not None and expected < reported:
+            raise UsageError(
+                f"--expected-by {text}: {expected.isoformat(timespec='minutes')} is before "
+                f"the report ({reported.isoformat(timespec='minutes')}); give a later time"
+            )
+        out["expected_by"] = expected
+    return out

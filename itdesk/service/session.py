@@ -155,6 +155,42 @@ class Session(Context):
         build, day = builder(self, values)
         return self.create(build, day, on_committed)
 
+    def edit(self, ticket_id: str, values: Mapping[str, Any]) -> Change:
+        """Correct a ticket's intake fields (the names of ``new``'s options with dashes
+        as underscores; see :func:`itdesk.core.lifecycle.edit`): one commit naming each
+        field that changed."""
+        from ..core.lifecycle import edit
+        from .intake import parse_edit
+
+        if not values:
+            raise UsageError("give at least one field to change (itdesk edit --help)")
+
+        def step(t: Ticket, **kw: Any) -> Change:
+            return edit(t, values=parse_edit(self, values, t.reported_at), **kw)
+
+        return self.apply(ticket_id, step)
+
+    def attach(self, ticket_id: str, source: str, name: str | None = None) -> Change:
+        """Store the file ``source`` under the ticket as ``attachments/<ID>/<name>`` and
+        list it in its ``attachments``: one commit (see :mod:`itdesk.service.attach`)."""
+        from pathlib import Path
+
+        from ..core.lifecycle import attach, attachment_path, check_attachment_name
+        from .attach import check_folders, read_attachment
+
+        chosen = check_attachment_name(name if name is not None else Path(source).name)
+        data = read_attachment(source, self.desk.policy.attachment_limit)
+        with self.batch() as batch:
+
+            def step(t: Ticket, **kw: Any) -> Change:
+                rel = attachment_path(t.id, chosen)
+                check_folders(self.desk.root, rel)
+                change = attach(t, name=chosen, size=len(data), **kw)
+                batch.tx.put_file(rel, data)
+                return change
+
+            return batch.apply(ticket_id, step)
+
     def ack(self, ticket_id: str) -> Change:
         from ..core.lifecycle import acknowledge
 
@@ -190,7 +226,8 @@ class Session(Context):
                 team, member = choose_assignee(policy, t, load)
                 return assign(t, to=member, team=team, **kw)
             assert to is not None
-            return assign(t, to=to.strip(), team=team_for_member(policy, to.strip(), t), **kw)
+            name = policy.canonical(to.strip())  # --to Zhang is zhang
+            return assign(t, to=name, team=team_for_member(policy, name, t), **kw)
 
         return self.apply(ticket_id, step)
 
@@ -306,7 +343,9 @@ class Batch:
         for _before, change in reversed(self.done):
             if change.ticket.id == ticket_id:
                 return change.ticket
-        ticket: Ticket = self.tx.read(ticket_id.strip(), archived=True)
+        from ..core.ids import normal_id
+
+        ticket: Ticket = self.tx.read(normal_id(ticket_id), archived=True)
         return ticket
 
     def apply(self, ticket_id: str, step: Step) -> Change:

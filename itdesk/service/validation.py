@@ -6,6 +6,9 @@ every ticket, besides the fast checker that every read uses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from ..core.status import history_problems
 from ..errors import InvalidTicket
 from ..store import Desk, jsonschema_problems, key_path, line_of
@@ -16,8 +19,11 @@ def _where(rel: str, text: str, keys: list[str | int], message: str) -> str:
     return f"{rel}:{line}: {key_path(keys)}: {message}" if line else f"{rel}: {message}"
 
 
-def validate_desk(desk: Desk) -> tuple[list[str], int]:
-    """(problems as ``path:line: message``, number of ticket files checked)."""
+def validate_desk(
+    desk: Desk, progress: Callable[[int, int], None] | None = None
+) -> tuple[list[str], int]:
+    """(problems as ``path:line: message``, number of ticket files checked);
+    ``progress(done, total)`` is called after each file."""
     problems: list[str] = []
     _ = desk.policy  # raises InvalidPolicy with the key and the reason
     _ = desk.calendars  # the business-hours calendars and their include files too
@@ -28,7 +34,9 @@ def validate_desk(desk: Desk) -> tuple[list[str], int]:
         check_config(notify)
     files = desk.ticket_files(include_archive=True)
     seen: dict[str, str] = {}
-    for tf in files:
+    for done, tf in enumerate(files, 1):
+        if progress is not None:
+            progress(done, len(files))
         rel = desk.rel(tf.path)
         try:
             text, data = desk.load_file(tf.path)
@@ -49,3 +57,16 @@ def validate_desk(desk: Desk) -> tuple[list[str], int]:
         seen[ticket.id] = rel
         problems.extend(_where(rel, text, keys, msg) for keys, msg in history_problems(ticket))
     return problems, len(files)
+
+
+def coverage_notes(desk: Desk, now: datetime) -> list[str]:
+    """Open tickets' clocks due past the last day their calendar knows holidays for
+    (see :func:`itdesk.core.sla.coverage_warnings`)."""
+    from ..core.sla import Rules, clock_states, coverage_warnings
+
+    calendars = desk.calendars
+    rules = Rules.of(desk.policy, calendars)
+    states = [
+        s for d in desk.ticket_data(on_error=lambda e: None) for s in clock_states(d, rules, now)
+    ]
+    return coverage_warnings(states, calendars)

@@ -367,6 +367,11 @@ class Desk:
             if not as_name:
                 raise NoIdentity("--as needs a name")
             return Actor(as_name, self.policy.email_of(as_name) or placeholder_email(as_name))
+        technician = self.git_config.technician  # `itdesk init --as NAME` on this clone
+        if technician:
+            return Actor(
+                technician, self.policy.email_of(technician) or placeholder_email(technician)
+            )
         name, email = self.git_identity
         if not name:
             raise NoIdentity(

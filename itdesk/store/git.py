@@ -219,9 +219,13 @@ class Config(NamedTuple):
     gc_auto: int = 6700  # gc.auto: loose objects before `git commit` would start a gc
     auto_maintenance: bool = True  # maintenance.auto
     sign: bool = False  # commit.gpgSign
+    technician: str | None = None  # itdesk.technician: who acts on this clone (init --as)
 
 
-_CONFIG_KEYS = r"user\.(name|email)|core\.hookspath|gc\.auto|maintenance\.auto|commit\.gpgsign"
+_CONFIG_KEYS = (
+    r"user\.(name|email)|core\.hookspath|gc\.auto|maintenance\.auto|commit\.gpgsign"
+    r"|itdesk\.technician"
+)
 
 
 def config(cwd: Path | str) -> Config:
@@ -252,6 +256,7 @@ def _parse_config(out: str) -> Config:
         bare = "true" if key in ("maintenance.auto", "commit.gpgsign") else ""
         values[key] = value.strip() if newline else bare
     return Config(
+        technician=values.get("itdesk.technician") or None,
         name=values.get("user.name") or None,
         email=values.get("user.email") or None,
         hooks_path=values.get("core.hookspath") or None,

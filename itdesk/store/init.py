@@ -41,7 +41,13 @@ tags, source tickets, updated). `itdesk kb promote ID` writes one from a resolve
 """
 
 
-def init_desk(path: Path, technician: str | None, timezone: str | None, now: dt.datetime) -> Path:
+def init_desk(
+    path: Path,
+    technician: str | None,
+    timezone: str | None,
+    now: dt.datetime,
+    locale: str = "en",
+) -> Path:
     """Make ``path`` a desk: a git repository with ``itdesk.yaml``, ``tickets/`` and ``kb/``."""
     root = path.expanduser().resolve()
     if (root / POLICY_FILE).exists():
@@ -66,7 +72,7 @@ def init_desk(path: Path, technician: str | None, timezone: str | None, now: dt.
                 "who runs this desk? git has no user.name; pass --as NAME "
                 "or set it: git config --global user.name 'Your Name'"
             )
-        policy_text = default_policy_text(tz_name, who)
+        policy_text = default_policy_text(tz_name, who, locale)
         from .yamlio import parse
 
         policy_from_dict(parse(policy_text))  # the template must be valid

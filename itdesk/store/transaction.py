@@ -349,7 +349,7 @@ class Transaction:
         self.actor = actor
         self.now = now
         self.head = head if head is not None else gitdir.refuse_to_write(desk.git_dir)
-        self._texts: dict[str, str | None] = {}  # rel path -> new text (None: delete)
+        self._texts: dict[str, str | bytes | None] = {}  # rel path -> new text (None: delete)
         self._moves: dict[str, str] = {}  # rel path -> new rel path, the bytes unchanged
         self._changes: list[Change] = []
         self._taken: set[str] = set()
@@ -472,8 +472,9 @@ class Transaction:
         self._texts[rel] = dump_yaml(data)
         self._changes.append(change)
 
-    def put_file(self, rel: str, text: str | None) -> None:
-        """Write (or, with None, remove) another file of the desk, such as a KB article."""
+    def put_file(self, rel: str, text: str | bytes | None) -> None:
+        """Write (or, with None, remove) another file of the desk, such as a KB article
+        (text) or an attachment (bytes)."""
         self._texts[rel] = text
 
     def move(self, rel: str, new_rel: str) -> None:
@@ -597,7 +598,7 @@ class Transaction:
         root, git_dir = self.desk.root, self.desk.git_dir
         ref, base = self.head.ref, self.head.oid
         assert ref is not None and base is not None
-        written = {rel: text.encode("utf-8") for rel, text in self._texts.items()
+        written = {rel: _bytes(text) for rel, text in self._texts.items()
                    if text is not None}  # fmt: skip
         # git stores the blobs while the tree is built with the ids they will have
         stored = plumbing.start_hash_files(root, list(written))
@@ -745,10 +746,14 @@ class Transaction:
                 now = None
             except OSError:
                 continue
-            ours = None if text is None else text.encode("utf-8")
+            ours = None if text is None else _bytes(text)
             if now != ours and now != content:
                 continue  # somebody else wrote it meanwhile: theirs
             if content is None:
                 path.unlink(missing_ok=True)
             elif now != content:
                 write_atomic(path, content)
+
+
+def _bytes(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode("utf-8")

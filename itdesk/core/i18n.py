@@ -1,0 +1,520 @@
+"""What itdesk says, in Chinese when the desk's locale (or ``--lang``) is ``zh``.
+
+Tickets and commits keep their English words: they are data, read by programs
+(``Action:`` trailers, ``git log --grep``) and diffed across a team. What a person
+reads is translated when it is shown: clock names and states, durations
+(``12天8小时``), the log lines the lifecycle writes (``reported via phone`` ->
+``经电话提报``) and the success messages of the commands. Text a person typed (a
+reason, a summary) is kept as typed. Pure functions; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+CLOCKS_ZH = {
+    "ack": "受理",
+    "response": "响应",
+    "accept": "接单",
+    "resolution": "解决",
+    "followup": "回访",
+    "expected": "期望时间",
+}
+STATES_ZH = {
+    "met": "已达标",
+    "running": "计时中",
+    "at_risk": "临近超时",
+    "breached": "已超时",
+    "paused": "已暂停",
+}
+KINDS_ZH = {
+    "note": "备注",
+    "phone": "电话",
+    "remote": "远程",
+    "onsite": "现场",
+    "status": "状态",
+    "assign": "分配",
+    "escalate": "升级",
+    "system": "系统",
+}
+LEVELS_ZH = {"supervisor": "主管", "manager": "经理", "vendor": "厂商", "assignee": "处理人"}
+STATUSES_ZH = {
+    "new": "新建",
+    "acknowledged": "已受理",
+    "assigned": "已分配",
+    "in_progress": "处理中",
+    "pending_vendor": "待厂商",
+    "pending_user": "待用户",
+    "resolved": "处理完成",
+    "closed": "已关闭",
+    "reopened": "重新打开",
+    "cancelled": "已取消",
+}
+CATEGORIES_ZH = {
+    "hardware": "硬件",
+    "software": "软件",
+    "network": "网络",
+    "account": "账号",
+    "other": "其他",
+}
+SATISFACTION_ZH = {"satisfied": "满意", "neutral": "一般", "unsatisfied": "不满意"}
+CHANNELS_ZH = {"portal": "门户", "chat": "沟通群组", "phone": "电话", "mail": "邮件",
+               "walk-in": "现场"}  # fmt: skip
+FIELDS_ZH = {
+    "title": "标题",
+    "description": "问题描述",
+    "requester": "提交人",
+    "employee_id": "工号",
+    "department": "部门",
+    "contact": "联系方式",
+    "blocks_work": "是否影响工作",
+    "scope": "影响范围",
+    "devices": "设备",
+    "expected_by": "期望解决时间",
+}
+YES_NO_ZH = {"yes": "是", "no": "否"}
+ACTIONS_ZH = {
+    "new": "新建",
+    "ack": "受理",
+    "classify": "定级分类",
+    "assign": "分配",
+    "accept": "接单",
+    "log": "记录",
+    "escalate": "升级",
+    "pending": "挂起",
+    "resolve": "处理完成",
+    "followup": "回访",
+    "close": "关闭",
+    "reopen": "重新打开",
+    "cancel": "取消",
+    "kb": "知识库",
+    "archive": "归档",
+    "edit": "修改",
+    "attach": "附件",
+    "import": "导入",
+    "renumber": "重新编号",
+    "sync": "同步",
+}
+# A ticket's keys (what `history` says a commit changed).
+KEYS_ZH = {
+    **FIELDS_ZH,
+    "id": "工单编号",
+    "status": "状态",
+    "priority": "问题分级",
+    "category": "问题类型",
+    "impact": "影响",
+    "channel": "渠道",
+    "reported_at": "提交时间",
+    "acknowledged_at": "受理时间",
+    "team": "处理组",
+    "assignee": "处理人",
+    "assigned_at": "分配时间",
+    "accepted_at": "接单时间",
+    "escalations": "升级记录",
+    "log": "处理过程",
+    "resolution": "解决方案",
+    "followup": "回访",
+    "closed_at": "关闭时间",
+    "kb": "知识库",
+    "attachments": "附件",
+    "remarks": "备注",
+    "(created)": "（新建）",
+    "(removed)": "（移除）",
+}
+
+
+def escalation_reason(reason: str, lang: str) -> str:
+    """An automatic escalation's reason (``target missed by 30m``) in ``lang``."""
+    return _auto_reason(reason) if lang == "zh" else reason
+
+
+def word(value: str | None, lang: str, table: dict[str, str]) -> str:
+    """``value`` from ``table`` in zh, else as it is (``-`` for nothing)."""
+    if value is None:
+        return "-"
+    return table.get(value, value) if lang == "zh" else value
+
+
+def clock(name: str, lang: str) -> str:
+    return word(name, lang, CLOCKS_ZH)
+
+
+def state(name: str, lang: str) -> str:
+    return word(name, lang, STATES_ZH)
+
+
+def duration(delta: timedelta, lang: str = "en") -> str:
+    """``1d2h30m`` in English, ``1天2小时30分`` in Chinese (negative: a leading ``-``)."""
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    days, rest = divmod(abs(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    units = ("天", "小时", "分") if lang == "zh" else ("d", "h", "m")
+    text = "".join(f"{n}{u}" for n, u in zip((days, hours, minutes), units, strict=True) if n)
+    return sign + (text or f"0{units[2]}")
+
+
+# -- the lines the lifecycle writes into a ticket's log, and the commit subjects ----------
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")
+
+
+def _zh_duration(text: str) -> str:
+    m = _DURATION.fullmatch(text)
+    if not m or not text:
+        return text
+    d, h, mi = (int(x or 0) for x in m.groups())
+    return duration(timedelta(days=d, hours=h, minutes=mi), "zh")
+
+
+def _classified(what: str) -> str:
+    return " ".join(CATEGORIES_ZH.get(w, w) for w in what.split())
+
+
+def _fields(names: str) -> str:
+    return "、".join(FIELDS_ZH.get(n.strip(), n.strip()) for n in names.split(","))
+
+
+def _eta(text: str | None) -> str:
+    return f"，预计 {text}" if text else ""
+
+
+_REASONS_ZH = {
+    "P1 (紧急): core business affected, supervisor informed at once": (
+        "一级(紧急)：核心业务受影响，已即时通知主管"
+    ),
+}
+
+
+def _auto_reason(reason: str) -> str:
+    if reason in _REASONS_ZH:
+        return _REASONS_ZH[reason]
+    m = re.fullmatch(r"target missed by (\S+)(, still open)?", reason)
+    if m:
+        return f"超时 {_zh_duration(m.group(1))}" + ("，仍未解决" if m.group(2) else "")
+    m = re.fullmatch(r"at risk, due (.+)", reason)
+    if m:
+        return f"临近超时，到期 {m.group(1)}"
+    return reason
+
+
+Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
+
+
+def _rules(pairs: list[tuple[str, Callable[[re.Match[str]], str]]]) -> list[Rule]:
+    return [(re.compile(p, re.S), f) for p, f in pairs]
+
+
+_LOG_RULES = _rules(
+    [
+        (r"reported", lambda m: "提报"),
+        (r"reported via (\S+)", lambda m: f"经{CHANNELS_ZH.get(m[1], m[1])}提报"),
+        (
+            r"acknowledged; ticket number (\S+) given to the requester",
+            lambda m: f"已受理，工单编号 {m[1]} 已告知提交人",
+        ),
+        (r"classified (.+)", lambda m: f"定级分类：{_classified(m[1])}"),
+        (r"P1: supervisor (.+) informed", lambda m: f"一级(紧急)：已通知主管 {m[1]}"),
+        (r"assigned to (.+?) \((.+)\)", lambda m: f"分配给 {m[1]}（{m[2]}）"),
+        (r"assigned to (.+)", lambda m: f"分配给 {m[1]}"),
+        (r"accepted by (.+?) for (.+)", lambda m: f"{m[1]} 代 {m[2]} 接单"),
+        (r"accepted by (.+)", lambda m: f"{m[1]} 已接单"),
+        (
+            r"work resumed \((\S+) -> (\S+)\)",
+            lambda m: f"恢复处理（{STATUSES_ZH.get(m[1], m[1])} → {STATUSES_ZH.get(m[2], m[2])}）",
+        ),
+        (
+            r"escalated to (vendor|supervisor) (.+?): (.+?)(?:, ETA (\S+))?",
+            lambda m: f"升级至{LEVELS_ZH[m[1]]} {m[2]}：{m[3]}{_eta(m[4])}",
+        ),
+        (r"waiting on the (user|vendor)", lambda m: f"等待{'用户' if m[1] == 'user' else '厂商'}"),
+        (
+            r"waiting on the (user|vendor): (.+)",
+            lambda m: f"等待{'用户' if m[1] == 'user' else '厂商'}：{m[2]}",
+        ),
+        (
+            r"resolved \(verified with the requester\): (.+)",
+            lambda m: f"处理完成（已与用户确认）：{m[1]}",
+        ),
+        (r"resolved: (.+)", lambda m: f"处理完成：{m[1]}"),
+        (
+            r"follow-up call: speed (\S+), attitude (\S+), overall (\S+?)(?:; (.+))?",
+            lambda m: (
+                f"回访：处理速度 {SATISFACTION_ZH.get(m[1], m[1])}，服务态度 "
+                f"{SATISFACTION_ZH.get(m[2], m[2])}，总体评价 {SATISFACTION_ZH.get(m[3], m[3])}"
+                + (f"；{m[4]}" if m[4] else "")
+            ),
+        ),
+        (r"closed without the normal steps: (.+)", lambda m: f"未经正常流程关闭：{m[1]}"),
+        (r"closed after follow-up", lambda m: "回访后关闭"),
+        (r"reopened: (.+)", lambda m: f"重新打开：{m[1]}"),
+        (r"cancelled: (.+)", lambda m: f"已取消：{m[1]}"),
+        (
+            r"(\w+) clock: (.+); (\w+) (.+) notified",
+            lambda m: (
+                f"{CLOCKS_ZH.get(m[1], m[1])}时限：{_auto_reason(m[2])}；"
+                f"已通知{LEVELS_ZH.get(m[3], m[3])} {m[4]}"
+            ),
+        ),
+        (r"edited (.+)", lambda m: f"修改了{_fields(m[1])}"),
+        (r"attached (\S+) \((\d+) bytes\)", lambda m: f"添加附件 {m[1]}（{m[2]} 字节）"),
+    ]
+)
+
+_SUBJECT_RULES = _rules(
+    [
+        (r"new: (.+)", lambda m: f"新建工单：{m[1]}"),
+        (r"acknowledge", lambda m: "已受理"),
+        (r"classify (.+?)(?:, inform (.+))?", lambda m: (
+            f"定级分类：{_classified(m[1])}" + (f"，已通知主管 {m[2]}" if m[2] else ""))),
+        (r"assign to (.+?) \((.+)\)", lambda m: f"分配给 {m[1]}（{m[2]}）"),
+        (r"assign to (.+)", lambda m: f"分配给 {m[1]}"),
+        (r"accept \((.+)\)", lambda m: f"{m[1]} 已接单"),
+        (r"resume work", lambda m: "恢复处理"),
+        (r"log (\w+): (.+)", lambda m: f"记录{KINDS_ZH.get(m[1], m[1])}：{m[2]}"),
+        (r"escalate to (vendor|supervisor) (.+)", lambda m: f"升级至{LEVELS_ZH[m[1]]} {m[2]}"),
+        (r"pending on (user|vendor)", lambda m: f"等待{'用户' if m[1] == 'user' else '厂商'}"),
+        (r"resolve \(verified\)(.*)", lambda m: f"处理完成（已与用户确认）{m[1]}"),
+        (r"resolve(.*)", lambda m: f"处理完成{m[1]}"),
+        (r"follow-up: (\S+)", lambda m: f"回访：{SATISFACTION_ZH.get(m[1], m[1])}"),
+        (r"close \(forced\)", lambda m: "强制关闭"),
+        (r"close", lambda m: "已关闭"),
+        (r"reopen", lambda m: "重新打开"),
+        (r"cancel", lambda m: "已取消"),
+        (r"edit (.+)", lambda m: f"修改了{_fields(m[1])}"),
+        (r"attach (.+)", lambda m: f"添加附件 {m[1]}"),
+        (r"promote to (\S+)", lambda m: f"整理为知识库文章 {m[1]}"),
+        (r"link to (\S+)", lambda m: f"关联知识库文章 {m[1]}"),
+        (r"escalate (\d+) tickets?", lambda m: f"升级 {m[1]} 张工单"),
+        (r"escalate (.+)", lambda m: "升级：" + "，".join(_auto_step(x) for x in m[1].split(", "))),
+        (r"(archive|purge) (\S+), (\d+) tickets?", lambda m: (
+            f"{'归档' if m[1] == 'archive' else '清除'} {m[2]}，{m[3]} 张工单")),
+        (
+            r"recorded (\d+) escalation\(s\) and (\d+) warning\(s\) on (\d+) ticket\(s\)",
+            lambda m: f"已记录 {m[1]} 次升级、{m[2]} 次预警，涉及 {m[3]} 张工单",
+        ),
+    ]
+)  # fmt: skip
+
+
+def _auto_step(text: str) -> str:
+    """``resolution to supervisor zhang`` (one step of ``check --escalate``)."""
+    m = re.fullmatch(r"(\w+) to (\w+) (.+)", text)
+    if not m:
+        return text
+    return f"{CLOCKS_ZH.get(m[1], m[1])}时限 → {LEVELS_ZH.get(m[2], m[2])} {m[3]}"
+
+
+_SOURCES_ZH = {"check": "检查", "archive": "归档", "import": "导入", "sync": "同步"}
+
+
+def _apply(rules: list[Rule], text: str) -> str | None:
+    for pattern, make in rules:
+        m = pattern.fullmatch(text)
+        if m:
+            return make(m)
+    return None
+
+
+def log_text(text: str, lang: str) -> str:
+    """A log line as the lifecycle wrote it, in ``lang`` (typed text stays as typed)."""
+    if lang != "zh":
+        return text
+    found = _apply(_LOG_RULES, text)
+    return found if found is not None else text
+
+
+def subject(line: str, lang: str) -> str:
+    """A commit subject (``IT-20231025-001: acknowledge``) in ``lang``, for a person."""
+    if lang != "zh":
+        return line
+    ticket, sep, summary = line.partition(": ")
+    if not sep:
+        return line
+    found = _apply(_SUBJECT_RULES, summary)
+    return f"{_SOURCES_ZH.get(ticket, ticket)}：{found}" if found is not None else line
+
+
+# -- error and warning lines ------------------------------------------------------------
+
+_ACTIONS_EN_ZH = {
+    "acknowledge": "受理",
+    "accept": "接单",
+    "resolve": "标记处理完成",
+    "close": "关闭",
+    "reopen": "重新打开",
+    "cancel": "取消",
+    "classify": "定级分类",
+    "log work": "记录处理过程",
+    "escalate": "升级",
+    "edit": "修改",
+    "attach a file": "添加附件",
+    "record a follow-up": "记录回访",
+}
+_WHAT_ZH = {
+    "the summary": "解决方案",
+    "the reason": "原因",
+    "the log text": "记录内容",
+    "the title": "标题",
+    "the requester": "提交人",
+    "the requester's name": "提交人姓名",
+    "the assignee": "处理人",
+    "the vendor": "厂商",
+    "the supervisor": "主管",
+    "--force needs --reason; the reason": "--force 需要 --reason；原因",
+}
+_KINDS_OF_VALUE = {"priority": "问题分级", "category": "问题类型", "satisfaction": "满意度",
+                   "channel": "渠道", "status": "状态"}  # fmt: skip
+
+
+def _action_zh(action: str) -> str:
+    if action in _ACTIONS_EN_ZH:
+        return _ACTIONS_EN_ZH[action]
+    m = re.fullmatch(r"assign to (.+)", action)
+    if m:
+        return f"分配给 {m[1]}"
+    m = re.fullmatch(r"wait on the (user|vendor)", action)
+    if m:
+        return f"转为等待{'用户' if m[1] == 'user' else '厂商'}"
+    m = re.fullmatch(r"escalate to vendor (.+)", action)
+    if m:
+        return f"升级至厂商 {m[1]}"
+    return action
+
+
+def _hints_zh(hints: str) -> str:
+    parts = re.findall(r"(\w+) \(([^)]+)\)", hints)
+    return "、".join(f"{STATUSES_ZH.get(s, s)}（itdesk {c}）" for s, c in parts) or hints
+
+
+_ERROR_RULES = _rules(
+    [
+        (
+            r"(\S+) is (\w+): cannot (.+?); from \w+ it can go to: (.+)",
+            lambda m: (
+                f"{m[1]} 当前为{STATUSES_ZH.get(m[2], m[2])}，不能{_action_zh(m[3])}；"
+                f"可转为：{_hints_zh(m[4])}"
+            ),
+        ),
+        (
+            r"(\S+) is (\w+): cannot (.+?); (?:it is final|\w+ is final)",
+            lambda m: f"{m[1]} 当前为{STATUSES_ZH.get(m[2], m[2])}（终态），不能{_action_zh(m[3])}",
+        ),
+        (
+            r"(\S+) is (\w+): cannot (.+?); reopen it first \(itdesk reopen\)",
+            lambda m: (
+                f"{m[1]} 当前为{STATUSES_ZH.get(m[2], m[2])}，不能{_action_zh(m[3])}；"
+                "请先重新打开（itdesk reopen）"
+            ),
+        ),
+        (
+            r"(\S+) is (\w+): cannot close before it is resolved \(itdesk resolve\), or use "
+            r"--force --reason",
+            lambda m: (
+                f"{m[1]} 当前为{STATUSES_ZH.get(m[2], m[2])}，不能关闭：请先标记处理完成"
+                "（itdesk resolve），或使用 --force --reason"
+            ),
+        ),
+        (
+            r"(\S+) is (\w+): cannot record a follow-up; .+",
+            lambda m: (
+                f"{m[1]} 当前为{STATUSES_ZH.get(m[2], m[2])}，不能记录回访："
+                "回访在处理完成后进行（itdesk resolve）"
+            ),
+        ),
+        (
+            r"(\S+) has no assignee: assign it first \(itdesk assign \S+ --to NAME\)",
+            lambda m: f"{m[1]} 尚无处理人：请先分配（itdesk assign {m[1]} --to NAME）",
+        ),
+        (
+            r"no ticket (\S+) on this desk \(itdesk list --all shows them\)",
+            lambda m: f"服务台上没有工单 {m[1]}（itdesk list --all 列出全部工单）",
+        ),
+        (
+            r"(.+) is not a ticket number; expected the form (\S+)",
+            lambda m: f"{m[1]} 不是工单编号；格式应为 {m[2]}",
+        ),
+        (
+            r"unknown (priority|category|satisfaction|channel|status) (.+?); accepted: (.+)",
+            lambda m: f"未知的{_KINDS_OF_VALUE[m[1]]} {m[2]}；可用：{m[3]}",
+        ),
+        (r"missing --requester: .+", lambda m: "缺少 --requester：必须填写提交人姓名"),
+        (r"missing --title: .+", lambda m: "缺少 --title：请用几个字说明问题"),
+        (
+            r"unknown --via (.+?); accepted: .+",
+            lambda m: (
+                f"未知的 --via {m[1]}；可用：phone、remote、onsite、note（电话、远程、现场、备注）"
+            ),
+        ),
+        (r"(.+) must not be empty", lambda m: f"{_WHAT_ZH.get(m[1], m[1])}不能为空"),
+        (
+            r"--as (.+?): not someone this desk knows \((.*)\); .+",
+            lambda m: (
+                f"--as {m[1]}：服务台不认识此人（{m[2]}）；请在 itdesk.yaml 的团队、"
+                "people: 或（机器人）robots: 中添加"
+            ),
+        ),
+        (
+            r"(\S+): the time of this step \((\S+)\) is before the ticket's last recorded "
+            r"event \((\S+)\); .+",
+            lambda m: (
+                f"{m[1]}：本步骤时间（{m[2]}）早于工单最后记录的时间（{m[3]}）；"
+                "工单时间不能倒流，请给出更晚的 --now"
+            ),
+        ),
+        (
+            r"no desk here: .+",
+            lambda m: (
+                "这里没有服务台（当前目录及上级目录都没有 itdesk.yaml）；"
+                "请用 --desk PATH、设置 ITDESK_DESK，或新建：itdesk init PATH"
+            ),
+        ),
+        (
+            r"no desk at (\S+) \(no itdesk\.yaml\); .+",
+            lambda m: f"{m[1]} 不是服务台（没有 itdesk.yaml）；新建：itdesk init PATH",
+        ),
+        (
+            r"(\S+) has no follow-up: .+",
+            lambda m: (
+                f"{m[1]} 尚未回访：请先记录回访（itdesk followup {m[1]} --speed S "
+                "--attitude S --overall S），或使用 --force --reason"
+            ),
+        ),
+        (
+            r"(\S+): nothing to change \(the fields already hold these values\)",
+            lambda m: f"{m[1]}：没有需要修改的内容（字段已是这些值）",
+        ),
+        (
+            r"(.+?) has (\d+) bytes; the desk takes attachments up to (\d+) .+",
+            lambda m: (
+                f"{m[1]} 有 {m[2]} 字节；附件上限为 {m[3]} 字节"
+                "（itdesk.yaml 的 attachments: max_bytes）"
+            ),
+        ),
+        (r"(.+) is a symbolic link; .+", lambda m: f"{m[1]} 是符号链接；请附加它指向的文件"),
+        (r"(.+): no such file", lambda m: f"{m[1]}：文件不存在"),
+        (
+            r"calendar (\S+): holidays are known until (\S+), but (.+?) (?:is|are) due after "
+            r"it; .+",
+            lambda m: (
+                f"日历 {m[1]} 的节假日数据只到 {m[2]}，而 {m[3]} 的到期时间在其后；"
+                "这些日子被当作普通工作日：请更新 chinesecalendar（pip install -U chinesecalendar）"
+                "或在 itdesk.yaml 的 holidays/workdays 中补充日期"
+            ),
+        ),
+    ]
+)
+
+
+def message(text: str, lang: str) -> str:
+    """An error or warning line in ``lang`` (the common ones; the rest as written)."""
+    if lang != "zh":
+        return text
+    body, sep, tail = text.partition("; nothing was changed")
+    found = _apply(_ERROR_RULES, body)
+    if found is None:
+        return text
+    return found + ("；未做任何更改" if sep else "") + tail

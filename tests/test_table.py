@@ -1,0 +1,100 @@
+"""Tables line up as a terminal shows them (tabulate + wcwidth, #14): Chinese takes two
+columns, a combining accent none, an emoji with a skin-tone modifier two; long tables
+are fitted to $COLUMNS; no colour codes outside a terminal."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Itdesk
+from wcwidth import wcswidth
+
+from itdesk.channels.table import render, truncate, width
+
+TITLES = ["打印机卡纸", "Cafe\u0301 machine", "Thumbs 👍🏽 up", "plain"]
+
+
+def _columns(line: str) -> list[int]:
+    """The screen column at which each cell after the first starts."""
+    return [wcswidth(line[:i]) for i in range(2, len(line))
+            if line[i - 2 : i] == "  " and line[i] != " "]  # fmt: skip
+
+
+def test_cells_line_up_on_screen() -> None:
+    rows = [[t, "x"] for t in TITLES]
+    lines = render(["Title", "S"], rows).splitlines()
+    assert {tuple(_columns(line)) for line in lines if not line.startswith("-")} == {
+        (max(width(t) for t in TITLES) + 2,)
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "columns"),
+    [("打印机", 6), ("e\u0301", 1), ("👍🏽", 2), ("abc", 3), ("\x1b[31mred\x1b[0m", 3)],
+)
+def test_width_is_what_the_terminal_shows(text: str, columns: int) -> None:
+    assert width(text) == columns
+
+
+def test_truncate_keeps_within_the_columns() -> None:
+    assert truncate("打印机卡纸问题", 7) == "打印机…"
+    assert width(truncate("a" * 50, 10)) == 10
+    assert truncate("short", 10) == "short"
+
+
+def test_list_is_fitted_to_columns(desk: Itdesk, monkeypatch: pytest.MonkeyPatch) -> None:
+    desk.new(title="网络" * 60)
+    desk.new(title="Cafe\u0301 " * 30)
+    monkeypatch.setenv("COLUMNS", "80")
+    out = desk.ok("list").stdout
+    assert out.strip() and all(wcswidth(line) <= 80 for line in out.splitlines()), out
+    assert "…" in out
+    monkeypatch.delenv("COLUMNS")
+    wide = desk.ok("list").stdout  # a pipe without $COLUMNS: no limit but the title's own
+    assert max(wcswidth(line) for line in wide.splitlines()) > 80
+
+
+def test_no_colour_outside_a_terminal(desk: Itdesk) -> None:
+    tid = desk.new()
+    result = desk("check", "--now", "2023-10-26T09:30")
+    assert result.exit_code == 1 and tid in result.stdout
+    assert "\x1b" not in result.stdout
+
+
+def test_progress_only_on_a_terminal(desk: Itdesk, tmp_path: object) -> None:
+    """validate and check are silent on stderr in pipes and cron (no bar, no dots)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    for _ in range(3):
+        desk.new()
+    itdesk = str(Path(sys.executable).parent / "itdesk")
+    piped = subprocess.run([itdesk, "validate", "--desk", str(desk.desk)],
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert piped.stderr == "3 tickets checked, 0 problems\n"
+    primary, secondary = pty.openpty()
+    env = {**os.environ, "COLUMNS": "80"}
+    try:
+        # Progress.DELAY 0: the bar shows at once instead of after half a second
+        at_terminal = subprocess.run(
+            [sys.executable, "-c",
+             "import itdesk.cli as c; c.Progress.DELAY = 0; c.main()",
+             "validate", "--desk", str(desk.desk)],
+            stdin=secondary, stdout=subprocess.PIPE, stderr=secondary, env=env, timeout=60,
+        )  # fmt: skip
+        os.close(secondary)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(primary)
+    assert at_terminal.returncode == 0
+    assert b"checking tickets" in seen and b"3 tickets checked" in seen
