@@ -15,7 +15,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -462,3 +462,26 @@ def test_an_outbox_of_the_old_format_is_still_sent(desk: Itdesk) -> None:
     assert "http://gone.example/hook" in result.stderr
     [dead] = outbox(desk)
     assert dead["recipient"] == "http://gone.example/hook" and "removed" in dead["note"]
+
+
+def test_retries_wait_for_the_real_clock_too(desk: Itdesk) -> None:
+    """The same --now over and over (a replayed command, a burst of commands) does not
+    make tries; the real clock passing the wait does. The clock is injected: no sleep."""
+    from itdesk.service.session import Session
+
+    with HttpRecorder(lambda r: (503, b"")) as server:
+        configure(desk.desk, {"webhooks": [{"url": server.url(), "style": "generic"}]})
+        desk.new(now="2023-10-25T09:30")
+        assert len(server.requests) == 1
+        session = Session.open(desk.desk, now="2023-10-25T09:30")
+        for seconds in (0, 10, 30, 50):  # within the first minute's wait
+            session.clock = lambda s=seconds: datetime.now(UTC) + timedelta(seconds=s)
+            session.flush()
+        assert len(server.requests) == 1
+        session.clock = lambda: datetime.now(UTC) + timedelta(seconds=65)
+        session.flush()
+        assert len(server.requests) == 2
+        session.flush()  # now two minutes' wait, counted from the real 65 s
+        assert len(server.requests) == 2
+    [row] = outbox(desk)
+    assert row["attempts"] == 2 and row["state"] == "queued"

@@ -504,6 +504,8 @@ SMTP_OK = {"host": HOST, "port": 2525, "sender": "desk@example.com"}
             {"webhooks": [{"url": "http://x/", "style": "wecom", "secret_env": "S"}]},
             "notify.webhooks[0].secret_env:",
         ),
+        ({"link": "https://desk.example/tickets/"}, "notify.link:"),
+        ({"smtp": SMTP_OK, "webhook": []}, "notify.webhook: unknown key"),
     ],
 )
 def test_malformed_config_raises_naming_the_key(config: dict[str, Any], key: str) -> None:
