@@ -485,3 +485,27 @@ def test_retries_wait_for_the_real_clock_too(desk: Itdesk) -> None:
         assert len(server.requests) == 2
     [row] = outbox(desk)
     assert row["attempts"] == 2 and row["state"] == "queued"
+
+
+def test_messages_owed_to_a_removed_channel_become_dead_letters(desk: Itdesk) -> None:
+    port = closed_port()
+    with HttpRecorder(lambda r: (503, b"")) as server:
+        notify = {"smtp": smtp_config(port), "webhooks": [{"url": server.url(), "style": "slack"}]}
+        configure(desk.desk, notify)
+        tid = desk.new(now="2023-10-25T09:30", contact="liu.li@example.com")
+        configure(desk.desk, {"webhooks": [{"url": server.url(), "style": "slack"}]})
+        result = desk("check", "--now", "2023-10-25T09:35")
+        assert "notify.smtp is no longer in itdesk.yaml" in result.stderr
+        path = desk.desk / "itdesk.yaml"
+        data = yaml.safe_load(path.read_text())
+        del data["notify"]
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+        git(desk.desk, "commit", "-qam", "no notify")
+        result = desk("check", "--now", "2023-10-25T09:40")
+    assert "notify: is no longer in itdesk.yaml" in result.stderr
+    assert "2 notification(s) could not be delivered" in result.stderr
+    rows = outbox(desk)
+    assert [(r["state"], r["ticket"], r["recipient"]) for r in rows] == [
+        ("dead", tid, "liu.li@example.com"),
+        ("dead", tid, server.url()),
+    ]
