@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from . import desk_options, dump_json, format_option, neutral, open_session
+from . import F, desk_options, dump_json, format_option, neutral, open_session
 
 
 @click.group(name="outbox", invoke_without_command=True, no_args_is_help=False)
@@ -94,6 +94,13 @@ def list_(
     click.echo(render(headers, table))
 
 
+def _letters(fn: F) -> F:
+    """The dead letters a command acts on (ids, or --all), and the desk options."""
+    fn = desk_options(fn)
+    fn = click.option("--all", "every", is_flag=True, help="Every dead letter.")(fn)
+    return click.argument("ids", nargs=-1, type=int, metavar="[ID]...")(fn)
+
+
 def _ids(ids: tuple[int, ...], every: bool, verb: str) -> None:
     from ..errors import UsageError
 
@@ -102,9 +109,7 @@ def _ids(ids: tuple[int, ...], every: bool, verb: str) -> None:
 
 
 @command.command()
-@click.argument("ids", nargs=-1, type=int, metavar="[ID]...")
-@click.option("--all", "every", is_flag=True, help="Every dead letter.")
-@desk_options
+@_letters
 def retry(
     ids: tuple[int, ...],
     every: bool,
@@ -139,9 +144,7 @@ def retry(
 
 
 @command.command()
-@click.argument("ids", nargs=-1, type=int, metavar="[ID]...")
-@click.option("--all", "every", is_flag=True, help="Every dead letter.")
-@desk_options
+@_letters
 def discard(
     ids: tuple[int, ...],
     every: bool,
