@@ -7,7 +7,8 @@ send them at once; ``itdesk check`` (cron) tries again on every run (issue 10):
 - Delivery state is kept per message and per recipient (an e-mail address, or a
   webhook's whole URL, token included): a recipient that succeeded is struck off and
   never gets that message again; one that failed is retried alone.
-- A failed recipient waits before its next try (1, 2, 4, 8, then every 10 minutes),
+- A failed recipient waits before its next try (1, 2, 4, then every 5 minutes: as often
+  as a usual cron job, so a server that comes back hears on the next run),
   counted in time, not in commands run: it is due again once the desk's time (``--now``)
   or the real clock has passed its next try, so a cron job every five minutes, a burst
   of commands and a replayed ``--now`` all get the same pace.
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 OUTBOX = "itdesk/outbox.json"
 VERSION = 2
 FIRST_DELAY = timedelta(minutes=1)
-MAX_DELAY = timedelta(minutes=10)
+MAX_DELAY = timedelta(minutes=5)
 DEAD_AFTER = timedelta(days=1)  # a recipient failing this long (and ...
 DEAD_AFTER_TRIES = 24  # ... this many tries) goes to the dead letters
 PERMANENT_TRIES = 3  # a server's final "no" (5xx on RCPT): tries before a person decides
