@@ -80,14 +80,17 @@ def list_(
     headers = ("ID", "State", "Event", "Ticket", "Recipient", "Tries", "Why", "Next try")
     table = [
         [
-            str(r["id"]),
-            r["state"],
-            r["event"],
-            r["ticket"],
-            r["recipient"],
-            str(r["attempts"]),
-            neutral(r.get("note") or r.get("error") or "-", one_line=True),
-            (r.get("next_try") or "-")[:16].replace("T", " "),
+            neutral(cell, one_line=True)  # an address may hold a line break: never printed
+            for cell in (
+                str(r["id"]),
+                r["state"],
+                r["event"],
+                r["ticket"],
+                r["recipient"],
+                str(r["attempts"]),
+                r.get("note") or r.get("error") or "-",
+                (r.get("next_try") or "-")[:16].replace("T", " "),
+            )
         ]
         for r in rows
     ]
