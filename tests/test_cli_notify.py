@@ -214,10 +214,13 @@ def test_a_refused_address_is_retried_alone_then_shown_as_a_dead_letter(desk: It
     [dead] = outbox(desk)
     assert (dead["state"], dead["event"], dead["recipient"]) == ("dead", "p1", "zhou@exmaple.com")
     assert dead["attempts"] == 3 and "550" in dead["note"]
-    assert "moved to the dead letters" in runs[1].stderr
+    assert "given up, kept for a person" in runs[1].stderr
     for run in runs[2:]:
-        lines = [x for x in run.stderr.splitlines() if "wait in the dead letters" in x]
-        assert len(lines) == 1 and "itdesk outbox list" in lines[0]
+        lines = [x for x in run.stderr.splitlines() if "dead letter" in x]
+        assert lines == [
+            "itdesk: warning: 1 undeliverable notification(s) in the dead letters;"
+            " see: itdesk outbox list"
+        ]
     result = desk.ok("outbox", "discard", str(dead["id"]))
     assert f"discarded #{dead['id']} p1 of {tid} to zhou@exmaple.com" in result.stdout
     assert outbox(desk) == []
@@ -301,7 +304,7 @@ def test_a_changed_webhook_url_moves_its_messages_to_dead_letters(desk: Itdesk) 
             desk.desk, {"webhooks": [{"url": new.url("/hook?token=NEWNEW02"), "style": "generic"}]}
         )
         result = desk("check", "--now", "2023-10-25T09:35")
-        assert "moved to the dead letters" in result.stderr
+        assert "given up, kept for a person" in result.stderr
         assert "removed or its URL changed" in result.stderr and "token=…LD01" in result.stderr
         [dead] = outbox(desk)
         assert dead["recipient"].endswith("/hook?token=…LD01") and dead["event"] == "created"
@@ -508,7 +511,7 @@ def test_messages_owed_to_a_removed_channel_become_dead_letters(desk: Itdesk) ->
         git(desk.desk, "commit", "-qam", "no notify")
         result = desk("check", "--now", "2023-10-25T09:40")
     assert "notify: is no longer in itdesk.yaml" in result.stderr
-    assert "2 notification(s) could not be delivered" in result.stderr
+    assert "2 undeliverable notification(s) in the dead letters" in result.stderr
     rows = outbox(desk)
     assert [(r["state"], r["ticket"], r["recipient"]) for r in rows] == [
         ("dead", tid, "liu.li@example.com"),

@@ -335,12 +335,13 @@ class Report:
 
     def lines(self) -> list[str]:
         out = [f"notification not sent, will retry on the next check: {x}" for x in self.failed]
-        out += [f"notification moved to the dead letters: {x}" for x in self.dead]
+        out += [f"notification given up, kept for a person: {x}" for x in self.dead]
         out += [f"notification not sent: {x}" for x in self.dropped]
         if self.dead_total:
+            # The one line that names the dead letters: cron mails it on every run.
             out.append(
-                f"{self.dead_total} notification(s) could not be delivered and wait in "
-                "the dead letters; see: itdesk outbox list"
+                f"{self.dead_total} undeliverable notification(s) in the dead letters; "
+                "see: itdesk outbox list"
             )
         return out
 
