@@ -445,6 +445,9 @@ def test_a_people_address_with_a_line_break_is_refused_not_sent(desk: Itdesk) ->
     assert dead["event"] == "p1" and "not an e-mail address" in dead["note"]
     table = desk.ok("outbox", "list").stdout
     assert "\r" not in table and len(table.splitlines()) == 3  # header, rule, one row
+    result = desk.ok("outbox", "retry", str(dead["id"]))  # a person insists: refused again
+    assert "0 still owed, 1 dead letter(s)" in result.stdout
+    assert [m.rcpt_to for m in smtp.mails] == [["liu.li@example.com"]]
 
 
 def test_an_outbox_of_the_old_format_is_still_sent(desk: Itdesk) -> None:

@@ -507,7 +507,7 @@ def _send(
     clock: Clock,
     report: Report,
 ) -> None:
-    from .notify import Message, deliver, render, shown_recipient
+    from .notify import Message, deliver, render, shown_recipient, valid_address
 
     due = [e for e in box.queue if datetime.fromisoformat(e["not_before"]) <= now]
     tickets: dict[str, Mapping[str, Any] | None] = {}
@@ -537,6 +537,8 @@ def _send(
             note = None
             if r.startswith("mailto:") and not smtp:
                 note = "notify.smtp is no longer in itdesk.yaml"
+            elif r.startswith("mailto:") and not valid_address(r[len("mailto:") :]):
+                note = f"not an e-mail address: {r[len('mailto:') :]!r}"  # a retried one
             elif not r.startswith("mailto:") and r not in hooks:
                 note = "its webhook is no longer in itdesk.yaml (removed or its URL changed)"
             elif not r.startswith("mailto:") and e["event"] not in hooks[r]:
