@@ -520,3 +520,16 @@ def test_messages_owed_to_a_removed_channel_become_dead_letters(desk: Itdesk) ->
         ("dead", tid, "liu.li@example.com"),
         ("dead", tid, server.url()),
     ]
+
+
+def test_a_broken_outbox_is_reported_and_kept(desk: Itdesk) -> None:
+    with HttpRecorder() as server:
+        configure(desk.desk, {"webhooks": [{"url": server.url(), "style": "generic"}]})
+        box = desk.desk / ".git" / "itdesk" / "outbox.json"
+        box.parent.mkdir(parents=True, exist_ok=True)
+        box.write_text('{"version": 2, "queue": [')
+        result = desk("new", "--now", "2023-10-25T09:30", "--title", "x", "--requester", "y")
+        assert result.exit_code == 0 and result.stdout.strip() == "IT-20231025-001"
+        assert "outbox.json: not readable" in result.stderr
+        assert "outbox.json: not readable" in desk("check", "--now", "2023-10-25T09:35").stderr
+    assert box.read_text() == '{"version": 2, "queue": ['

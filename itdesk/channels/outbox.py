@@ -113,9 +113,17 @@ class _Box:
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        data = None
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        text = "[]"
+    try:
+        data = json.loads(text)
+    except ValueError as exc:  # never overwritten: what it owes would be lost unsaid
+        from ..errors import UsageError
+
+        raise UsageError(
+            f"{path}: not readable ({exc}); move it away to start a new outbox"
+        ) from None
     if isinstance(data, dict) and data.get("version") == VERSION:
         return data
     queue = data if isinstance(data, list) else []
