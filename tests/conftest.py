@@ -95,7 +95,7 @@ def git_state(desk: Path) -> GitState:
     )
 
 
-GROUPS = ("kb", "sla")  # commands whose options follow a subcommand
+GROUPS = ("kb", "sla", "outbox")  # commands whose options follow a subcommand
 
 
 class Itdesk:

@@ -54,7 +54,7 @@ def reply_json(data: Any, status: int = 200) -> Reply:
 class HttpRecorder:
     """``with HttpRecorder(reply) as server:`` POSTs to ``server.url`` land in ``requests``."""
 
-    def __init__(self, reply: Reply | None = None) -> None:
+    def __init__(self, reply: Reply | None = None, port: int = 0) -> None:
         self.requests: list[Request] = []
         self.reply = reply or reply_json({"errcode": 0, "errmsg": "ok"})
         recorder = self
@@ -77,7 +77,7 @@ class HttpRecorder:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer((HOST, 0), Handler)
+        self._server = ThreadingHTTPServer((HOST, port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
@@ -117,9 +117,10 @@ class _Session:
 class SmtpServer:
     """Enough of RFC 5321 for smtplib: EHLO, STARTTLS, AUTH PLAIN, MAIL, RCPT, DATA, QUIT.
 
-    ``tls`` offers STARTTLS with that server context; ``auth=(user, password)`` offers
-    AUTH PLAIN (only after STARTTLS when ``tls`` is set); ``reject`` lists recipients
-    answered with 550.
+    ``tls`` offers STARTTLS with that server context; ``implicit_tls`` speaks TLS from the
+    first byte instead (port 465 style); ``auth=(user, password)`` offers AUTH PLAIN (only
+    after STARTTLS when ``tls`` is set); ``reject`` lists recipients answered with 550;
+    ``port`` binds a given port (a server that went down and comes back).
     """
 
     def __init__(
@@ -127,6 +128,8 @@ class SmtpServer:
         tls: ssl.SSLContext | None = None,
         auth: tuple[str, str] | None = None,
         reject: frozenset[str] = frozenset(),
+        port: int = 0,
+        implicit_tls: ssl.SSLContext | None = None,
     ) -> None:
         self.mails: list[Mail] = []
         self.sessions = 0
@@ -142,7 +145,8 @@ class SmtpServer:
             block_on_close = False
 
         self.tls, self.auth, self.reject = tls, auth, reject
-        self._server = Server((HOST, 0), Handler)
+        self.implicit_tls = implicit_tls
+        self._server = Server((HOST, port), Handler)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -162,6 +166,13 @@ class SmtpServer:
         rfile, wfile = handler.rfile, handler.wfile
         state = _Session()
         self.sessions += 1
+        if self.implicit_tls is not None:
+            try:
+                conn = self.implicit_tls.wrap_socket(conn, server_side=True)
+            except (ssl.SSLError, OSError):
+                return  # the client refused our certificate, or spoke plain text
+            rfile, wfile = conn.makefile("rb"), conn.makefile("wb")
+            state = _Session(tls=True)
 
         def say(line: str) -> None:
             wfile.write(line.encode() + b"\r\n")

@@ -12,10 +12,11 @@ import email
 import email.policy
 import hashlib
 import hmac
+import re
 import socket
 import urllib.parse
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from servers import (
     server_context,
 )
 
-from itdesk.channels.notify import Delivery, Message, deliver, render
+from itdesk.channels.notify import Delivery, Message, deliver, render, shown_recipient
 from itdesk.core.model import ticket_to_dict
 from itdesk.errors import InvalidPolicy, InvalidValue
 
@@ -67,8 +68,9 @@ def msg(
     subject: str = "[IT-20231025-001] received",
     to: tuple[str, ...] = (),
     priority: str | None = "P3",
+    key: str = "",
 ) -> Message:
-    return Message(event, ticket, subject, text, to, priority)
+    return Message(event, ticket, subject, text, to, priority, key)
 
 
 def hook(url: str, style: str = "generic", **kw: Any) -> dict[str, Any]:
@@ -77,7 +79,7 @@ def hook(url: str, style: str = "generic", **kw: Any) -> dict[str, Any]:
 
 def send(config: dict[str, Any], messages: list[Message], **kw: Any) -> list[Delivery]:
     kw.setdefault("secret", secret)
-    kw.setdefault("now", NOW)
+    kw.setdefault("clock", lambda: NOW)
     kw.setdefault("timeout", 2.0)
     return deliver(config, messages, **kw)
 
@@ -94,7 +96,7 @@ def server() -> Iterator[HttpRecorder]:
 def test_generic_posts_json_with_event_ticket_text(server: HttpRecorder) -> None:
     m = msg(priority="P1")
     result = send({"webhooks": [hook(server.url())]}, [m])
-    assert result == [Delivery(server.url(), True, None, ("IT-20231025-001",))]
+    assert result == [Delivery(server.url(), True, None, ("IT-20231025-001",), ("",))]
     [request] = server.requests
     assert request.path == "/hook"
     assert request.headers["Content-Type"] == "application/json; charset=utf-8"
@@ -139,8 +141,9 @@ def test_five_messages_make_one_digest_per_robot() -> None:
         }
         result = send(config, messages)
     tickets = tuple(m.ticket for m in messages)
-    assert [d.ok for d in result] == [True] * 5
-    assert all(d.tickets == tickets for d in result)
+    assert [d.ok for d in result] == [True] * 25  # each message, to each robot
+    assert [d.tickets[0] for d in result] == [t for _ in range(5) for t in tickets]
+    assert result[10].recipient == wecom.url("/cgi-bin/webhook/send?key=k1")  # the whole URL
     for recorder in (generic, slack, wecom, ding, feishu):
         assert len(recorder.requests) == 1
     body = generic.requests[0].json
@@ -163,7 +166,7 @@ def test_dingtalk_signs_timestamp_and_secret_in_the_query(server: HttpRecorder) 
     url = server.url("/robot/send?access_token=tok")
     config = {"webhooks": [hook(url, "dingtalk", secret_env="DING_SECRET")]}
     [result] = send(config, [msg(text="网络中断")])
-    assert result == Delivery(server.url("/robot/send"), True, None, ("IT-20231025-001",))
+    assert result == Delivery(url, True, None, ("IT-20231025-001",), ("",))
     [request] = server.requests
     key = SECRETS["DING_SECRET"]
     expected = base64.b64encode(
@@ -207,8 +210,9 @@ def test_wecom_splits_a_long_digest_at_line_boundaries(server: HttpRecorder) -> 
     messages = [msg("at_risk", f"IT-{i:03d}", _text(i)) for i in range(14)]
     texts = [m.text for m in messages]
     assert {len(t.encode()) for t in texts} == {300}
-    [result] = send({"webhooks": [hook(server.url("/send?key=k"), "wecom")]}, messages)
-    assert result.ok and result.tickets == tuple(m.ticket for m in messages)
+    result = send({"webhooks": [hook(server.url("/send?key=k"), "wecom")]}, messages)
+    assert all(d.ok for d in result)
+    assert [d.tickets for d in result] == [(m.ticket,) for m in messages]
     contents = [r.json["text"]["content"] for r in server.requests]
     # 6 texts and 5 blank lines make 1,810 bytes; a 7th would pass 2,048.
     assert contents == ["\n\n".join(texts[0:6]), "\n\n".join(texts[6:12]), "\n\n".join(texts[12:])]
@@ -224,14 +228,15 @@ def test_wecom_cuts_an_overlong_line_between_characters(server: HttpRecorder) ->
     assert "".join(contents) == line
 
 
-def test_wecom_sends_at_most_20_parts_a_call(server: HttpRecorder) -> None:
+def test_wecom_sends_at_most_20_parts_a_call_and_defers_the_rest(server: HttpRecorder) -> None:
     messages = [msg("escalated", f"IT-{i:03d}", _text(i)) for i in range(150)]  # 25 parts
-    [result] = send({"webhooks": [hook(server.url(), "wecom")]}, messages)
-    assert result.ok
+    result = send({"webhooks": [hook(server.url(), "wecom")]}, messages)
     contents = [r.json["text"]["content"] for r in server.requests]
     assert len(contents) == 20
-    assert contents[18] == "\n\n".join(m.text for m in messages[108:114])
-    assert contents[19] == "… 6 more parts not sent (robot limit); see itdesk check"
+    assert contents[19] == "\n\n".join(m.text for m in messages[114:120])
+    # Nothing is cut off: the last 30 messages wait for the next run, untried.
+    assert [d.ok for d in result] == [True] * 120 + [False] * 30
+    assert all(d.deferred and not d.permanent for d in result[120:])
 
 
 def test_webhook_events_filter_messages() -> None:
@@ -247,9 +252,11 @@ def test_webhook_events_filter_messages() -> None:
             ]
         }
         result = send(config, [created, p1, resolved])
-    assert [(d.channel, d.tickets) for d in result] == [
+    assert [(d.recipient, d.tickets) for d in result] == [
         (only_p1.url(), ("IT-002",)),
-        (everything.url(), ("IT-001", "IT-002", "IT-003")),
+        (everything.url(), ("IT-001",)),
+        (everything.url(), ("IT-002",)),
+        (everything.url(), ("IT-003",)),
     ]
     assert [r.json for r in only_p1.requests] == [{"text": "urgent two"}]
     [request] = everything.requests
@@ -286,10 +293,11 @@ def test_refused_connections_are_failed_deliveries() -> None:
         "webhooks": [hook(f"http://{HOST}:{port}/hook?key=SECRETKEY", "wecom")],
     }
     result = send(config, [msg(to=("a@example.com",)), msg("p1", "IT-2", to=("b@example.com",))])
-    assert [(d.channel, d.tickets) for d in result] == [
-        ("smtp", ("IT-20231025-001",)),
-        ("smtp", ("IT-2",)),
-        (f"http://{HOST}:{port}/hook", ("IT-20231025-001", "IT-2")),
+    assert [(d.recipient, d.tickets) for d in result] == [
+        ("mailto:a@example.com", ("IT-20231025-001",)),
+        ("mailto:b@example.com", ("IT-2",)),
+        (f"http://{HOST}:{port}/hook?key=SECRETKEY", ("IT-20231025-001",)),
+        (f"http://{HOST}:{port}/hook?key=SECRETKEY", ("IT-2",)),
     ]
     for d in result:
         assert "refused" in _one_line(d).lower()
@@ -335,8 +343,10 @@ def test_a_failed_wecom_part_fails_the_delivery(server: HttpRecorder) -> None:
     replies = iter([{"errcode": 0, "errmsg": "ok"}, {"errcode": 45009, "errmsg": "freq"}])
     server.reply = lambda r: (200, reply_json(next(replies))(r)[1])
     messages = [msg("at_risk", f"IT-{i:03d}", _text(i)) for i in range(14)]  # 3 parts
-    [result] = send({"webhooks": [hook(server.url(), "wecom")]}, messages)
-    assert _one_line(result) == "part 2 of 3: errcode 45009: freq"
+    result = send({"webhooks": [hook(server.url(), "wecom")]}, messages)
+    # The first part's six messages arrived; the others are owed, and only they.
+    assert [d.ok for d in result] == [True] * 6 + [False] * 8
+    assert {_one_line(d) for d in result[6:]} == {"part 2 of 3: errcode 45009: freq"}
     assert len(server.requests) == 2
 
 
@@ -380,9 +390,10 @@ def test_smtp_sends_one_utf8_mail_per_message() -> None:
     with SmtpServer() as smtp:
         config = {"smtp": {"host": HOST, "port": smtp.port, "sender": "desk@example.com"}}
         result = send(config, [first, nobody, urgent])
-    assert result == [
-        Delivery("smtp", True, None, ("IT-20231025-001",)),
-        Delivery("smtp", True, None, ("IT-2",)),
+    assert [(d.recipient, d.ok, d.tickets) for d in result] == [
+        ("mailto:wang@example.com", True, ("IT-20231025-001",)),
+        ("mailto:boss@example.com", True, ("IT-2",)),
+        ("mailto:li@example.com", True, ("IT-2",)),
     ]
     assert smtp.sessions == 1
     one, two = smtp.mails
@@ -394,7 +405,8 @@ def test_smtp_sends_one_utf8_mail_per_message() -> None:
     assert mail["Subject"] == "【IT-20231025-001】您的问题已受理：无法连接 WiFi"
     assert mail["From"] == "desk@example.com"
     assert mail["To"] == "wang@example.com"
-    assert mail["Date"] == "Wed, 25 Oct 2023 09:30:15 +0800"
+    assert mail["Date"] == "Wed, 25 Oct 2023 09:30:15 +0800"  # the clock's, not --now's
+    assert mail["Auto-Submitted"] == "auto-generated"
     assert mail.get_content_charset() == "utf-8"
     assert mail.get_content() == first.text + "\n"
     assert mail["X-Priority"] is None
@@ -409,7 +421,8 @@ def test_smtp_refused_recipient_fails_only_that_mail() -> None:
     with SmtpServer(reject=frozenset({"gone@example.com"})) as smtp:
         config = {"smtp": {"host": HOST, "port": smtp.port, "sender": "desk@example.com"}}
         bad, good = send(config, [msg(to=("gone@example.com",)), msg("p1", "IT-2", to=("a@x.cn",))])
-    assert _one_line(bad).startswith("recipients refused: gone@example.com: 550")
+    assert _one_line(bad).startswith("refused: 550 5.1.1 no such user")
+    assert bad.permanent and bad.recipient == "mailto:gone@example.com"
     assert good.ok
     assert [m.rcpt_to for m in smtp.mails] == [["a@x.cn"]]
 
@@ -492,6 +505,8 @@ SMTP_OK = {"host": HOST, "port": 2525, "sender": "desk@example.com"}
             {"webhooks": [{"url": "http://x/", "style": "wecom", "secret_env": "S"}]},
             "notify.webhooks[0].secret_env:",
         ),
+        ({"link": "https://desk.example/tickets/"}, "notify.link:"),
+        ({"smtp": SMTP_OK, "webhook": []}, "notify.webhook: unknown key"),
     ],
 )
 def test_malformed_config_raises_naming_the_key(config: dict[str, Any], key: str) -> None:
@@ -535,17 +550,19 @@ def test_render_en_flattens_nested_fields(ticket: dict[str, Any]) -> None:
     assert subject == "[IT-20231025-001] P1 (urgent): WiFi authentication fails"
     assert text == (
         "Urgent ticket IT-20231025-001 (P1): WiFi authentication fails."
-        " Reported by 王小明 (研发部); assignee: -. Please take charge now."
+        " Reported by 王小明 (研发部, 13956785678); assignee: -. Please take charge now: -"
     )
 
 
 def test_render_escalated_uses_extra_fields(ticket: dict[str, Any]) -> None:
-    extra = {"clock": "response", "late": "25m", "to": "zhao"}
+    extra = {"clock": "首次响应", "late": "25m", "to": "zhao", "due": "2023-10-25 09:45"}
+    extra |= {"reason": "target missed by 25m", "link": "https://desk/IT-20231025-001"}
     subject, text = render("escalated", ticket, "zh", extra)
-    assert subject == "【IT-20231025-001】已升级：response 超时 25m"
+    assert subject == "【IT-20231025-001】已升级至 zhao：首次响应 超时 25m"
     assert text == (
-        "工单 IT-20231025-001（P1，WiFi authentication fails）的 response 时限已超时 25m，"
-        "已升级至 zhao。处理人：-。"
+        "工单 IT-20231025-001（P1，WiFi authentication fails）已升级至 zhao：首次响应 时限应于"
+        " 2023-10-25 09:45 完成，已超时 25m。原因：target missed by 25m。处理人：-。"
+        "提报人：王小明（13956785678）。https://desk/IT-20231025-001"
     )
 
 
@@ -553,18 +570,25 @@ def test_render_missing_fields_show_a_dash(ticket: dict[str, Any]) -> None:
     subject, text = render("followup_due", {"id": "IT-7"}, "en")
     assert subject == "[IT-7] Follow-up call due by -"
     assert text == (
-        "Ticket IT-7 (-) is resolved. Please call - (-) back by - and record how the service went."
+        "Ticket IT-7 (-) is resolved. Please call - (-) back by - and record how the service"
+        " went. Assignee: -. -"
     )
 
 
 def test_render_every_event_in_both_languages(ticket: dict[str, Any]) -> None:
+    """Every placeholder of the shipped texts is one the sender fills: with the fields
+    the outbox adds, no text keeps a brace, an empty value or a "-" for a value."""
+    ticket = {**ticket, "assignee": "wang", "resolution": {"summary": "重启交换机"}}
     extra = {"clock": "ack", "late": "5m", "to": "zhao", "due": "2023-10-25 10:30"}
+    extra |= {"reason": "target missed by 5m", "link": "https://desk/t/IT-20231025-001"}
     for lang in ("en", "zh"):
         for event in ("created", "p1", "escalated", "at_risk", "resolved", "followup_due"):
             subject, text = render(event, ticket, lang, extra)
             assert "IT-20231025-001" in subject and "IT-20231025-001" in text
             assert "\n" not in subject and "{" not in subject + text
-            assert len(text) < 300
+            assert not re.search(r"(?<![\w*-])-(?![\w-])", subject + " " + text), (event, text)
+            assert "()" not in text and "（）" not in text and "None" not in text
+            assert len(text) < 400
 
 
 def test_render_desk_overrides_per_event(ticket: dict[str, Any]) -> None:
@@ -594,3 +618,133 @@ def test_render_rejects_bad_templates_and_names(ticket: dict[str, Any]) -> None:
         render("created", ticket, "fr")
     with pytest.raises(InvalidValue, match="unknown notification event"):
         Message("breached", "IT-1", "s", "t")
+
+
+# ------------------------------------------------------------ issue 10: mail
+
+
+def test_smtp_implicit_tls_with_login_and_a_display_name(cert: tuple[Path, Path]) -> None:
+    """Port-465 style: TLS from the first byte, then AUTH; the sender has a name."""
+    with SmtpServer(implicit_tls=server_context(*cert), auth=("desk", "pw")) as smtp:
+        config = {
+            "smtp": {
+                "host": HOST, "port": smtp.port, "ssl": True, "cafile": str(cert[0]),
+                "sender": "IT服务台 <desk@corp.example>", "user": "desk", "password_env": "SMTP_PW",
+            }
+        }  # fmt: skip
+        [result] = send(config, [msg(text="密码已重置", to=("wang@example.com",))])
+    assert result.ok, result.error
+    [mail] = smtp.mails
+    assert (mail.tls, mail.user, mail.mail_from) == (True, "desk", "desk@corp.example")
+    parsed = _parse(mail.data)
+    assert parsed["From"].addresses[0].display_name == "IT服务台"
+    assert parsed["From"].addresses[0].addr_spec == "desk@corp.example"
+
+
+def test_smtp_implicit_tls_verifies_the_certificate(cert: tuple[Path, Path]) -> None:
+    with SmtpServer(implicit_tls=server_context(*cert)) as smtp:
+        config = {"smtp": {"host": HOST, "port": smtp.port, "ssl": True, "sender": "d@x.cn"}}
+        [result] = send(config, [msg(to=("wang@example.com",))])
+    assert "certificate verify failed" in _one_line(result)
+    assert smtp.mails == []
+
+
+def test_mails_of_one_ticket_thread_and_silence_auto_responders() -> None:
+    created = msg("created", key="1", to=("wang@example.com",), priority="P1")
+    resolved = msg("resolved", key="7", to=("wang@example.com",), priority="P1")
+    p1 = msg("p1", key="3", to=("boss@example.com",), priority="P1")
+    with SmtpServer() as smtp:
+        config = {"smtp": {"host": HOST, "port": smtp.port, "sender": "desk@corp.example"}}
+        assert all(d.ok for d in send(config, [created, p1, resolved]))
+    first, urgent, done = (_parse(m.data) for m in smtp.mails)
+    root = "<IT-20231025-001.itdesk@corp.example>"
+    assert first["Message-ID"] == root and first["In-Reply-To"] is None
+    for reply in (urgent, done):
+        assert reply["In-Reply-To"] == root and reply["References"] == root
+        assert reply["Message-ID"] != root
+    assert {m["Auto-Submitted"] for m in (first, urgent, done)} == {"auto-generated"}
+    # The supervisor's P1 alert is urgent; the requester's mails about a P1 are not.
+    assert urgent["X-Priority"] == "1"
+    assert first["X-Priority"] is None and done["X-Priority"] is None
+
+
+def test_an_address_with_a_line_break_is_never_sent_and_fails_nobody_else() -> None:
+    evil = "a@example.com\r\nRCPT TO:<evil@example.com>"
+    with SmtpServer() as smtp:
+        config = {"smtp": {"host": HOST, "port": smtp.port, "sender": "desk@example.com"}}
+        bad, good = send(config, [msg(to=(evil, "li@example.com"))])
+    assert bad.permanent and "not an e-mail address" in _one_line(bad)
+    assert good.ok and good.recipient == "mailto:li@example.com"
+    assert [m.rcpt_to for m in smtp.mails] == [["li@example.com"]]
+    assert b"evil" not in smtp.mails[0].data
+
+
+def test_one_refused_address_of_a_mail_fails_only_that_address() -> None:
+    with SmtpServer(reject=frozenset({"gone@example.com"})) as smtp:
+        config = {"smtp": {"host": HOST, "port": smtp.port, "sender": "desk@example.com"}}
+        result = send(config, [msg("p1", to=("li@example.com", "gone@example.com"))])
+    assert [(d.recipient, d.ok, d.permanent) for d in result] == [
+        ("mailto:li@example.com", True, False),
+        ("mailto:gone@example.com", False, True),
+    ]
+    assert [m.rcpt_to for m in smtp.mails] == [["li@example.com"]]
+
+
+@pytest.mark.parametrize(
+    ("smtp", "key"),
+    [
+        ({**SMTP_OK, "ssl": True, "starttls": True}, "notify.smtp.ssl:"),
+        ({**SMTP_OK, "ssl": "yes"}, "notify.smtp.ssl:"),
+        ({**SMTP_OK, "sender": "IT desk <desk>"}, "notify.smtp.sender:"),
+        ({**SMTP_OK, "sender": "desk@x.cn\r\nBcc: evil@x.cn"}, "notify.smtp.sender:"),
+    ],
+)
+def test_malformed_smtp_ssl_and_sender(smtp: dict[str, Any], key: str) -> None:
+    with pytest.raises(InvalidPolicy, match="^itdesk.yaml: " + key):
+        send({"smtp": smtp}, [msg(to=("a@example.com",))])
+
+
+def test_a_webhook_listed_twice_is_refused() -> None:
+    hooks = [hook("http://x/send?key=A"), hook("http://x/send?key=B"), hook("http://x/send?key=A")]
+    with pytest.raises(InvalidPolicy, match=r"webhooks\[2\]\.url: the same URL as .*\[0\]"):
+        send({"webhooks": hooks}, [msg()])
+
+
+# ------------------------------------------------------- issue 10: webhooks
+
+
+def test_two_robots_differing_only_by_token_are_two_recipients(server: HttpRecorder) -> None:
+    a, b = server.url("/send?key=AAAA1111"), server.url("/send?key=BBBB2222")
+    result = send({"webhooks": [hook(a, "wecom"), hook(b, "wecom")]}, [msg()])
+    assert [(d.recipient, d.ok) for d in result] == [(a, True), (b, True)]
+    assert [r.query for r in server.requests] == ["key=AAAA1111", "key=BBBB2222"]
+
+
+def test_signatures_carry_the_clock_not_the_desk_time(server: HttpRecorder) -> None:
+    real = datetime(2026, 12, 2, 13, 0, 0, tzinfo=UTC)
+    config = {"webhooks": [hook(server.url(), "dingtalk", secret_env="DING_SECRET")]}
+    send(config, [msg()], clock=lambda: real)
+    assert server.requests[0].params["timestamp"] == str(int(real.timestamp() * 1000))
+
+
+def test_slack_text_is_escaped() -> None:
+    text = "IT-1: <!channel> & <https://evil.example|your bank>"
+    with HttpRecorder(lambda r: (200, b"ok")) as slack:
+        send({"webhooks": [hook(slack.url(), "slack")]}, [msg(text=text)])
+    assert slack.requests[0].json == {
+        "text": "IT-1: &lt;!channel&gt; &amp; &lt;https://evil.example|your bank&gt;"
+    }
+
+
+def test_feishu_at_tags_in_a_title_mention_nobody(server: HttpRecorder) -> None:
+    server.reply = reply_json(FEISHU_OK)
+    text = '打印机 <at user_id="all">所有人</at>'
+    send({"webhooks": [hook(server.url(), "feishu")]}, [msg(text=text)])
+    sent = server.requests[0].json["content"]["text"]
+    assert '<at user_id="all">' not in sent and "所有人" in sent
+
+
+def test_shown_recipient_keeps_four_characters_of_a_token() -> None:
+    url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+    assert shown_recipient(url) == "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…5aaa"
+    assert shown_recipient("mailto:li@example.com") == "li@example.com"

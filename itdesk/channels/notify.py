@@ -3,15 +3,22 @@
 This is shell code: it talks to mail servers and chat robots with the standard library
 only (smtplib, urllib.request, hmac), so a desk needs no extra package to notify.
 
-Three rules shape it (issue 4):
+The rules that shape it (issues 4 and 10):
 
 - A notification that fails must never block a ticket change or an escalation record,
   so :func:`deliver` never raises for a server that is down, slow or says no: each
-  attempt comes back as a :class:`Delivery` with ``ok=False`` and a one-line reason, and
-  the caller retries it on the next run. Only a malformed ``notify:`` section raises
-  :class:`InvalidPolicy`, before anything is sent.
+  recipient's outcome comes back as a :class:`Delivery` with ``ok=False`` and a
+  one-line reason, and the outbox retries that recipient alone. Only a malformed
+  ``notify:`` section raises :class:`InvalidPolicy`, before anything is sent.
+- A recipient is an e-mail address (``mailto:ADDRESS``) or a webhook's whole URL: the
+  ``?key=``/``?access_token=`` of a WeCom or DingTalk robot is part of who it is, so two
+  robots that differ only by token are two recipients.
 - DingTalk and WeCom robots accept 20 messages a minute, so a run sends one digest per
-  webhook (all of its messages joined), not one message per ticket.
+  webhook (its messages joined), and a WeCom digest is cut at message boundaries into
+  parts of at most 2,048 bytes, at most 20 a run; what does not fit waits for the next.
+- What leaves the machine carries the real clock (``clock()``): the robots' signature
+  timestamps (DingTalk and Feishu refuse one more than an hour off) and the mail's
+  ``Date:``. The desk's ``--now`` never reaches a server.
 - Secrets (the SMTP password, robot signing keys) arrive through ``secret(name)``: the
   caller reads them from the environment or the clone's git config, never from the desk,
   which every clone shares.
@@ -19,7 +26,9 @@ Three rules shape it (issue 4):
 The robots' formats follow their documentation: DingTalk signs ``f"{ms}\\n{secret}"`` with
 HMAC-SHA256 keyed by the secret and sends ``timestamp``/``sign`` as URL parameters; Feishu
 uses that string as the HMAC *key* over an empty message and puts ``timestamp`` (seconds)
-and ``sign`` in the JSON body; WeCom does not sign and caps a text at 2,048 bytes.
+and ``sign`` in the JSON body; WeCom does not sign and caps a text at 2,048 bytes. Slack
+reads ``&``, ``<`` and ``>`` as markup (``<!channel>``, ``<url|label>``), so they are
+escaped; Feishu's text messages read ``<at ...>`` tags, so those are broken.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import re
 import smtplib
 import ssl
 import urllib.error
@@ -39,6 +49,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 from typing import IO, Any
@@ -53,18 +64,58 @@ LANGS = ("en", "zh")
 # WeCom's documented limits for a group robot's text message.
 WECOM_MAX_BYTES = 2048
 ROBOT_MAX_PER_MINUTE = 20
+# Events that are urgent for the desk's own people; a requester's mail is never flagged.
+_URGENT_EVENTS = frozenset({"p1", "escalated", "at_risk"})
 
 _SIGNED_STYLES = frozenset({"dingtalk", "feishu"})
-_SMTP_KEYS = ("host", "port", "sender", "starttls", "user", "password_env", "cafile")
+_NOTIFY_KEYS = ("smtp", "webhooks", "templates", "link")
+_SMTP_KEYS = ("host", "port", "sender", "starttls", "ssl", "user", "password_env", "cafile")
 _HOOK_KEYS = ("url", "style", "secret_env", "events")
 _TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_ERROR = 300
+# An address as it may go into RCPT TO: no spaces, line breaks or control characters,
+# none of the characters that separate or quote addresses in a header.
+_ADDRESS = re.compile(r"[^\s\x00-\x1f\x7f<>,;:\"()\[\]\\@]+@[^\s\x00-\x1f\x7f<>,;:\"()\[\]\\@]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def valid_address(text: str) -> bool:
+    """``text`` is one plain e-mail address, safe to hand to a mail server."""
+    return _ADDRESS.fullmatch(text) is not None
+
+
+def find_address(text: str | None) -> str | None:
+    """The e-mail address in a contact (``王小明 wang@corp.example``), else None. A contact
+    holding a line break or a control character gives none: it could smuggle commands."""
+    if not text or _CONTROL.search(text):
+        return None
+    found = _ADDRESS.search(text)
+    return found.group(0) if found else None
+
+
+def mail_recipient(address: str) -> str:
+    return f"mailto:{address}"
+
+
+def shown_recipient(recipient: str) -> str:
+    """A recipient as a person may see it: a robot's token cut to its last four characters
+    (enough to tell two robots apart, not enough to post to them)."""
+    if recipient.startswith("mailto:"):
+        return recipient[len("mailto:") :]
+    parts = urllib.parse.urlsplit(recipient)
+    if not parts.query:
+        return recipient
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    shown = "&".join(f"{k}=…{v[-4:]}" if len(v) > 4 else f"{k}=…" for k, v in query)
+    return parts._replace(query=shown, fragment="").geturl()
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One notification: to the ``to_email`` addresses, and to every webhook that wants it."""
+    """One notification: to the ``to_email`` addresses, and to every webhook that wants
+    it (``hooks``: only these webhook URLs; None: all whose ``events`` take it).
+    ``key`` names it in the outbox (and in its mail's Message-ID)."""
 
     event: str
     ticket: str
@@ -72,6 +123,8 @@ class Message:
     text: str
     to_email: tuple[str, ...] = ()
     priority: str | None = None
+    key: str = ""
+    hooks: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.event not in EVENTS:
@@ -82,21 +135,28 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """The outcome of one attempt: ``channel`` is ``smtp`` or the webhook URL without its
-    query string (DingTalk and WeCom keep their token there)."""
+    """The outcome of one message (or, for a digest, several) to one recipient:
+    ``mailto:ADDRESS`` or the webhook's whole URL. ``permanent``: the server refused it
+    for good (a 550 on RCPT, an address that is not one); ``deferred``: not tried this
+    run (a robot's per-minute limit), to be sent on the next."""
 
-    channel: str
+    recipient: str
     ok: bool
     error: str | None
     tickets: tuple[str, ...]
+    keys: tuple[str, ...] = ()
+    permanent: bool = False
+    deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class _Smtp:
     host: str
     port: int
-    sender: str
+    sender: str  # as the From: header shows it, display name included
+    address: str  # the envelope sender
     starttls: bool
+    ssl: bool
     user: str | None
     password_env: str | None
     cafile: str | None
@@ -133,20 +193,48 @@ def _text(data: Mapping[str, Any], name: str, key: str, *, required: bool) -> st
     return value
 
 
+def _flag(data: Mapping[str, Any], name: str, key: str) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise _fail(f"{key}.{name}", f"expected true or false, got {value!r}")
+    return value
+
+
+def _sender(value: Any, key: str) -> tuple[str, str]:
+    """(header, address) of ``sender``: ``desk@corp.example``, ``IT服务台 <desk@corp.example>``."""
+    bad = _fail(
+        f"{key}.sender",
+        f"expected an e-mail address, or a name and <address>, got {value!r}",
+    )
+    if not isinstance(value, str) or _CONTROL.search(value):
+        raise bad
+    name, address = email.utils.parseaddr(value)
+    if not valid_address(address):
+        raise bad
+    if not name:
+        return address, address
+    if "<" not in value:  # parseaddr reads "desk@x (IT)" as a comment: not a sender
+        raise bad
+    return str(Address(display_name=name, addr_spec=address)), address
+
+
 def _parse_smtp(value: Any) -> _Smtp:
     key = "notify.smtp"
     if not isinstance(value, Mapping):
-        raise _fail(key, "expected a mapping (host, port, sender, starttls, user, password_env)")
+        raise _fail(
+            key, "expected a mapping (host, port, sender, starttls, ssl, user, password_env)"
+        )
     _known_keys(value, _SMTP_KEYS, key)
     host = _text(value, "host", key, required=True)
-    sender = _text(value, "sender", key, required=True)
-    assert host is not None and sender is not None
-    if "@" not in sender:
-        raise _fail(f"{key}.sender", f"expected an e-mail address, got {sender!r}")
-    starttls = value.get("starttls", False)
-    if not isinstance(starttls, bool):
-        raise _fail(f"{key}.starttls", f"expected true or false, got {starttls!r}")
-    port = value.get("port", 587 if starttls else 25)
+    assert host is not None
+    sender, address = _sender(value.get("sender"), key)
+    starttls = _flag(value, "starttls", key)
+    implicit = _flag(value, "ssl", key)
+    if starttls and implicit:
+        raise _fail(
+            f"{key}.ssl", "ssl (TLS from the start, port 465) and starttls exclude each other"
+        )
+    port = value.get("port", 465 if implicit else 587 if starttls else 25)
     if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
         raise _fail(f"{key}.port", f"expected a port number from 1 to 65535, got {port!r}")
     user = _text(value, "user", key, required=False)
@@ -154,7 +242,7 @@ def _parse_smtp(value: Any) -> _Smtp:
     cafile = value.get("cafile")
     if cafile is not None and (not isinstance(cafile, str) or not cafile):
         raise _fail(f"{key}.cafile", f"expected the path of a PEM file, got {cafile!r}")
-    return _Smtp(host, port, sender, starttls, user, password_env, cafile)
+    return _Smtp(host, port, sender, address, starttls, implicit, user, password_env, cafile)
 
 
 def _parse_hook(value: Any, index: int) -> _Hook:
@@ -167,6 +255,8 @@ def _parse_hook(value: Any, index: int) -> _Hook:
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise _fail(f"{key}.url", f"expected an http:// or https:// URL, got {url!r}")
     assert isinstance(url, str)
+    if _CONTROL.search(url) or any(c.isspace() for c in url):
+        raise _fail(f"{key}.url", "a URL holds no spaces or line breaks")
     style = value.get("style", "generic")
     if style not in STYLES:
         raise _fail(f"{key}.style", f"unknown style {style!r}; accepted: {', '.join(STYLES)}")
@@ -191,18 +281,39 @@ def _parse_hook(value: Any, index: int) -> _Hook:
 def _parse_config(config: Mapping[str, Any]) -> tuple[_Smtp | None, tuple[_Hook, ...]]:
     if not isinstance(config, Mapping):
         raise _fail("notify", "expected a mapping with smtp and/or webhooks")
+    _known_keys(config, _NOTIFY_KEYS, "notify")
     smtp = None if config.get("smtp") is None else _parse_smtp(config["smtp"])
     hooks = config.get("webhooks")
     if hooks is None:
         hooks = []
     if not isinstance(hooks, list):
         raise _fail("notify.webhooks", "expected a list of webhooks")
-    return smtp, tuple(_parse_hook(h, i) for i, h in enumerate(hooks))
+    parsed = tuple(_parse_hook(h, i) for i, h in enumerate(hooks))
+    seen: dict[str, int] = {}
+    for i, hook in enumerate(parsed):
+        if hook.url in seen:  # the URL is the robot: listed twice, it would get all twice
+            raise _fail(
+                f"notify.webhooks[{i}].url", f"the same URL as notify.webhooks[{seen[hook.url]}]"
+            )
+        seen[hook.url] = i
+    link = config.get("link")
+    if link is not None and (not isinstance(link, str) or "{id}" not in link):
+        raise _fail("notify.link", f"expected a URL with {{id}} in it, got {link!r}")
+    return smtp, parsed
 
 
 def check_config(config: Mapping[str, Any]) -> None:
     """Raise :class:`InvalidPolicy` naming the first bad key of a ``notify:`` mapping."""
     _parse_config(config)
+
+
+def webhooks(config: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Each webhook's URL (its identity) and the events it takes, from a valid config."""
+    return {h.url: h.events for h in _parse_config(config)[1]}
+
+
+def has_smtp(config: Mapping[str, Any]) -> bool:
+    return _parse_config(config)[0] is not None
 
 
 # -------------------------------------------------------------------- delivering
@@ -213,29 +324,40 @@ def deliver(
     messages: Sequence[Message],
     *,
     secret: Callable[[str], str | None],
-    now: datetime,
+    clock: Callable[[], datetime],
     timeout: float = 5.0,
 ) -> list[Delivery]:
     """Send ``messages`` through every channel of ``config`` (the ``notify:`` mapping).
 
-    E-mail: one mail per message that has recipients, one Delivery each. Webhooks: one
-    digest per webhook of the messages its ``events`` select, one Delivery each (a WeCom
-    digest over 2,048 bytes goes out in several parts; any failed part fails the Delivery
-    and a retry resends the whole digest). Failures are Deliveries, never exceptions.
+    E-mail: one mail per message to its ``to_email``, one Delivery per address (a server
+    that refuses one address does not fail the others). Webhooks: one digest per webhook
+    of the messages it takes, one Delivery per message. ``clock()`` is the real time,
+    for the robots' signatures and the mail's ``Date:``. Failures are Deliveries, never
+    exceptions.
     """
     smtp, hooks = _parse_config(config)
-    if now.tzinfo is None:
-        raise ValueError("deliver() needs an aware datetime for now")
     results: list[Delivery] = []
     if not messages:
         return results
     if smtp is not None:
-        results.extend(_send_mail(smtp, [m for m in messages if m.to_email], secret, now, timeout))
+        results.extend(
+            _send_mail(smtp, [m for m in messages if m.to_email], secret, clock, timeout)
+        )
     for hook in hooks:
-        chosen = [m for m in messages if m.event in hook.events]
+        chosen = [
+            m
+            for m in messages
+            if m.event in hook.events and (m.hooks is None or hook.url in m.hooks)
+        ]
         if chosen:
-            results.append(_post_digest(hook, chosen, secret, now, timeout))
+            results.extend(_post_digest(hook, chosen, secret, clock, timeout))
     return results
+
+
+def _aware(when: datetime) -> datetime:
+    if when.tzinfo is None:
+        raise ValueError("the clock must give an aware datetime")
+    return when
 
 
 def _one_line(text: str) -> str:
@@ -243,18 +365,18 @@ def _one_line(text: str) -> str:
     return line if len(line) <= _MAX_ERROR else line[: _MAX_ERROR - 1] + "…"
 
 
+def _decoded(detail: bytes | str) -> str:
+    return detail.decode("utf-8", "replace") if isinstance(detail, bytes) else detail
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         refused = "; ".join(
-            f"{addr}: {code} {msg.decode('utf-8', 'replace')}"
-            for addr, (code, msg) in exc.recipients.items()
+            f"{addr}: {code} {_decoded(msg)}" for addr, (code, msg) in exc.recipients.items()
         )
         return _one_line(f"recipients refused: {refused}")
     if isinstance(exc, smtplib.SMTPResponseException):
-        detail = exc.smtp_error
-        if isinstance(detail, bytes):
-            detail = detail.decode("utf-8", "replace")
-        return _one_line(f"SMTP {exc.smtp_code}: {detail}")
+        return _one_line(f"SMTP {exc.smtp_code}: {_decoded(exc.smtp_error)}")
     if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
         reason = exc.reason
         return _reason(reason) if isinstance(reason, BaseException) else _one_line(str(reason))
@@ -270,34 +392,46 @@ def _send_mail(
     cfg: _Smtp,
     messages: Sequence[Message],
     secret: Callable[[str], str | None],
-    now: datetime,
+    clock: Callable[[], datetime],
     timeout: float,
 ) -> list[Delivery]:
-    if not messages:
-        return []
+    results: list[Delivery] = []
+    sendable: list[tuple[Message, list[str]]] = []
+    for m in messages:
+        good = []
+        for address in dict.fromkeys(m.to_email):
+            if valid_address(address):
+                good.append(address)
+            else:  # never handed to the server: a line break in it could forge commands
+                why = f"not an e-mail address: {address!r}"
+                results.append(
+                    Delivery(mail_recipient(address), False, why, (m.ticket,), (m.key,), True)
+                )
+        if good:
+            sendable.append((m, good))
+    if not sendable:
+        return results
 
     def failed(why: str) -> list[Delivery]:
-        return [Delivery("smtp", False, why, (m.ticket,)) for m in messages]
+        return [
+            Delivery(mail_recipient(a), False, why, (m.ticket,), (m.key,))
+            for m, good in sendable
+            for a in good
+        ]
 
     password = None
     if cfg.user is not None:
         assert cfg.password_env is not None
         password = secret(cfg.password_env)
         if not password:
-            return failed(f"password: secret {cfg.password_env} is not set")
+            return results + failed(f"password: secret {cfg.password_env} is not set")
     try:
         client = _connect(cfg, password, timeout)
     except (OSError, smtplib.SMTPException) as exc:
-        return failed(f"{cfg.host}:{cfg.port}: {_reason(exc)}")
-    results = []
+        return results + failed(f"{cfg.host}:{cfg.port}: {_reason(exc)}")
     try:
-        for m in messages:
-            try:
-                client.send_message(_mail(cfg.sender, m, now))
-            except (OSError, ValueError, smtplib.SMTPException) as exc:
-                results.append(Delivery("smtp", False, _reason(exc), (m.ticket,)))
-            else:
-                results.append(Delivery("smtp", True, None, (m.ticket,)))
+        for m, good in sendable:
+            results.extend(_send_one(client, cfg, m, good, clock))
     finally:
         try:
             client.quit()
@@ -306,13 +440,45 @@ def _send_mail(
     return results
 
 
+def _send_one(
+    client: smtplib.SMTP, cfg: _Smtp, m: Message, to: list[str], clock: Callable[[], datetime]
+) -> list[Delivery]:
+    """One mail, to the addresses ``to``; a Delivery for each of them."""
+    refused: dict[str, tuple[int, bytes]]
+    try:
+        refused = client.send_message(
+            _mail(cfg, m, to, _aware(clock())), from_addr=cfg.address, to_addrs=to
+        )
+    except smtplib.SMTPRecipientsRefused as exc:
+        refused = exc.recipients
+    except (OSError, ValueError, smtplib.SMTPException) as exc:
+        return [Delivery(mail_recipient(a), False, _reason(exc), (m.ticket,), (m.key,)) for a in to]
+    out = []
+    for a in to:
+        if a in refused:
+            code, why = refused[a]
+            error = _one_line(f"refused: {code} {_decoded(why)}")
+            # 5xx is the server's final word on this address (a mistyped mailbox).
+            out.append(
+                Delivery(mail_recipient(a), False, error, (m.ticket,), (m.key,), code >= 500)
+            )
+        else:
+            out.append(Delivery(mail_recipient(a), True, None, (m.ticket,), (m.key,)))
+    return out
+
+
 def _connect(cfg: _Smtp, password: str | None, timeout: float) -> smtplib.SMTP:
-    client = smtplib.SMTP(cfg.host, cfg.port, timeout=timeout)
+    # Certificates are verified; cafile adds a private CA (or a test's own).
+    context = ssl.create_default_context(cafile=cfg.cafile) if cfg.ssl or cfg.starttls else None
+    client: smtplib.SMTP
+    if cfg.ssl:  # TLS from the first byte (port 465), as many enterprise mail services want
+        client = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=timeout, context=context)
+    else:
+        client = smtplib.SMTP(cfg.host, cfg.port, timeout=timeout)
     try:
         client.ehlo()
         if cfg.starttls:
-            # Certificates are verified; cafile adds a private CA (or a test's own).
-            client.starttls(context=ssl.create_default_context(cafile=cfg.cafile))
+            client.starttls(context=context)
             client.ehlo()
         if cfg.user is not None:
             assert password is not None
@@ -323,14 +489,34 @@ def _connect(cfg: _Smtp, password: str | None, timeout: float) -> smtplib.SMTP:
     return client
 
 
-def _mail(sender: str, m: Message, now: datetime) -> EmailMessage:
+def thread_id(ticket: str, sender_address: str) -> str:
+    """The Message-ID every mail about ``ticket`` refers to, so mail clients thread them."""
+    return f"<{ticket}.itdesk@{sender_address.rpartition('@')[2]}>"
+
+
+def _mail(cfg: _Smtp, m: Message, to: Sequence[str], now: datetime) -> EmailMessage:
     mail = EmailMessage()
     mail["Subject"] = " ".join(m.subject.split())
-    mail["From"] = sender
-    mail["To"] = ", ".join(m.to_email)
+    mail["From"] = cfg.sender
+    mail["To"] = ", ".join(to)
     mail["Date"] = email.utils.format_datetime(now)
-    mail["Message-ID"] = email.utils.make_msgid(domain=sender.rpartition("@")[2])
-    if m.priority == "P1":
+    domain = cfg.address.rpartition("@")[2]
+    root = thread_id(m.ticket, cfg.address)
+    if m.event == "created":  # the first mail of the ticket is the thread's root
+        mail["Message-ID"] = root
+    else:
+        key = re.sub(r"[^A-Za-z0-9.-]", "", m.key)
+        mail["Message-ID"] = (
+            f"<{m.ticket}.{m.event}.{key}@{domain}>"
+            if key
+            else email.utils.make_msgid(domain=domain)
+        )
+        mail["In-Reply-To"] = root
+        mail["References"] = root
+    # RFC 3834: auto-responders (out-of-office) must not answer; Outlook reads the second.
+    mail["Auto-Submitted"] = "auto-generated"
+    mail["X-Auto-Response-Suppress"] = "All"
+    if m.priority == "P1" and m.event in _URGENT_EVENTS:
         mail["X-Priority"] = "1"
         mail["Importance"] = "high"
     # base64 keeps Chinese text 7-bit clean for servers without 8BITMIME.
@@ -359,21 +545,25 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
-def _without_query(url: str) -> str:
-    return urllib.parse.urlsplit(url)._replace(query="", fragment="").geturl()
-
-
 def digest_text(messages: Sequence[Message]) -> str:
     """The messages' texts as one chat message, a blank line between them."""
     return "\n\n".join(m.text.strip() for m in messages)
 
 
-def wecom_parts(text: str, limit: int = WECOM_MAX_BYTES) -> list[str]:
-    """``text`` cut at line boundaries into parts of at most ``limit`` UTF-8 bytes.
+def slack_escape(text: str) -> str:
+    """Slack's three control characters: ``<!channel>`` and ``<url|label>`` stay text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    A line longer than ``limit`` is cut between characters, never inside one. More than
-    20 parts (WeCom's per-minute allowance) keeps 19 and says how many were left out.
-    """
+
+def feishu_escape(text: str) -> str:
+    """Feishu's text messages turn ``<at user_id="all">`` into a mention of everyone;
+    a zero-width space after ``<`` leaves the text as it reads and mentions nobody."""
+    return re.sub(r"<(?=/?\s*at\b)", "<\u200b", text, flags=re.IGNORECASE)
+
+
+def wecom_parts(text: str, limit: int = WECOM_MAX_BYTES) -> list[str]:
+    """``text`` cut at line boundaries into parts of at most ``limit`` UTF-8 bytes; a line
+    longer than ``limit`` is cut between characters, never inside one."""
     parts: list[str] = []
     current: list[str] = []
     size = 0
@@ -387,12 +577,7 @@ def wecom_parts(text: str, limit: int = WECOM_MAX_BYTES) -> list[str]:
             current.append(piece)
     if current:
         parts.append("\n".join(current))
-    parts = [p.strip("\n") for p in parts if p.strip()]
-    if len(parts) > ROBOT_MAX_PER_MINUTE:
-        left_out = len(parts) - (ROBOT_MAX_PER_MINUTE - 1)
-        parts = parts[: ROBOT_MAX_PER_MINUTE - 1]
-        parts.append(f"… {left_out} more parts not sent (robot limit); see itdesk check")
-    return parts
+    return [p.strip("\n") for p in parts if p.strip()]
 
 
 def _cut_line(line: str, limit: int) -> Iterator[str]:
@@ -409,6 +594,35 @@ def _cut_line(line: str, limit: int) -> Iterator[str]:
     yield line[start:]
 
 
+def _wecom_packs(
+    messages: Sequence[Message], limit: int = WECOM_MAX_BYTES
+) -> list[tuple[str, tuple[int, ...]]]:
+    """(text, indexes of the messages in it): whole messages packed into parts of at most
+    ``limit`` bytes, so a part that fails names exactly the messages to send again."""
+    packs: list[tuple[str, tuple[int, ...]]] = []
+    current: list[int] = []
+    size = 0
+    for i, m in enumerate(messages):
+        text = m.text.strip()
+        n = len(text.encode("utf-8"))
+        if n > limit:  # a message too long for one part goes alone, in pieces
+            if current:
+                packs.append(
+                    ("\n\n".join(messages[j].text.strip() for j in current), tuple(current))
+                )
+                current, size = [], 0
+            packs.extend((piece, (i,)) for piece in wecom_parts(text, limit))
+            continue
+        if current and size + 2 + n > limit:
+            packs.append(("\n\n".join(messages[j].text.strip() for j in current), tuple(current)))
+            current, size = [], 0
+        size += n + (2 if current else 0)
+        current.append(i)
+    if current:
+        packs.append(("\n\n".join(messages[j].text.strip() for j in current), tuple(current)))
+    return packs
+
+
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     """base64(HMAC-SHA256(key=secret, msg=f"{timestamp}\\n{secret}")), before URL-encoding."""
     digest = hmac.new(
@@ -423,78 +637,100 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
     return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode("ascii")
 
 
+_Call = tuple[str, dict[str, Any], tuple[int, ...]]  # url, body, the messages it carries
+
+
 def _requests(
-    hook: _Hook, messages: Sequence[Message], key: str | None, now: datetime
-) -> list[tuple[str, dict[str, Any]]]:
+    hook: _Hook, messages: Sequence[Message], key: str | None, clock: Callable[[], datetime]
+) -> list[_Call]:
+    every = tuple(range(len(messages)))
     text = digest_text(messages)
     if hook.style == "slack":
-        return [(hook.url, {"text": text})]
+        return [(hook.url, {"text": slack_escape(text)}, every)]
     if hook.style == "wecom":
         return [
-            (hook.url, {"msgtype": "text", "text": {"content": part}}) for part in wecom_parts(text)
+            (hook.url, {"msgtype": "text", "text": {"content": part}}, which)
+            for part, which in _wecom_packs(messages)
         ]
     if hook.style == "dingtalk":
         url = hook.url
         if key is not None:
-            ms = (now - _EPOCH) // timedelta(milliseconds=1)
+            ms = (_aware(clock()) - _EPOCH) // timedelta(milliseconds=1)
             parts = urllib.parse.urlsplit(url)
             signed = urllib.parse.urlencode({"timestamp": ms, "sign": dingtalk_sign(key, ms)})
             url = parts._replace(
                 query=f"{parts.query}&{signed}" if parts.query else signed
             ).geturl()
-        return [(url, {"msgtype": "text", "text": {"content": text}})]
+        return [(url, {"msgtype": "text", "text": {"content": text}}, every)]
     if hook.style == "feishu":
         body: dict[str, Any] = {}
         if key is not None:
-            seconds = (now - _EPOCH) // timedelta(seconds=1)
+            seconds = (_aware(clock()) - _EPOCH) // timedelta(seconds=1)
             body = {"timestamp": str(seconds), "sign": feishu_sign(key, seconds)}
-        body.update({"msg_type": "text", "content": {"text": text}})
-        return [(hook.url, body)]
+        body.update({"msg_type": "text", "content": {"text": feishu_escape(text)}})
+        return [(hook.url, body, every)]
     first = messages[0]
-    return [
-        (
-            hook.url,
+    generic = {
+        "event": first.event,
+        "ticket": first.ticket,
+        "subject": first.subject,
+        "text": text,
+        "messages": [
             {
-                "event": first.event,
-                "ticket": first.ticket,
-                "subject": first.subject,
-                "text": text,
-                "messages": [
-                    {
-                        "event": m.event,
-                        "ticket": m.ticket,
-                        "priority": m.priority,
-                        "subject": m.subject,
-                        "text": m.text,
-                    }
-                    for m in messages
-                ],
-            },
-        )
-    ]
+                "event": m.event,
+                "ticket": m.ticket,
+                "priority": m.priority,
+                "subject": m.subject,
+                "text": m.text,
+            }
+            for m in messages
+        ],
+    }
+    return [(hook.url, generic, every)]
 
 
 def _post_digest(
     hook: _Hook,
     messages: Sequence[Message],
     secret: Callable[[str], str | None],
-    now: datetime,
+    clock: Callable[[], datetime],
     timeout: float,
-) -> Delivery:
-    channel = _without_query(hook.url)
-    tickets = tuple(dict.fromkeys(m.ticket for m in messages))
+) -> list[Delivery]:
+    """One Delivery per message: sent, failed, or deferred past the robot's limit."""
+
+    def each(ok: bool, error: str | None, which: Sequence[int], **kw: bool) -> list[Delivery]:
+        return [
+            Delivery(hook.url, ok, error, (messages[i].ticket,), (messages[i].key,), **kw)
+            for i in which
+        ]
+
     key = None
     if hook.secret_env is not None:
         key = secret(hook.secret_env)
         if not key:
-            return Delivery(channel, False, f"secret {hook.secret_env} is not set", tickets)
-    calls = _requests(hook, messages, key, now)
-    for number, (url, body) in enumerate(calls, 1):
+            return each(False, f"secret {hook.secret_env} is not set", range(len(messages)))
+    calls = _requests(hook, messages, key, clock)
+    later: list[_Call] = []
+    if len(calls) > ROBOT_MAX_PER_MINUTE:
+        calls, later = calls[:ROBOT_MAX_PER_MINUTE], calls[ROBOT_MAX_PER_MINUTE:]
+    failed: dict[int, str] = {}
+    for number, (url, body, _which) in enumerate(calls, 1):
         error = _post(url, body, hook.style, timeout)
         if error is not None:
             where = f"part {number} of {len(calls)}: " if len(calls) > 1 else ""
-            return Delivery(channel, False, where + error, tickets)
-    return Delivery(channel, True, None, tickets)
+            for _url, _body, rest in calls[number - 1 :]:
+                failed.update((i, where + error) for i in rest)
+            break
+    deferred = {i for _u, _b, which in later for i in which} - set(failed)
+    out: list[Delivery] = []
+    for i in range(len(messages)):
+        if i in failed:
+            out += each(False, failed[i], (i,))
+        elif i in deferred:
+            out += each(False, "robot limit of 20 a minute: sent next run", (i,), deferred=True)
+        else:
+            out += each(True, None, (i,))
+    return out
 
 
 def _post(url: str, body: Mapping[str, Any], style: str, timeout: float) -> str | None:

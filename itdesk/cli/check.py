@@ -147,8 +147,11 @@ def command(
     lasts, to the next level), warns assignees of clocks at risk, notifies, and makes
     one commit for the whole run. A ticket file that is invalid, has uncommitted
     edits or is untracked is reported with its path and left out; the others are
-    still checked and escalated. Exit status: 0 nothing breached, 1 something is
-    breached or a ticket file has a problem, 2 bad usage or no desk.
+    still checked and escalated. Notifications that earlier commands could not send
+    are retried (each recipient alone, paced in time), and the dead letters that wait
+    for a person are counted on stderr (see itdesk outbox). Exit status: 0 nothing
+    breached, 1 something is breached or a ticket file has a problem, 2 bad usage or
+    no desk.
 
     Example:
 

@@ -22,7 +22,7 @@ from ..errors import ItdeskError, UsageError
 from .context import Context
 
 if TYPE_CHECKING:
-    from datetime import date
+    from datetime import date, datetime
 
     from ..channels.views import TicketFilter
     from ..core.lifecycle import Change
@@ -119,30 +119,33 @@ class Session(Context):
         cannot be sent stays queued (``itdesk check`` retries) and becomes a warning."""
         if not self.desk.policy.raw.get("notify"):
             return
-        from ..channels.outbox import enqueue_change, flush
+        from ..channels.outbox import enqueue_change
 
         try:
             enqueue_change(self.desk, self.now, before, change)
-            failures = flush(self.desk, self.now)
         except ItdeskError as exc:  # the change is committed: report, do not fail it
             self.warn(f"notifications not sent: {exc}")
             return
-        for line in failures:
-            self.warn(f"notification not sent, will retry on the next check: {line}")
+        self.flush()
 
     def flush(self) -> None:
-        """Send what this and earlier commands queued (``check`` runs it every time)."""
-        if not self.desk.policy.raw.get("notify"):
-            return
-        from ..channels.outbox import flush
+        """Send what this and earlier commands queued (``check`` runs it every time),
+        and tell of what failed and of the dead letters waiting for a person."""
+        from ..channels.outbox import flush, has_outbox
 
+        if not self.desk.policy.raw.get("notify") and not has_outbox(self.desk):
+            return
         try:
-            failures = flush(self.desk, self.now)
+            report = flush(self.desk, self.now, self.clock)
         except ItdeskError as exc:  # records are committed; a broken notify: only warns
             self.warn(f"notifications not sent: {exc}")
             return
-        for line in failures:
-            self.warn(f"notification not sent, will retry on the next check: {line}")
+        for line in report.lines():
+            self.warn(line)
+
+    # The real time, for what leaves the machine (robots' signatures, a mail's Date:);
+    # ``now`` (--now) is what the desk records. None: the machine's clock.
+    clock: Callable[[], datetime] | None = None
 
     # -- the lifecycle, one method a step -----------------------------------------
 
