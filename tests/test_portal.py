@@ -196,6 +196,35 @@ def test_a_report_is_one_commit_by_the_portal_naming_the_employee(portal: Portal
     assert portal.desk.ok("validate").exit_code == 0
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_a_screenshot_is_stored_under_the_ticket_in_the_same_commit(portal: Portal) -> None:
+    b = portal.browser()
+    before = int(git(portal.desk.desk, "rev-list", "--count", "HEAD"))
+    fields = {**FORM, "csrf_token": b.csrf(), "action": "report"}
+    reply = b.post("/", fields, files={"screenshot": ("../../etc/截图 1.png", PNG)})
+    _, number = ticket_of(portal, reply)
+    assert int(git(portal.desk.desk, "rev-list", "--count", "HEAD")) == before + 1
+    rel = f"attachments/{number}/screenshot.png"
+    assert portal.desk.ticket(number)["attachments"] == [rel]
+    assert (portal.desk.desk / rel).read_bytes() == PNG
+    assert rel in git(portal.desk.desk, "show", "--name-only", "--format=", "HEAD")
+    assert "Employee: 王小明 (E1001)" in git(portal.desk.desk, "log", "-1", "--format=%B")
+    assert portal.desk.ok("validate").exit_code == 0
+
+
+def test_an_empty_file_field_is_no_screenshot_and_a_non_image_is_refused(portal: Portal) -> None:
+    b = portal.browser()
+    fields = {**FORM, "csrf_token": b.csrf(), "action": "report"}
+    _, number = ticket_of(portal, b.post("/", fields, files={"screenshot": ("", b"")}))
+    assert portal.desk.ticket(number)["attachments"] == []
+    before = git_state(portal.desk.desk)
+    page = b.post("/", fields, files={"screenshot": ("x.png", b"<html><script>")})
+    assert page.status == 400 and "The screenshot must be an image" in page.text
+    assert git_state(portal.desk.desk) == before
+
+
 def test_a_form_without_its_csrf_token_is_refused_and_records_nothing(portal: Portal) -> None:
     before = git_state(portal.desk.desk)
     b = portal.browser()

@@ -96,13 +96,49 @@ def employee_of(t: Ticket) -> str:
     return "".join(c for c in who if c.isprintable())
 
 
-def report(session: Session, form: Mapping[str, str]) -> Change:
-    """A ticket from the portal's form: one commit by the portal, the employee named."""
+def report(
+    session: Session, form: Mapping[str, str], screenshot: tuple[str, bytes] | None = None
+) -> Change:
+    """A ticket from the portal's form, with its screenshot (``(file name, bytes)``)
+    stored under it: one commit by the portal, the employee named."""
     values = intake_values(form)
+    name = screenshot_name(*screenshot) if screenshot else None
     session.trailers["Employee"] = "".join(
         c for c in str(values["requester"]) if c.isprintable()
     ) + (f" ({values['employee_id']})" if values.get("employee_id") else "")
-    return session.new(values)
+    if screenshot is None or name is None:
+        return session.new(values)
+    with session.batch() as batch:
+        created = session.new(values)
+        change = session.attach_data(created.ticket.id, name, screenshot[1])
+        batch.tx.subject = f"{created.subject} (with a screenshot)"
+        batch.tx.action = created.action.value
+    return change
+
+
+# What a screenshot may be: the image formats browsers make, known by their first bytes
+# (never by the name or the type the browser sends, which the sender chooses).
+_IMAGES = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
+)
+
+
+def screenshot_name(filename: str, data: bytes) -> str | None:
+    """The name a screenshot is stored under (``screenshot.png``), or None when nothing
+    was uploaded; anything but an image is refused."""
+    if not data and not filename:
+        return None
+    kind = next((ext for magic, ext in _IMAGES if data.startswith(magic)), None)
+    if kind is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        kind = "webp"
+    if kind is None:
+        raise FormProblem("the screenshot is not an image (PNG, JPEG, GIF, WebP or BMP)",
+                          "screenshot")  # fmt: skip
+    return f"screenshot.{kind}"
 
 
 def comment(session: Session, ticket_id: str, text: str) -> Change:

@@ -178,13 +178,28 @@ class Session(Context):
         list it in its ``attachments``: one commit (see :mod:`itdesk.service.attach`)."""
         from pathlib import Path
 
-        from ..core.lifecycle import attach, attachment_path, check_attachment_name
-        from .attach import check_folders, read_attachment
+        from ..core.lifecycle import check_attachment_name
+        from .attach import read_attachment
 
         chosen = check_attachment_name(name if name is not None else Path(source).name)
         data = read_attachment(source, self.desk.policy.attachment_limit)
-        with self.batch() as batch:
+        return self.attach_data(ticket_id, chosen, data)
 
+    def attach_data(self, ticket_id: str, name: str, data: bytes) -> Change:
+        """Store ``data`` as attachment ``name`` of the ticket: one commit, or one more
+        change of the open :meth:`batch` (a ticket and its screenshot together)."""
+        from ..core.lifecycle import attach, attachment_path, check_attachment_name
+        from .attach import check_folders
+
+        chosen = check_attachment_name(name)
+        limit = self.desk.policy.attachment_limit
+        if len(data) > limit:
+            raise UsageError(
+                f"{chosen} has {len(data)} bytes; the desk takes attachments up to {limit} "
+                "(attachments: max_bytes in itdesk.yaml)"
+            )
+
+        def run(batch: Batch) -> Change:
             def step(t: Ticket, **kw: Any) -> Change:
                 rel = attachment_path(t.id, chosen)
                 check_folders(self.desk.root, rel)
@@ -193,6 +208,11 @@ class Session(Context):
                 return change
 
             return batch.apply(ticket_id, step)
+
+        if self._open is not None:
+            return run(self._open)
+        with self.batch() as batch:
+            return run(batch)
 
     def ack(self, ticket_id: str) -> Change:
         from ..core.lifecycle import acknowledge

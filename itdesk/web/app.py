@@ -137,8 +137,10 @@ def create_app(
             text = " ".join(filter(None, (values.get("title"), values.get("description"))))
             return page("form.html", values=values, found=suggestions(text), error=None,
                         field=None)  # fmt: skip
+        upload = request.files.get("screenshot")
+        shot = (upload.filename or "", upload.read(MAX_UPLOAD + 1)) if upload else None
         try:
-            change = report(open_session(), values)
+            change = report(open_session(), values, shot)
         except ItdeskError as exc:
             message, field = problem(exc)
             return page("form.html", 400, values=values, found=None, error=message, field=field)

@@ -52,6 +52,7 @@ WORDS: dict[str, dict[str, str]] = {
         "err_title": "请简要说明问题。",
         "err_comment": "请填写补充说明。",
         "comment_added": "补充说明已记录。",
+        "err_screenshot": "截图须为图片文件(PNG、JPEG、GIF、WebP或BMP)。",
     },
     "en": {
         "site": "IT Service Desk",
@@ -100,6 +101,7 @@ WORDS: dict[str, dict[str, str]] = {
         "err_title": "Please say in a few words what the problem is.",
         "err_comment": "Please write a comment.",
         "comment_added": "Your comment is recorded.",
+        "err_screenshot": "The screenshot must be an image (PNG, JPEG, GIF, WebP or BMP).",
     },
 }
 
