@@ -1,0 +1,28 @@
+"""``itdesk setup``: register in this clone what git does not clone."""
+
+from __future__ import annotations
+
+import click
+
+from . import desk_options
+
+
+@click.command(name="setup")
+@desk_options
+def command(desk_path: str | None, as_name: str | None, now_text: str | None) -> None:
+    """Register the ticket merge driver in this clone's git config.
+
+    git clones files and history, not config: run this once in every new clone of a
+    desk (init does it for the desk it makes). It points git at the itdesk that runs it.
+
+    Example:
+
+    \b
+        git clone ssh://server/srv/desk.git desk && cd desk && itdesk setup
+    """
+    from ..store.clone import register
+    from ..store.desk import find_desk
+
+    root = find_desk(desk_path)
+    for line in register(root):
+        click.echo(f"set {line}")

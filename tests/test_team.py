@@ -1,0 +1,206 @@
+"""Several technicians, one desk: clones of a bare remote, the merge driver, sync."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import Itdesk, git
+
+from itdesk.core.merge import MergeConflict, merge_ticket
+
+
+@pytest.fixture
+def team(make_desk: Callable[..., Itdesk], tmp_path: Path) -> Callable[[int], list[Itdesk]]:
+    """Factory: ``team(n)`` -> n clones of one desk, pushed to a bare remote
+    (``tmp_path/remote.git``); the first is the desk ``init`` made."""
+
+    def factory(n: int = 2) -> list[Itdesk]:
+        first = make_desk()
+        remote = tmp_path / "remote.git"
+        git(tmp_path, "init", "-q", "--bare", str(remote))
+        git(first.desk, "remote", "add", "origin", str(remote))
+        git(first.desk, "push", "-q", "-u", "origin", "main")
+        clones = [first]
+        for i in range(1, n):
+            path = tmp_path / f"clone{i}"
+            git(tmp_path, "clone", "-q", str(remote), str(path))
+            other = Itdesk(path)
+            other.ok("setup")
+            clones.append(other)
+        return clones
+
+    return factory
+
+
+def _data(runner: Itdesk, ticket_id: str) -> dict:
+    return yaml.safe_load((runner.desk / "tickets" / f"{ticket_id}.yaml").read_text("utf-8"))
+
+
+def _share(a: Itdesk, *others: Itdesk) -> None:
+    git(a.desk, "push", "-q")
+    for o in others:
+        git(o.desk, "pull", "-q", "--no-rebase")
+
+
+def _pull(runner: Itdesk, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "pull", "-q", *args], cwd=runner.desk,
+                          capture_output=True, text=True)  # fmt: skip
+
+
+# ------------------------------------------------------------------ the pure merge
+
+
+def _ticket(**kw: object) -> dict:
+    base = {
+        "id": "IT-20231025-001",
+        "status": "new",
+        "priority": None,
+        "assignee": None,
+        "log": [{"at": "2023-10-25T09:30:00+08:00", "by": "desk", "kind": "status",
+                 "text": "reported", "status": "new"}],  # fmt: skip
+        "kb": [],
+    }
+    base.update(kw)
+    return base
+
+
+def _entry(at: str, **kw: object) -> dict:
+    return {"at": f"2023-10-25T{at}:00+08:00", "by": "li", "kind": "note", "text": at, **kw}
+
+
+def test_merge_unites_logs_in_time_order() -> None:
+    base = _ticket()
+    ours = _ticket(log=[*base["log"], _entry("10:05")])
+    theirs = _ticket(log=[*base["log"], _entry("10:00"), _entry("10:10")])
+    result = merge_ticket(base, ours, theirs)
+    assert [e["text"] for e in result.data["log"]] == ["reported", "10:00", "10:05", "10:10"]
+    assert result.conflicts == []
+
+
+def test_merge_takes_a_one_sided_change() -> None:
+    base = _ticket()
+    acked = _entry("10:00", kind="status", status="acknowledged")
+    ours = _ticket(status="acknowledged", log=[*base["log"], acked])
+    theirs = _ticket(log=[*base["log"], _entry("10:05")])
+    result = merge_ticket(base, ours, theirs)
+    assert result.data["status"] == "acknowledged"
+    assert len(result.data["log"]) == 3
+
+
+def test_merge_takes_the_later_change_and_records_the_conflict() -> None:
+    base = _ticket()
+    ours = _ticket(priority="P1", log=[*base["log"], _entry("10:10", priority="P1")])
+    theirs = _ticket(priority="P3", log=[*base["log"], _entry("10:00", priority="P3")])
+    for a, b in ((ours, theirs), (theirs, ours)):
+        result = merge_ticket(base, a, b)
+        assert result.data["priority"] == "P1"
+        last = result.data["log"][-1]
+        assert last["kind"] == "system" and "priority" in last["text"]
+        assert last["at"] == "2023-10-25T10:10:00+08:00"
+    assert merge_ticket(base, ours, theirs).data == merge_ticket(base, theirs, ours).data
+
+
+def test_merge_of_equal_sides_is_that_side() -> None:
+    base = _ticket()
+    ours = _ticket(log=[*base["log"], _entry("10:10")])
+    assert merge_ticket(base, ours, ours).data == ours
+
+
+def test_merge_refuses_two_tickets_with_one_number() -> None:
+    ours = _ticket(reported_at="a")
+    theirs = _ticket(reported_at="b", log=[_entry("09:31")])
+    with pytest.raises(MergeConflict, match="IT-20231025-001: id: .*two different tickets"):
+        merge_ticket(None, ours, theirs)
+
+
+# ------------------------------------------------------------------ under git
+
+
+def test_init_declares_and_registers_the_driver(desk: Itdesk) -> None:
+    assert "merge=itdesk" in (desk.desk / ".gitattributes").read_text()
+    assert "merge-driver %O %A %B %P" in git(desk.desk, "config", "merge.itdesk.driver")
+
+
+@pytest.mark.parametrize("pull", [["--no-rebase"], ["--rebase"]])
+def test_log_and_ack_on_two_clones_merge(team: Callable[[int], list[Itdesk]],
+                                         pull: list[str]) -> None:  # fmt: skip
+    a, b = team(2)
+    tid = a.new()
+    _share(a, b)
+    a.ok("log", tid, "--via", "phone", "called the requester", "--now", "2023-10-25T09:40")
+    b.ok("ack", tid, "--now", "2023-10-25T09:35")
+    git(a.desk, "push", "-q")
+    result = _pull(b, *pull)
+    assert result.returncode == 0, result.stderr
+    data = _data(b, tid)
+    assert data["status"] == "acknowledged"
+    assert [e["at"][11:16] for e in data["log"]] == ["09:30", "09:35", "09:40"]
+    assert data["log"][2]["text"] == "called the requester"
+    assert len(data["log"]) == 3
+    b.ok("validate")
+
+
+def test_reassigned_on_both_clones_keeps_the_later(team: Callable[[int], list[Itdesk]]) -> None:
+    a, b = team(2)
+    tid = a.new()
+    a.ok("ack", tid, "--now", "2023-10-25T09:31")
+    _share(a, b)
+    a.ok("assign", tid, "--to", "wang", "--now", "2023-10-25T09:50")
+    b.ok("assign", tid, "--to", "li", "--now", "2023-10-25T09:40")
+    git(a.desk, "push", "-q")
+    result = _pull(b, "--no-rebase")
+    assert result.returncode == 0, result.stderr
+    data = _data(b, tid)
+    assert data["assignee"] == "wang"
+    assert data["log"][-1]["kind"] == "system" and "assignee" in data["log"][-1]["text"]
+    b.ok("validate")
+
+
+def test_a_merge_that_cannot_be_made_stops_naming_the_ticket(
+    team: Callable[[int], list[Itdesk]],
+) -> None:
+    a, b = team(2)
+    ta = a.new(title="on a")
+    tb = b.new(title="on b")
+    assert ta == tb
+    git(a.desk, "push", "-q")
+    result = _pull(b, "--no-rebase")
+    assert result.returncode != 0
+    assert f"{ta}: id:" in result.stderr
+    listed = b("list")
+    assert listed.exit_code == 2 and "middle of a merge" in listed.stderr
+    check = b("check")
+    assert check.exit_code == 2
+
+
+# ------------------------------------------------------------------ identity, trailers
+
+
+def test_a_technician_has_one_identity_across_commits(
+    make_desk: Callable[..., Itdesk],
+) -> None:
+    d = make_desk(members=None)
+    tid = d.new(**{"as": "zhang"})
+    d.ok("ack", tid, "--as", "zhang", "--now", "2023-10-25T09:31")
+    authors = set(git(d.desk, "log", "--format=%an <%ae>").splitlines())
+    assert authors == {"zhang <zhang@itdesk.invalid>"}
+
+
+def test_init_as_the_git_user_keeps_gits_address(make_desk: Callable[..., Itdesk]) -> None:
+    d = make_desk(members=None, as_name="Test Tech")
+    assert "tech@example.com" in (d.desk / "itdesk.yaml").read_text()
+    d.new()
+    assert set(git(d.desk, "log", "--format=%ae").split()) == {"tech@example.com"}
+
+
+def test_init_without_a_git_identity_gives_the_clone_one(
+    no_identity: None, make_desk: Callable[..., Itdesk]
+) -> None:
+    d = make_desk(members=None)
+    assert git(d.desk, "config", "user.email").strip() == "zhang@itdesk.invalid"
+
+
