@@ -204,3 +204,12 @@ def test_init_without_a_git_identity_gives_the_clone_one(
     assert git(d.desk, "config", "user.email").strip() == "zhang@itdesk.invalid"
 
 
+def test_a_purged_or_removed_number_is_never_given_again(desk: Itdesk) -> None:
+    first = desk.new()
+    second = desk.new()
+    git(desk.desk, "rm", "-q", f"tickets/{second}.yaml")
+    git(desk.desk, "commit", "-qm", "remove by hand")
+    third = desk.new()
+    assert third not in (first, second) and third.endswith("-003")
+
+
