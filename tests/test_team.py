@@ -213,3 +213,133 @@ def test_a_purged_or_removed_number_is_never_given_again(desk: Itdesk) -> None:
     assert third not in (first, second) and third.endswith("-003")
 
 
+# ------------------------------------------------------------------ sync
+
+
+def test_sync_renumbers_a_number_minted_on_both_clones(
+    team: Callable[[int], list[Itdesk]],
+) -> None:
+    a, b, c = team(3)
+    ids = [x.new(title=f"on {i}", now="2023-10-25T09:3" + str(i)) for i, x in enumerate((a, b, c))]
+    assert len(set(ids)) == 1
+    first = ids[0]
+    a.ok("sync")
+    out_b = b.ok("sync").stdout
+    assert f"renumbered {first} -> IT-20231025-002" in out_b
+    out_c = c.ok("sync").stdout
+    assert f"renumbered {first} -> IT-20231025-003" in out_c
+    a.ok("sync")
+    b.ok("sync")
+    for x in (a, b, c):
+        names = sorted(p.name for p in (x.desk / "tickets").glob("*.yaml"))
+        assert names == [f"IT-20231025-00{i}.yaml" for i in (1, 2, 3)]
+        x.ok("validate")
+    moved = _data(c, "IT-20231025-003")
+    assert moved["title"] == "on 2"
+    assert moved["log"][-1]["kind"] == "system" and first in moved["log"][-1]["text"]
+    assert _data(a, first)["title"] == "on 0"
+    assert git(a.desk, "rev-parse", "HEAD") == git(c.desk, "rev-parse", "HEAD")
+
+
+@pytest.mark.parametrize("order", ["ab", "ba"])
+def test_concurrent_changes_sync_in_either_order(
+    team: Callable[[int], list[Itdesk]], order: str
+) -> None:
+    a, b = team(2)
+    tid = a.new()
+    a.ok("ack", tid, "--now", "2023-10-25T09:31")
+    a.ok("sync")
+    b.ok("sync")
+    a.ok("assign", tid, "--to", "wang", "--now", "2023-10-25T09:50")
+    a.ok("log", tid, "--via", "note", "on a", "--now", "2023-10-25T09:51")
+    b.ok("classify", tid, "--priority", "P1", "--now", "2023-10-25T09:40")
+    b.ok("assign", tid, "--to", "li", "--now", "2023-10-25T09:45")
+    first, second = (a, b) if order == "ab" else (b, a)
+    first.ok("sync")
+    second.ok("sync")
+    first.ok("sync")
+    da, db = _data(a, tid), _data(b, tid)
+    assert da == db
+    assert da["assignee"] == "wang" and da["priority"] == "P1"
+    texts = [e["text"] for e in da["log"]]
+    assert "on a" in texts and any("assignee changed on both sides" in t for t in texts)
+    a.ok("validate")
+
+
+def test_sync_reports_what_came_in_and_went_out(team: Callable[[int], list[Itdesk]]) -> None:
+    a, b = team(2)
+    tid = a.new()
+    out = a.ok("sync", "--format", "json").stdout
+    assert '"outgoing"' in out and tid in out
+    result = b.ok("sync")
+    assert f"{tid}: new" in result.stdout and "in from origin/main: 1 commit(s)" in result.stdout
+
+
+def test_sync_retries_when_the_remote_moves(team: Callable[[int], list[Itdesk]]) -> None:
+    a, b, c = team(3)
+    tid = a.new()
+    a.ok("sync")
+    b.ok("sync")
+    c.ok("sync")
+    c.ok("log", tid, "--via", "note", "from c", "--now", "2023-10-25T09:50")
+    # b's first push meets a remote that c pushed to after b fetched
+    hook = b.desk / ".git" / "hooks" / "pre-push"
+    marker = b.desk / ".git" / "pushed-c"
+    hook.write_text(
+        f"#!/bin/sh\n[ -e '{marker}' ] && exit 0\ntouch '{marker}'\n"
+        f"cd '{c.desk}' && env -u GIT_DIR git push -q origin main\n"
+    )
+    hook.chmod(0o755)
+    b.ok("log", tid, "--via", "note", "from b", "--now", "2023-10-25T09:55")
+    result = b.ok("sync", "--format", "json")
+    assert '"tries": 2' in result.stdout
+    texts = [e["text"] for e in _data(b, tid)["log"]]
+    assert "from b" in texts and "from c" in texts
+    a.ok("sync")
+    assert git(a.desk, "rev-parse", "HEAD") == git(b.desk, "rev-parse", "HEAD")
+
+
+def test_sync_that_cannot_merge_leaves_the_clone_as_it_was(
+    team: Callable[[int], list[Itdesk]],
+) -> None:
+    from conftest import git_state
+
+    a, b = team(2)
+    for x, zone in ((a, "Asia/Tokyo"), (b, "Europe/Berlin")):
+        policy = x.desk / "itdesk.yaml"
+        policy.write_text(policy.read_text().replace("Asia/Shanghai", zone))
+        git(x.desk, "commit", "-qam", f"zone {zone}")
+    a.ok("sync")
+    before = git_state(b.desk)
+    result = b("sync")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "itdesk.yaml" in result.stderr
+    assert git_state(b.desk) == before
+    assert not (b.desk / ".git" / "MERGE_HEAD").exists()
+
+
+def test_sync_without_a_remote_is_one_line(desk: Itdesk) -> None:
+    result = desk("sync")
+    assert result.exit_code == 2
+    assert "no remote" in result.stderr and result.stderr.count("\n") == 1
+
+
+
+
+def test_sync_with_an_unreachable_remote_is_one_line(desk: Itdesk, tmp_path: Path) -> None:
+    git(desk.desk, "remote", "add", "origin", str(tmp_path / "nowhere.git"))
+    result = desk("sync")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("itdesk: error: cannot fetch from origin")
+    assert result.stderr.count("\n") == 1
+
+
+def test_sync_during_an_unresolved_merge_names_it(team: Callable[[int], list[Itdesk]]) -> None:
+    a, b = team(2)
+    a.new(title="a")
+    b.new(title="b")
+    a.ok("sync")
+    assert _pull(b, "--no-rebase").returncode != 0  # git pull: the add/add stops
+    for argv in (["sync"], ["check"], ["list"]):
+        result = b(*argv)
+        assert result.exit_code == 2 and "middle of a merge" in result.stderr, argv
