@@ -343,3 +343,87 @@ def test_sync_during_an_unresolved_merge_names_it(team: Callable[[int], list[Itd
     for argv in (["sync"], ["check"], ["list"]):
         result = b(*argv)
         assert result.exit_code == 2 and "middle of a merge" in result.stderr, argv
+# ------------------------------------------------------------------ audit
+
+
+def _audit(d: Itdesk) -> tuple[int, list[dict]]:
+    import json
+
+    result = d("audit", "--format", "json")
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_audit_of_itdesks_own_work_is_clean(team: Callable[[int], list[Itdesk]]) -> None:
+    a, b = team(2)
+    ta, tb = a.new(), b.new()
+    a.ok("ack", ta, "--now", "2023-10-25T09:40")
+    b.ok("log", tb, "--via", "note", "x", "--now", "2023-10-25T09:41")
+    a.ok("sync")
+    b.ok("sync")
+    a.ok("sync")
+    code, findings = _audit(a)
+    assert (code, findings) == (0, [])
+    assert a.ok("audit").stdout == "No findings.\n"
+
+
+def test_audit_finds_a_hand_edit_of_an_old_log_entry(desk: Itdesk) -> None:
+    tid = desk.new()
+    desk.ok("ack", tid, "--now", "2023-10-25T09:31")
+    path = desk.desk / "tickets" / f"{tid}.yaml"
+    path.write_text(path.read_text().replace("reported via chat", "reported by phone"))
+    git(desk.desk, "commit", "-qam", "fix a typo")
+    code, findings = _audit(desk)
+    assert code == 1
+    kinds = {(f["kind"], f["ticket"]) for f in findings}
+    assert kinds == {("hand-edit", tid), ("log-rewritten", tid)}
+    head = git(desk.desk, "rev-parse", "HEAD").strip()
+    assert all(f["commit"] == head for f in findings)
+
+
+def test_audit_finds_a_closed_ticket_changed_and_times_backwards(desk: Itdesk) -> None:
+    tid = desk.new()
+    desk.walk(tid, "close")
+    path = desk.desk / "tickets" / f"{tid}.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["title"] = "changed after close"
+    data["log"].append({"at": "2023-10-25T08:00:00+08:00", "by": "zhang", "kind": "note",
+                        "text": "late note"})  # fmt: skip
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    git(desk.desk, "commit", "-qam", f"edit\n\nTicket: {tid}\nAction: edit")
+    code, findings = _audit(desk)
+    assert code == 1
+    assert {f["kind"] for f in findings} == {"closed-changed", "time-backwards"}
+
+
+def test_audit_finds_a_number_reused_after_a_hand_rm(desk: Itdesk) -> None:
+    tid = desk.new()
+    text = (desk.desk / "tickets" / f"{tid}.yaml").read_text()
+    git(desk.desk, "rm", "-q", f"tickets/{tid}.yaml")
+    git(desk.desk, "commit", "-qm", f"rm\n\nTicket: {tid}\nAction: edit")
+    (desk.desk / "tickets" / f"{tid}.yaml").write_text(
+        text.replace("2023-10-25T09:30:00", "2023-10-25T09:45:00")
+    )
+    git(desk.desk, "add", ".")
+    git(desk.desk, "commit", "-qm", f"again\n\nTicket: {tid}\nAction: new")
+    code, findings = _audit(desk)
+    assert code == 1 and [f["kind"] for f in findings] == ["number-reused"]
+
+
+def test_audit_asks_for_signatures_where_the_policy_does(desk: Itdesk) -> None:
+    tid = desk.new()
+    assert _audit(desk) == (0, [])
+    policy = desk.desk / "itdesk.yaml"
+    policy.write_text(policy.read_text() + "team: {signed: true}\n")
+    git(desk.desk, "commit", "-qam", "sign from now on")
+    code, findings = _audit(desk)
+    assert code == 1 and {(f["kind"], f["ticket"]) for f in findings} == {("unsigned", tid)}
+
+
+def test_audit_since_skips_older_commits(desk: Itdesk) -> None:
+    tid = desk.new()
+    path = desk.desk / "tickets" / f"{tid}.yaml"
+    path.write_text(path.read_text().replace("Printer jams", "Printer jams often"))
+    git(desk.desk, "commit", "-qam", "hand edit")
+    assert _audit(desk)[0] == 1
+    result = desk("audit", "--since", "2030-01-01")
+    assert (result.exit_code, result.stdout) == (0, "No findings.\n")
