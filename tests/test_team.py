@@ -427,3 +427,20 @@ def test_audit_since_skips_older_commits(desk: Itdesk) -> None:
     assert _audit(desk)[0] == 1
     result = desk("audit", "--since", "2030-01-01")
     assert (result.exit_code, result.stdout) == (0, "No findings.\n")
+
+
+# ------------------------------------------------------------------ history
+
+
+def test_history_is_a_timeline_field_by_field(desk: Itdesk) -> None:
+    import json
+
+    tid = desk.new()
+    desk.ok("ack", tid, "--now", "2023-10-25T09:31")
+    desk.ok("classify", tid, "--priority", "P1", "--now", "2023-10-25T09:32")
+    lines = desk.ok("history", tid).stdout.splitlines()
+    assert len(lines) == 3
+    assert "ack" in lines[1] and "status: new -> acknowledged" in lines[1] and "log +1" in lines[1]
+    assert "priority: - -> P1" in lines[2]
+    entries = json.loads(desk.ok("history", tid, "--format", "json").stdout)
+    assert {"field": "priority", "before": None, "after": "P1"} in entries[2]["changes"]

@@ -20,7 +20,8 @@ def command(
     as_name: str | None,
     now_text: str | None,
 ) -> None:
-    """One line per commit of a ticket: when, who, action, the fields it changed.
+    """A ticket's timeline: one line per commit, when, who, action, and field by field
+    what it changed (status: new -> acknowledged, log +1).
 
     Example:
 
@@ -44,6 +45,9 @@ def command(
                     "action": e.action,
                     "subject": e.subject,
                     "changed": list(e.changed),
+                    "changes": [
+                        {"field": name, "before": old, "after": new} for name, old, new in e.changes
+                    ],
                 }
                 for e in entries
             ]
@@ -60,6 +64,9 @@ def command(
 
     for e in entries:
         action = word(e.action, language, ACTIONS_ZH)
-        changed = sep.join(word(c, language, KEYS_ZH) for c in e.changed)
+        if language == "zh":  # the fields' names in Chinese
+            changed = sep.join(word(c, language, KEYS_ZH) for c in e.changed)
+        else:  # field by field: status: new -> acknowledged, log +1
+            changed = e.describe()
         line = f"{e.when:%Y-%m-%d %H:%M}  {pad(e.who, 12)} {pad(action, 9)} {changed}"
         click.echo(neutral(line, one_line=True))
