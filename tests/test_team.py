@@ -355,7 +355,7 @@ def _audit(d: Itdesk) -> tuple[int, list[dict]]:
 
 def test_audit_of_itdesks_own_work_is_clean(team: Callable[[int], list[Itdesk]]) -> None:
     a, b = team(2)
-    ta, tb = a.new(), b.new()
+    ta, tb = a.new(title="on a"), b.new(title="on b")
     a.ok("ack", ta, "--now", "2023-10-25T09:40")
     b.ok("log", tb, "--via", "note", "x", "--now", "2023-10-25T09:41")
     a.ok("sync")
@@ -444,3 +444,64 @@ def test_history_is_a_timeline_field_by_field(desk: Itdesk) -> None:
     assert "priority: - -> P1" in lines[2]
     entries = json.loads(desk.ok("history", tid, "--format", "json").stdout)
     assert {"field": "priority", "before": None, "after": "P1"} in entries[2]["changes"]
+
+
+# ------------------------------------------------------------------ guard
+
+
+@pytest.fixture
+def guarded(team: Callable[[int], list[Itdesk]], tmp_path: Path) -> list[Itdesk]:
+    a, b = team(2)
+    result = a.ok("guard", "--install", str(tmp_path / "remote.git"))
+    assert "pre-receive" in result.stdout
+    return [a, b]
+
+
+def _push(runner: Itdesk, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "push", "-q", *args], cwd=runner.desk,
+                          capture_output=True, text=True)  # fmt: skip
+
+
+def test_the_guard_lets_itdesks_work_through(guarded: list[Itdesk]) -> None:
+    a, b = guarded
+    ta, tb = a.new(title="on a"), b.new(title="on b")
+    a.ok("ack", ta, "--now", "2023-10-25T09:40")
+    a.ok("sync")
+    b.ok("sync")  # renumbers tb, merges, pushes through the guard
+    a.ok("sync")
+    assert tb == ta and (a.desk / "tickets" / "IT-20231025-002.yaml").exists()
+
+
+def test_the_guard_refuses_a_rewritten_log_entry(guarded: list[Itdesk]) -> None:
+    a, b = guarded
+    tid = a.new()
+    a.ok("sync")
+    path = a.desk / "tickets" / f"{tid}.yaml"
+    path.write_text(path.read_text().replace("reported via chat", "reported by phone"))
+    git(a.desk, "commit", "-qam", f"tidy\n\nTicket: {tid}\nAction: edit")
+    result = _push(a)
+    assert result.returncode != 0
+    assert "itdesk guard: refused" in result.stderr and "log-rewritten" in result.stderr
+    synced = a("sync")
+    assert synced.exit_code == 3 and "refused the push" in synced.stderr
+
+
+def test_the_guard_refuses_a_force_push_and_an_invalid_ticket(guarded: list[Itdesk]) -> None:
+    a, b = guarded
+    tid = a.new()
+    a.ok("sync")
+    git(a.desk, "reset", "-q", "--hard", "HEAD~1")
+    result = _push(a, "--force")
+    assert result.returncode != 0 and "force push" in result.stderr
+    git(a.desk, "reset", "-q", "--hard", "origin/main")
+    path = a.desk / "tickets" / f"{tid}.yaml"
+    path.write_text(path.read_text().replace("status: new", "status: exploded"))
+    git(a.desk, "commit", "-qam", f"break\n\nTicket: {tid}\nAction: edit")
+    result = _push(a)
+    assert result.returncode != 0 and "invalid ticket" in result.stderr
+    assert f"tickets/{tid}.yaml" in result.stderr
+
+
+def test_guard_install_wants_a_bare_repository(desk: Itdesk) -> None:
+    result = desk("guard", "--install", str(desk.desk))
+    assert result.exit_code == 2 and "not a bare git repository" in result.stderr
