@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import Itdesk, git
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from itdesk.core.merge import MergeConflict, merge_ticket
 
@@ -505,3 +507,39 @@ def test_the_guard_refuses_a_force_push_and_an_invalid_ticket(guarded: list[Itde
 def test_guard_install_wants_a_bare_repository(desk: Itdesk) -> None:
     result = desk("guard", "--install", str(desk.desk))
     assert result.exit_code == 2 and "not a bare git repository" in result.stderr
+
+
+# ------------------------------------------------------------------ merge properties
+
+_MINUTES = st.integers(min_value=31, max_value=59)
+_EDIT = st.tuples(
+    _MINUTES,
+    st.sampled_from(["priority", "assignee", "title", None]),
+    st.sampled_from(["P1", "P2", "wang", "li", "x"]),
+)
+
+
+def _side(base: dict, edits: list[tuple[int, str | None, str]]) -> dict:
+    out = {**base, "log": list(base["log"])}
+    for minute, name, value in sorted(edits, key=lambda e: e[0]):
+        entry = _entry(f"09:{minute:02d}", text=f"{name}={value}")
+        if name is not None:
+            out[name] = value
+            if name in ("priority", "assignee"):
+                entry[name] = value
+        out["log"].append(entry)
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_EDIT, max_size=4), st.lists(_EDIT, max_size=4))
+def test_merge_is_symmetric_and_idempotent(ours_edits: list, theirs_edits: list) -> None:
+    base = _ticket(title="t")
+    ours, theirs = _side(base, ours_edits), _side(base, theirs_edits)
+    assert merge_ticket(base, ours, ours).data == ours
+    one = merge_ticket(base, ours, theirs).data
+    assert one == merge_ticket(base, theirs, ours).data
+    assert all(e in one["log"] for e in [*ours["log"], *theirs["log"]])
+    times = [e["at"] for e in one["log"]]
+    assert times == sorted(times)
+    assert merge_ticket(ours, ours, one).data == one  # merging the result again: no change

@@ -70,23 +70,46 @@ def _key(value: Any) -> str:
 
 
 def _unite(base: list[Any], ours: list[Any], theirs: list[Any], timed: bool) -> list[Any]:
-    """Every entry of either side once; a timed list ordered by ``at`` (stable: ours
-    first, then theirs, for entries of one instant)."""
-    seen: set[str] = set()
-    out: list[Any] = []
-    for entry in [*ours, *theirs]:
-        k = _key(entry)
-        if k not in seen:
-            seen.add(k)
-            out.append(entry)
-    del base  # an entry one side removed comes back from the other: the log only grows
+    """Every entry of either side once (an entry one side removed comes back from the
+    other: these lists only grow). A timed list is the two sides merged by ``at``, each
+    side's own order kept, entries of one instant ordered by their content; any other
+    list keeps the base's order, then the new entries by their content. Either way the
+    result does not depend on which side is "ours"."""
     if timed:
+        return _merge_timed(ours, theirs)
+    new = {_key(e): e for e in [*ours, *theirs]}
+    kept = [e for e in base if _key(e) in new]
+    for e in kept:
+        new.pop(_key(e), None)
+    return [*kept, *(new[k] for k in sorted(new))]
 
-        def when(entry: Any) -> float:
-            at = _time(entry.get("at")) if isinstance(entry, Mapping) else None
-            return at.timestamp() if at is not None else float("-inf")
 
-        out.sort(key=when)
+def _when(entry: Any) -> tuple[float, str]:
+    at = _time(entry.get("at")) if isinstance(entry, Mapping) else None
+    return (at.timestamp() if at is not None else float("-inf"), _key(entry))
+
+
+def _merge_timed(ours: list[Any], theirs: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    emitted: set[str] = set()
+    i = j = 0
+    while i < len(ours) or j < len(theirs):
+        o = ours[i] if i < len(ours) else None
+        t = theirs[j] if j < len(theirs) else None
+        if o is not None and _key(o) in emitted:
+            i += 1
+            continue
+        if t is not None and _key(t) in emitted:
+            j += 1
+            continue
+        if t is None or (o is not None and _when(o) <= _when(t)):
+            out.append(o)
+            emitted.add(_key(o))
+            i += 1
+        else:
+            out.append(t)
+            emitted.add(_key(t))
+            j += 1
     return out
 
 
