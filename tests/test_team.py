@@ -543,3 +543,25 @@ def test_merge_is_symmetric_and_idempotent(ours_edits: list, theirs_edits: list)
     times = [e["at"] for e in one["log"]]
     assert times == sorted(times)
     assert merge_ticket(ours, ours, one).data == one  # merging the result again: no change
+
+
+def test_sync_tells_the_requester_the_new_number(team: Callable[[int], list[Itdesk]]) -> None:
+    from servers import HttpRecorder
+
+    a, b = team(2)
+    with HttpRecorder() as hook:
+        policy = a.desk / "itdesk.yaml"
+        data = yaml.safe_load(policy.read_text())
+        data["notify"] = {"webhooks": [{"url": hook.url(), "style": "generic"}]}
+        policy.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+        git(a.desk, "commit", "-qam", "notify")
+        a.ok("sync")
+        b.ok("sync")
+        a.new(title="on a")
+        tid = b.new(title="on b")
+        a.ok("sync")
+        hook.requests.clear()
+        b.ok("sync")
+        (notice,) = [r.json for r in hook.requests]
+        assert notice["event"] == "renumbered" and notice["ticket"] == "IT-20231025-002"
+        assert tid in notice["text"] and "IT-20231025-002" in notice["text"]

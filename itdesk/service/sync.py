@@ -28,9 +28,12 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..core.kb import Article
+    from ..core.lifecycle import Change
+    from ..core.model import Ticket
     from ..store.desk import Desk
     from ..store.identity import Actor
     from .context import Context
+    from .session import Session
 
 TRIES = 5
 
@@ -85,8 +88,9 @@ def _subjects(root: Path, rng: str) -> list[str]:
     return [line for line in out.splitlines() if line]
 
 
-def sync(ctx: Context, tries: int = TRIES) -> SyncReport:
-    """Fetch, renumber, merge, push (see the module's docstring)."""
+def sync(ctx: Session, tries: int = TRIES) -> SyncReport:
+    """Fetch, renumber, merge, push (see the module's docstring); then the requesters
+    of renumbered tickets are told their new numbers."""
     from ..store import gitdir
     from ..store.transaction import desk_lock
 
@@ -105,6 +109,7 @@ def sync(ctx: Context, tries: int = TRIES) -> SyncReport:
                 "validate) or discard them, then sync"
             )
         start = head.oid
+        notices: list[tuple[Ticket, Change]] = []
         tracking = f"refs/remotes/{remote}/{remote_branch}"
         report = SyncReport(remote, remote_branch)
         for attempt in range(1, tries + 1):
@@ -118,12 +123,14 @@ def sync(ctx: Context, tries: int = TRIES) -> SyncReport:
             theirs = _git(root, "rev-parse", "-q", "--verify", tracking, check=False).strip()
             try:
                 if theirs:
-                    report.renumbered += _renumber(ctx, actor, theirs)
+                    notices += _renumber(ctx, actor, theirs)
+                    report.renumbered = [(b.id, c.ticket.id) for b, c in notices]
                     _integrate(root, theirs, remote, remote_branch, _identity(desk, actor))
                 pushed = _push(root, remote, remote_branch)
             except BaseException:
                 _put_back(root, start)
                 report.renumbered.clear()
+                notices.clear()
                 raise
             if pushed:
                 if theirs:
@@ -131,13 +138,17 @@ def sync(ctx: Context, tries: int = TRIES) -> SyncReport:
                     report.outgoing = _subjects(root, f"{theirs}..HEAD")
                 else:
                     report.outgoing = _subjects(root, "HEAD")
-                return report
+                break
             # the remote moved between our fetch and our push: again, on top of it
-        _put_back(root, start)
-        raise SyncFailed(
-            f"{remote} kept moving: {tries} tries to push failed; the clone is as it "
-            "was, sync again"
-        )
+        else:
+            _put_back(root, start)
+            raise SyncFailed(
+                f"{remote} kept moving: {tries} tries to push failed; the clone is as it "
+                "was, sync again"
+            )
+    for before, change in notices:  # the number is final now: tell the requester
+        ctx.notify(before, change)
+    return report
 
 
 def _reason(exc: GitError) -> str:
@@ -220,7 +231,7 @@ def _remote_reason(text: str) -> str:
 # ------------------------------------------------------------------ renumbering
 
 
-def _renumber(ctx: Context, actor: Actor, theirs: str) -> list[tuple[str, str]]:
+def _renumber(ctx: Context, actor: Actor, theirs: str) -> list[tuple[Ticket, Change]]:
     """Renumber the tickets both sides added since they last met; one commit."""
     from dataclasses import replace
 
@@ -240,10 +251,10 @@ def _renumber(ctx: Context, actor: Actor, theirs: str) -> list[tuple[str, str]]:
     colliding = sorted(mine & other)
     if not colliding:
         return []
+    done: list[tuple[Ticket, Change]] = []
     taken = ids_added(root, [ours, theirs])
     articles = {a.path: a for a in read_articles(desk)}
     fixed: dict[str, Article] = {}
-    done: list[tuple[str, str]] = []
     tx = Transaction(desk, actor, ctx.now, gitdir.refuse_to_write(desk.git_dir))
     try:
         for old in colliding:
@@ -264,10 +275,11 @@ def _renumber(ctx: Context, actor: Actor, theirs: str) -> list[tuple[str, str]]:
                 if old in current.tickets:
                     links = tuple(new if t == old else t for t in current.tickets)
                     fixed[rel] = replace(current, tickets=links)
-            done.append((old, new))
+            done.append((ticket, change))
         for rel, article in fixed.items():
             tx.put_file(rel, render_article(article))
-        tx.subject = f"sync: renumber {', '.join(f'{o} to {n}' for o, n in done)}"
+        pairs = ", ".join(f"{b.id} to {c.ticket.id}" for b, c in done)
+        tx.subject = f"sync: renumber {pairs}"
         tx.action = "renumber"
         tx.commit()
     finally:
