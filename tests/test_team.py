@@ -565,3 +565,19 @@ def test_sync_tells_the_requester_the_new_number(team: Callable[[int], list[Itde
         (notice,) = [r.json for r in hook.requests]
         assert notice["event"] == "renumbered" and notice["ticket"] == "IT-20231025-002"
         assert tid in notice["text"] and "IT-20231025-002" in notice["text"]
+
+
+def test_a_desk_can_make_new_sync_first(team: Callable[[int], list[Itdesk]]) -> None:
+    a, b = team(2)
+    policy = a.desk / "itdesk.yaml"
+    policy.write_text(policy.read_text() + "team: {sync_new: true}\n")
+    git(a.desk, "commit", "-qam", "numbers are final when printed")
+    a.ok("sync")
+    b.ok("sync")
+    first = a.new(title="on a")
+    second = b.new(title="on b")  # b fetched a's ticket before numbering its own
+    assert (first, second) == ("IT-20231025-001", "IT-20231025-002")
+    assert git(b.desk, "rev-parse", "HEAD") == git(b.desk, "rev-parse", "origin/main")
+    git(a.desk, "remote", "set-url", "origin", str(a.desk.parent / "gone.git"))
+    result = a("new", "--title", "offline", "--requester", "x", "--now", "2023-10-25T09:40")
+    assert result.exit_code == 3 and "cannot fetch" in result.stderr  # nothing recorded

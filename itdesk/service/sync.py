@@ -19,8 +19,9 @@ clone is left as it was, and :class:`SyncFailed` says why in one line.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import GitError, ItdeskError, UsageError
 
@@ -285,3 +286,22 @@ def _renumber(ctx: Context, actor: Actor, theirs: str) -> list[tuple[Ticket, Cha
     finally:
         tx.close()
     return done
+
+
+def new_confirmed(session: Session, values: Mapping[str, Any]) -> tuple[Change, str | None]:
+    """``new`` on a desk whose policy wants numbers confirmed: sync, record, sync. The
+    change under its final number, and why it is not confirmed yet (the second sync
+    failed: the ticket is recorded here and goes out with the next sync), or None."""
+    from dataclasses import replace
+
+    sync(session)
+    change = session.new(values)
+    try:
+        report = sync(session)
+    except ItdeskError as exc:
+        return change, str(exc)
+    moved = dict(report.renumbered)
+    if change.ticket.id in moved:
+        ticket = session.desk.read(moved[change.ticket.id])
+        change = replace(change, ticket=ticket)
+    return change, None

@@ -14,6 +14,13 @@ def signatures_required(ctx: Context) -> bool:
     return bool(isinstance(team, dict) and team.get("signed"))
 
 
+def sync_before_new(ctx: Context) -> bool:
+    """``team: {sync_new: true}``: ``new`` syncs first and after, so that the number it
+    prints has reached the remote (final)."""
+    team = ctx.desk.policy.raw.get("team") or {}
+    return bool(isinstance(team, dict) and team.get("sync_new"))
+
+
 def run_audit(ctx: Context, since: str | None = None) -> list[Finding]:
     from ..store.audit import audit
 
