@@ -581,3 +581,38 @@ def test_a_desk_can_make_new_sync_first(team: Callable[[int], list[Itdesk]]) -> 
     git(a.desk, "remote", "set-url", "origin", str(a.desk.parent / "gone.git"))
     result = a("new", "--title", "offline", "--requester", "x", "--now", "2023-10-25T09:40")
     assert result.exit_code == 3 and "cannot fetch" in result.stderr  # nothing recorded
+
+
+def test_the_guard_refuses_a_reused_number(guarded: list[Itdesk]) -> None:
+    a, _b = guarded
+    tid = a.new(title="first")
+    a.ok("sync")
+    text = (a.desk / "tickets" / f"{tid}.yaml").read_text()
+    git(a.desk, "rm", "-q", f"tickets/{tid}.yaml")
+    git(a.desk, "commit", "-qm", f"rm\n\nTicket: {tid}\nAction: edit")
+    (a.desk / "tickets" / f"{tid}.yaml").write_text(
+        text.replace("2023-10-25T09:30:00", "2023-10-25T09:45:00").replace("first", "second")
+    )
+    git(a.desk, "add", ".")
+    git(a.desk, "commit", "-qm", f"again\n\nTicket: {tid}\nAction: new")
+    result = _push(a)
+    assert result.returncode != 0 and "number-reused" in result.stderr
+
+
+def test_git_rebase_uses_the_driver(team: Callable[[int], list[Itdesk]]) -> None:
+    a, b = team(2)
+    tid = a.new()
+    _share(a, b)
+    a.ok("classify", tid, "--priority", "P2", "--now", "2023-10-25T09:50")
+    b.ok("classify", tid, "--priority", "P1", "--now", "2023-10-25T09:40")
+    b.ok("log", tid, "--via", "note", "from b", "--now", "2023-10-25T09:41")
+    git(a.desk, "push", "-q")
+    git(b.desk, "fetch", "-q")
+    result = subprocess.run(["git", "rebase", "origin/main"], cwd=b.desk,
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = _data(b, tid)
+    assert data["priority"] == "P2"  # a's change is the later one
+    assert "from b" in [e["text"] for e in data["log"]]
+    b.ok("validate")
+    assert b.ok("audit").stdout == "No findings.\n"
