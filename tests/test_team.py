@@ -616,3 +616,15 @@ def test_git_rebase_uses_the_driver(team: Callable[[int], list[Itdesk]]) -> None
     assert "from b" in [e["text"] for e in data["log"]]
     b.ok("validate")
     assert b.ok("audit").stdout == "No findings.\n"
+
+
+def test_setup_as_gives_a_clone_without_identity_the_technicians(
+    team: Callable[[int], list[Itdesk]], no_identity: None
+) -> None:
+    a, b = team(2)
+    result = b.ok("setup", "--as", "wang")
+    assert "user.email = wang@example.com" in result.stdout
+    tid = b.new(**{"as": "wang"})
+    git(b.desk, "commit", "-q", "--allow-empty", "-m", "by hand")
+    authors = git(b.desk, "log", "-2", "--format=%an <%ae>").splitlines()
+    assert authors == ["wang <wang@example.com>"] * 2 and tid

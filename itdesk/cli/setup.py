@@ -14,15 +14,21 @@ def command(desk_path: str | None, as_name: str | None, now_text: str | None) ->
 
     git clones files and history, not config: run this once in every new clone of a
     desk (init does it for the desk it makes). It points git at the itdesk that runs it.
+    With --as NAME, a clone without a git identity gets NAME and the address people:
+    in itdesk.yaml gives NAME, the one every commit of NAME carries.
 
     Example:
 
     \b
         git clone ssh://server/srv/desk.git desk && cd desk && itdesk setup
     """
-    from ..store.clone import register
-    from ..store.desk import find_desk
+    from ..store.clone import adopt_identity, register
+    from ..store.desk import Desk, find_desk
 
     root = find_desk(desk_path)
     for line in register(root):
         click.echo(f"set {line}")
+    if as_name:
+        actor = Desk(root).actor(as_name)
+        if adopt_identity(root, actor.name, actor.email):
+            click.echo(f"set user.name = {actor.name}, user.email = {actor.email}")

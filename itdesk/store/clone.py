@@ -51,6 +51,17 @@ def register(root: Path) -> list[str]:
     return done
 
 
+def adopt_identity(root: Path, name: str, email: str) -> bool:
+    """Make ``name`` and ``email`` this clone's git identity when git has none, so that
+    hand commits carry the address itdesk's commits carry; whether it was set."""
+    found, _ = git.identity(root)
+    if found:
+        return False
+    git.run("config", "--local", "user.name", name, cwd=root)
+    git.run("config", "--local", "user.email", email, cwd=root)
+    return True
+
+
 def registered(root: Path) -> bool:
     out = git.run("config", "--get", f"merge.{DRIVER}.driver", cwd=root, check=False)
     return bool(out.strip())
