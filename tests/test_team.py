@@ -628,3 +628,15 @@ def test_setup_as_gives_a_clone_without_identity_the_technicians(
     git(b.desk, "commit", "-q", "--allow-empty", "-m", "by hand")
     authors = git(b.desk, "log", "-2", "--format=%an <%ae>").splitlines()
     assert authors == ["wang <wang@example.com>"] * 2 and tid
+
+
+def test_the_guard_lets_archive_and_reopen_through(guarded: list[Itdesk]) -> None:
+    a, _b = guarded
+    tid = a.new()
+    a.walk(tid, "close")
+    a.ok("sync")
+    a.ok("archive", "--now", "2023-11-05T09:00")
+    a.ok("sync")
+    a.ok("reopen", tid, "--reason", "again", "--now", "2023-11-06T09:00")
+    a.ok("sync")
+    assert a.ok("audit").stdout == "No findings.\n"

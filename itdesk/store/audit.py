@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -117,9 +117,16 @@ def _identity(data: Mapping[str, Any]) -> str:
     return _key([data.get("reported_at"), log[0] if log else None])
 
 
-def audit(root: Path, since: str | None = None, signed: bool = False,
-          revs: list[str] | None = None) -> list[Finding]:  # fmt: skip
-    """Every finding of the history of ``revs`` (default HEAD), oldest first."""
+def audit(
+    root: Path,
+    since: str | None = None,
+    signed: bool = False,
+    revs: list[str] | None = None,
+    taken_before: Callable[[str], bool] | None = None,
+) -> list[Finding]:
+    """Every finding of the history of ``revs`` (default HEAD), oldest first.
+    ``taken_before``: whether a number was given before the commits walked (the guard
+    walks only the pushed ones)."""
     found: list[Finding] = []
     seen: dict[str, list[tuple[str, str]]] = {}  # number -> [(identity, commit)]
     renumbered: set[tuple[str, str]] = set()  # (number, identity) moved away by sync
@@ -144,6 +151,8 @@ def audit(root: Path, since: str | None = None, signed: bool = False,
                 names.append(f"{c.oid}:{rel}")
                 names += [f"{p}:{rel}" for p in c.parents]
         blobs = dict(zip(names, read_objects(root, names), strict=True))
+        # a ticket removed and added in one commit was moved (archive, reopen)
+        moved = {_ticket_id(rel) for st, rel in c.changes if st.startswith("D")}
         for status, rel in c.changes:
             tid = _ticket_id(rel)
             if tid is None:
@@ -159,14 +168,17 @@ def audit(root: Path, since: str | None = None, signed: bool = False,
                 continue
             _check_version(c, tid, after, [b for b in befores if b is not None],
                            merge, found)  # fmt: skip
-            if status.startswith("A") and not merge:
+            if status.startswith("A") and not merge and tid not in moved:
                 seen.setdefault(tid, []).append((_identity(after), c.oid))
     for tid, added in seen.items():
         distinct: dict[str, str] = {}
         for ident, oid in added:
             if (tid, ident) not in renumbered:
                 distinct.setdefault(ident, oid)
-        for oid in list(distinct.values())[1:]:
+        again = list(distinct.values())
+        if not (taken_before is not None and taken_before(tid)):
+            again = again[1:]  # the first is the number's own ticket
+        for oid in again:
             detail = f"{oid[:12]} gave {tid} to a second, different ticket"
             found.append(Finding(oid, tid, "number-reused", detail))
     return found

@@ -20,12 +20,15 @@ import os
 import posixpath
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from ..core.ids import ID_PATTERN
 from ..errors import GitError, InvalidTicket, UsageError
 from . import git
 from .commit import is_ancestor, read_objects
 from .layout import TICKETS
+from .numbers import highest_in_history
 
 ZERO = frozenset({"0" * 40, "0" * 64})
 REFUSING = ("log-rewritten", "number-reused")
@@ -55,19 +58,25 @@ def check_push(root: Path, lines: list[str]) -> list[str]:
             )
             continue
         problems += _invalid_tickets(root, old, new, branch)
-        pushed = set(_pushed(root, new))
-        if not pushed:
-            continue
-        for f in audit(root, revs=[new]):
-            if f.kind in REFUSING and f.commit in pushed:
+        # only the pushed commits are read; the numbers given before them come from the
+        # highest number of each day the branch's history held (store/numbers.py)
+        taken = _taken(highest_in_history(root, root, None if old in ZERO else old))
+        for f in audit(root, revs=[new, "--not", "--all"], taken_before=taken):
+            if f.kind in REFUSING:
                 problems.append(f"{branch}: {f.ticket}: {f.kind}: {f.detail}")
     return problems
 
 
-def _pushed(root: Path, new: str) -> list[str]:
-    """The commits this push brings (not yet on any ref)."""
-    out = git.run("rev-list", new, "--not", "--all", cwd=root)
-    return out.split()
+def _taken(highest: dict[str, int]) -> Callable[[str], bool]:
+    """Whether a number is at or below the highest its day had: given before."""
+
+    def taken(ticket_id: str) -> bool:
+        m = ID_PATTERN.fullmatch(ticket_id)
+        if m is None:
+            return False
+        return int(m.group("seq")) <= highest.get(ticket_id[: -len(m.group("seq"))], 0)
+
+    return taken
 
 
 def _invalid_tickets(root: Path, old: str, new: str, branch: str) -> list[str]:
