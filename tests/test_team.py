@@ -640,3 +640,16 @@ def test_the_guard_lets_archive_and_reopen_through(guarded: list[Itdesk]) -> Non
     a.ok("reopen", tid, "--reason", "again", "--now", "2023-11-06T09:00")
     a.ok("sync")
     assert a.ok("audit").stdout == "No findings.\n"
+
+
+def test_setup_declares_the_driver_for_a_desk_made_before_it(desk: Itdesk) -> None:
+    attributes = desk.desk / ".gitattributes"
+    attributes.write_text(attributes.read_text().replace(" merge=itdesk", ""))
+    git(desk.desk, "commit", "-qam", "an older desk")
+    out = desk.ok("setup").stdout
+    assert "tickets/**/*.yaml merge=itdesk" in out
+    info = (desk.desk / ".git" / "info" / "attributes").read_text()
+    assert "tickets/**/*.yaml merge=itdesk" in info
+    assert desk.ok("setup").stdout.count("\n") == 1  # once is enough
+    check = git(desk.desk, "check-attr", "merge", "--", "tickets/IT-20231025-001.yaml")
+    assert check.strip().endswith("merge: itdesk")
