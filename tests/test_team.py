@@ -653,3 +653,21 @@ def test_setup_declares_the_driver_for_a_desk_made_before_it(desk: Itdesk) -> No
     assert desk.ok("setup").stdout.count("\n") == 1  # once is enough
     check = git(desk.desk, "check-attr", "merge", "--", "tickets/IT-20231025-001.yaml")
     assert check.strip().endswith("merge: itdesk")
+
+
+def test_history_of_a_renumbered_ticket_starts_at_its_first_number(
+    team: Callable[[int], list[Itdesk]],
+) -> None:
+    import json
+
+    a, b = team(2)
+    a.new(title="on a")
+    old = b.new(title="on b")
+    b.ok("log", old, "--via", "note", "before the sync", "--now", "2023-10-25T09:40")
+    a.ok("sync")
+    b.ok("sync")
+    entries = json.loads(b.ok("history", "IT-20231025-002", "--format", "json").stdout)
+    assert [e["action"] for e in entries] == ["new", "log", "renumber"]
+    assert {"field": "id", "before": old, "after": "IT-20231025-002"} in entries[2]["changes"]
+    mine = json.loads(b.ok("history", old, "--format", "json").stdout)
+    assert [e["action"] for e in mine] == ["new"]  # a's ticket, which kept the number

@@ -29,12 +29,14 @@ def command(
         itdesk history IT-20231025-001
         itdesk history IT-20231025-001 --lang zh
     """
+    from ..core.lifecycle import renumbered_from
     from ..store.history import ticket_history
 
     session = open_session(desk_path, as_name, now_text)
     found = session.desk.locate(ticket_id.strip())
     paths = list(dict.fromkeys([f"tickets/{ticket_id.strip()}.yaml", session.desk.rel(found.path)]))
-    entries = ticket_history(session.desk.root, paths)
+    earlier = [f"tickets/{old}.yaml" for old in renumbered_from(session.desk.read_file(found.path))]
+    entries = ticket_history(session.desk.root, paths, earlier)
     if fmt == "json":
         dump_json(
             [

@@ -579,3 +579,14 @@ def renumber(t: Ticket, new_id: str, *, now: datetime, by: str, why: str) -> Cha
     entry = LogEntry(at, by, LogKind.SYSTEM, f"renumbered from {t.id} to {new_id}: {why}")
     ticket = replace(t, id=new_id, log=(*t.log, entry))
     return Change(ticket, Action.RENUMBER, f"renumber from {t.id}")
+
+
+def renumbered_from(t: Ticket) -> list[str]:
+    """The numbers the ticket had before ``sync`` renumbered it, latest first."""
+    found = []
+    for entry in reversed(t.log):
+        if entry.kind is LogKind.SYSTEM and entry.text.startswith("renumbered from "):
+            old = entry.text[len("renumbered from ") :].split(" ", 1)[0]
+            if old != t.id:
+                found.append(old)
+    return found

@@ -98,16 +98,30 @@ def _load(commit: Any, paths: Sequence[str]) -> dict[str, Any] | None:
     return None
 
 
-def ticket_history(root: Path, paths: Sequence[str]) -> list[HistoryEntry]:
-    """Commits touching any of ``paths`` (the ticket's active and archived file), oldest first."""
+def ticket_history(
+    root: Path, paths: Sequence[str], earlier: Sequence[str] = ()
+) -> list[HistoryEntry]:
+    """Commits touching any of ``paths`` (the ticket's active and archived file), oldest
+    first. ``earlier``: the files of the number it had before ``sync`` renumbered it;
+    the commits before the renumbering that touched them come first."""
     import git as gitpython
 
     repo = gitpython.Repo(root)
+    entries = _walk(repo, "HEAD", paths, earlier)
+    if earlier and entries and entries[0].action == "renumber":
+        # only the renumbering's ancestors: the old number's file is another ticket's now
+        entries = _walk(repo, f"{entries[0].commit}^", earlier, ()) + entries
+    return entries
+
+
+def _walk(repo: Any, rev: str, paths: Sequence[str], earlier: Sequence[str]) -> list[HistoryEntry]:
     entries = []
-    for commit in repo.iter_commits(paths=list(paths)):
+    for commit in repo.iter_commits(rev, paths=list(paths)):
         message = str(commit.message)
         after = _load(commit, paths)
-        before = _load(commit.parents[0], paths) if commit.parents else None
+        before = None
+        if commit.parents:
+            before = _load(commit.parents[0], paths) or _load(commit.parents[0], earlier)
         changes: tuple[tuple[str, Any, Any], ...] = ()
         if after is None:
             changed: tuple[str, ...] = ("(removed)",)
