@@ -671,3 +671,35 @@ def test_history_of_a_renumbered_ticket_starts_at_its_first_number(
     assert {"field": "id", "before": old, "after": "IT-20231025-002"} in entries[2]["changes"]
     mine = json.loads(b.ok("history", old, "--format", "json").stdout)
     assert [e["action"] for e in mine] == ["new"]  # a's ticket, which kept the number
+
+
+def test_the_same_step_on_two_clones_merges(team: Callable[[int], list[Itdesk]]) -> None:
+    a, b = team(2)
+    tid = a.new()
+    _share(a, b)
+    a.ok("ack", tid, "--now", "2023-10-25T09:35")
+    b.ok("ack", tid, "--now", "2023-10-25T09:36", "--as", "li")
+    a.ok("sync")
+    b.ok("sync")
+    assert _data(b, tid)["status"] == "acknowledged"
+    b.ok("validate")
+
+
+def test_steps_that_cannot_follow_each_other_stop_the_merge(
+    team: Callable[[int], list[Itdesk]],
+) -> None:
+    from conftest import git_state
+
+    a, b = team(2)
+    tid = a.new()
+    a.walk(tid, "log")
+    a.ok("sync")
+    b.ok("sync")
+    a.ok("resolve", tid, "--summary", "fixed", "--as", "wang", "--now", "2023-10-25T10:30")
+    b.ok("cancel", tid, "--reason", "duplicate", "--now", "2023-10-25T10:35")
+    a.ok("sync")
+    before = git_state(b.desk)
+    result = b("sync")
+    assert result.exit_code == 2
+    assert f"{tid}: log[" in result.stderr and "resolved -> cancelled" in result.stderr
+    assert git_state(b.desk) == before

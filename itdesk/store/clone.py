@@ -82,17 +82,23 @@ def _load(path: Path, rel: str) -> dict[str, Any] | None:
 def merge_files(base: Path, ours: Path, theirs: Path, rel: str) -> MergeResult:
     """git's three versions of ``rel``: the merged ticket is validated and written over
     ``ours``; MergeConflict or InvalidTicket (nothing written) when it cannot be."""
-    from .schema import check_ticket_data
+    from ..core.status import history_problems
+    from .schema import check_ticket_data, key_path
     from .yamlio import dump_yaml
 
     mine, other = _load(ours, rel), _load(theirs, rel)
     if mine is None or other is None:  # deleted on one side: git's own rules apply
         raise MergeConflict(rel, "(file)", "removed on one side and changed on the other")
     result = merge_ticket(_load(base, rel), mine, other)
+    ticket_id = str(result.data.get("id") or rel)
     try:
-        check_ticket_data(result.data, rel)
+        ticket = check_ticket_data(result.data, rel)
     except InvalidTicket as exc:
-        raise MergeConflict(str(result.data.get("id") or rel), "(schema)", str(exc)) from None
+        raise MergeConflict(ticket_id, "(schema)", str(exc)) from None
+    problems = history_problems(ticket)  # the merged log must follow the status machine
+    if problems:
+        keys, message = problems[0]
+        raise MergeConflict(ticket_id, key_path(keys), f"{message}; merge it by hand")
     write_atomic(ours, dump_yaml(result.data), fsync=False)
     return result
 
