@@ -703,3 +703,21 @@ def test_steps_that_cannot_follow_each_other_stop_the_merge(
     assert result.exit_code == 2
     assert f"{tid}: log[" in result.stderr and "resolved -> cancelled" in result.stderr
     assert git_state(b.desk) == before
+
+
+def test_renumbering_moves_the_knowledge_bases_links(team: Callable[[int], list[Itdesk]]) -> None:
+    a, b = team(2)
+    a.new(title="on a")
+    old = b.new(title="VPN drops")
+    b.walk(old, "resolve")
+    b.ok("kb", "promote", old, "--now", "2023-10-25T12:00")
+    (article,) = [
+        p for p in (b.desk / "kb").glob("*.md") if p.name != "README.md"
+    ]
+    assert f"- {old}" in article.read_text()
+    a.ok("sync")
+    b.ok("sync")
+    text = article.read_text()
+    assert "- IT-20231025-002" in text and f"- {old}" not in text
+    b.ok("validate")
+    assert b.ok("kb", "show", article.stem).exit_code == 0
