@@ -84,6 +84,19 @@ def _commits(root: Path, revs: list[str], since: str | None) -> Iterator[_Commit
         yield _Commit(oid, parents.split(), author, when, sig, message, changes)
 
 
+BATCH = 200  # commits whose file versions one cat-file --batch reads
+
+
+def _versions(root: Path, commits: list[_Commit]) -> dict[str, tuple[str, str, bytes] | None]:
+    """The ticket files each commit changed, as it and its parents have them."""
+    names: list[str] = []
+    for c in commits:
+        for _status, rel in c.changes:
+            if _ticket_id(rel):
+                names += [f"{c.oid}:{rel}", *(f"{p}:{rel}" for p in c.parents)]
+    return dict(zip(names, read_objects(root, names), strict=True))
+
+
 def _trailers(message: str, key: str) -> list[str]:
     return [line[len(key) + 2 :].strip() for line in message.splitlines()
             if line.startswith(f"{key}: ")]  # fmt: skip
@@ -130,7 +143,11 @@ def audit(
     found: list[Finding] = []
     seen: dict[str, list[tuple[str, str]]] = {}  # number -> [(identity, commit)]
     renumbered: set[tuple[str, str]] = set()  # (number, identity) moved away by sync
-    for c in _commits(root, revs or ["HEAD"], since):
+    commits = list(_commits(root, revs or ["HEAD"], since))
+    blobs: dict[str, tuple[str, str, bytes] | None] = {}
+    for n, c in enumerate(commits):
+        if n % BATCH == 0:  # the file versions of the next commits, in one cat-file
+            blobs = _versions(root, commits[n : n + BATCH])
         merge = len(c.parents) > 1
         ids = [tid for _, rel in c.changes if (tid := _ticket_id(rel))]
         if not ids:
@@ -145,12 +162,6 @@ def audit(
         if signed and c.signature not in ("G", "U"):
             found.append(Finding(c.oid, ids[0], "unsigned",
                                  f"{short} by {c.author} has no good signature"))  # fmt: skip
-        names: list[str] = []
-        for _status, rel in c.changes:
-            if _ticket_id(rel):
-                names.append(f"{c.oid}:{rel}")
-                names += [f"{p}:{rel}" for p in c.parents]
-        blobs = dict(zip(names, read_objects(root, names), strict=True))
         # a ticket removed and added in one commit was moved (archive, reopen)
         moved = {_ticket_id(rel) for st, rel in c.changes if st.startswith("D")}
         for status, rel in c.changes:
