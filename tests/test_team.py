@@ -721,3 +721,21 @@ def test_renumbering_moves_the_knowledge_bases_links(team: Callable[[int], list[
     assert "- IT-20231025-002" in text and f"- {old}" not in text
     b.ok("validate")
     assert b.ok("kb", "show", article.stem).exit_code == 0
+
+
+def test_archived_on_one_clone_reopened_on_another(team: Callable[[int], list[Itdesk]]) -> None:
+    a, b = team(2)
+    tid = a.new()
+    a.walk(tid, "close")
+    a.ok("sync")
+    b.ok("sync")
+    a.ok("archive", "--now", "2023-11-05T09:00")
+    b.ok("reopen", tid, "--reason", "again", "--now", "2023-11-04T09:00")
+    a.ok("sync")
+    b.ok("sync")
+    assert _data(b, tid)["status"] == "reopened"  # in tickets/, not hidden in the archive
+    assert not list((b.desk / "tickets" / "archive").rglob("*.yaml"))
+    assert tid in b.ok("list").stdout
+    a.ok("sync")
+    assert tid in a.ok("list").stdout
+    assert b.ok("audit").stdout == "No findings.\n"

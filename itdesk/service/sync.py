@@ -126,7 +126,9 @@ def sync(ctx: Session, tries: int = TRIES) -> SyncReport:
                 if theirs:
                     notices += _renumber(ctx, actor, theirs)
                     report.renumbered = [(b.id, c.ticket.id) for b, c in notices]
+                    ours = _git(root, "rev-parse", "HEAD").strip()
                     _integrate(root, theirs, remote, remote_branch, _identity(desk, actor))
+                    _unarchive_open(ctx, actor, ours)
                 pushed = _push(root, remote, remote_branch)
             except BaseException:
                 _put_back(root, start)
@@ -305,3 +307,40 @@ def new_confirmed(session: Session, values: Mapping[str, Any]) -> tuple[Change, 
         ticket = session.desk.read(moved[change.ticket.id])
         change = replace(change, ticket=ticket)
     return change, None
+
+
+def _unarchive_open(ctx: Context, actor: Actor, before: str) -> None:
+    """Only closed and cancelled tickets live in the archive. A ticket archived on one
+    clone and reopened on another comes out of git's merge in the archive (the rename
+    carries the reopening): it goes back to tickets/, in one more commit."""
+    from ..core.ids import ID_PATTERN
+    from ..store import gitdir
+    from ..store.commit import changed_between
+    from ..store.layout import ARCHIVE, TICKETS
+    from ..store.transaction import Transaction
+
+    desk = ctx.desk
+    root = desk.root
+    after = _git(root, "rev-parse", "HEAD").strip()
+    if after == before:
+        return
+    back: list[tuple[str, str]] = []
+    for rel in sorted(changed_between(root, before, after)):
+        name = rel.rsplit("/", 1)[-1]
+        if not rel.startswith(f"{ARCHIVE}/") or not ID_PATTERN.fullmatch(name[:-5]):
+            continue
+        path = root / rel
+        if path.is_file() and desk.read_file(path).status.is_open:
+            back.append((rel, f"{TICKETS}/{name}"))
+    if not back:
+        return
+    tx = Transaction(desk, actor, ctx.now, gitdir.refuse_to_write(desk.git_dir))
+    try:
+        for rel, new_rel in back:
+            tx.move(rel, new_rel)
+        ids = ", ".join(new_rel.rsplit("/", 1)[-1][:-5] for _, new_rel in back)
+        tx.subject = f"sync: {ids} open again, back from the archive"
+        tx.action = "reopen"
+        tx.commit()
+    finally:
+        tx.close()
