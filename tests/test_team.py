@@ -739,3 +739,20 @@ def test_archived_on_one_clone_reopened_on_another(team: Callable[[int], list[It
     a.ok("sync")
     assert tid in a.ok("list").stdout
     assert b.ok("audit").stdout == "No findings.\n"
+
+
+def test_validate_finds_an_open_ticket_left_in_the_archive(
+    team: Callable[[int], list[Itdesk]],
+) -> None:
+    a, b = team(2)
+    tid = a.new()
+    a.walk(tid, "close")
+    _share(a, b)
+    a.ok("archive", "--now", "2023-11-05T09:00")
+    b.ok("reopen", tid, "--reason", "again", "--now", "2023-11-04T09:00")
+    git(a.desk, "push", "-q")
+    assert _pull(b, "--no-rebase").returncode == 0  # plain git: the rename wins
+    result = b("validate")
+    assert result.exit_code == 1 and "in the archive" in result.stdout + result.stderr
+    b.ok("sync")
+    b.ok("validate")

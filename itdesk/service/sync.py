@@ -128,7 +128,7 @@ def sync(ctx: Session, tries: int = TRIES) -> SyncReport:
                     report.renumbered = [(b.id, c.ticket.id) for b, c in notices]
                     ours = _git(root, "rev-parse", "HEAD").strip()
                     _integrate(root, theirs, remote, remote_branch, _identity(desk, actor))
-                    _unarchive_open(ctx, actor, ours)
+                    _unarchive_open(ctx, actor, [ours, theirs])
                 pushed = _push(root, remote, remote_branch)
             except BaseException:
                 _put_back(root, start)
@@ -309,10 +309,12 @@ def new_confirmed(session: Session, values: Mapping[str, Any]) -> tuple[Change, 
     return change, None
 
 
-def _unarchive_open(ctx: Context, actor: Actor, before: str) -> None:
+def _unarchive_open(ctx: Context, actor: Actor, sides: list[str]) -> None:
     """Only closed and cancelled tickets live in the archive. A ticket archived on one
     clone and reopened on another comes out of git's merge in the archive (the rename
-    carries the reopening): it goes back to tickets/, in one more commit."""
+    carries the reopening): it goes back to tickets/, in one more commit. The files
+    looked at are those HEAD has changed against either side of the sync (the merge
+    may be sync's own, or a git pull's made before)."""
     from ..core.ids import ID_PATTERN
     from ..store import gitdir
     from ..store.commit import changed_between
@@ -322,10 +324,9 @@ def _unarchive_open(ctx: Context, actor: Actor, before: str) -> None:
     desk = ctx.desk
     root = desk.root
     after = _git(root, "rev-parse", "HEAD").strip()
-    if after == before:
-        return
+    changed = set().union(*(changed_between(root, side, after) for side in sides if side != after))
     back: list[tuple[str, str]] = []
-    for rel in sorted(changed_between(root, before, after)):
+    for rel in sorted(changed):
         name = rel.rsplit("/", 1)[-1]
         if not rel.startswith(f"{ARCHIVE}/") or not ID_PATTERN.fullmatch(name[:-5]):
             continue
