@@ -756,3 +756,17 @@ def test_validate_finds_an_open_ticket_left_in_the_archive(
     assert result.exit_code == 1 and "in the archive" in result.stdout + result.stderr
     b.ok("sync")
     b.ok("validate")
+
+
+def test_the_cron_job_syncs_without_a_git_identity(
+    team: Callable[[int], list[Itdesk]], no_identity: None
+) -> None:
+    a, b = team(2)
+    tid = a.new(**{"as": "zhang"})
+    _share(a, b)
+    a.ok("log", tid, "--via", "note", "from a", "--as", "zhang", "--now", "2023-10-25T09:40")
+    b.ok("log", tid, "--via", "note", "from b", "--as", "li", "--now", "2023-10-25T09:41")
+    a.ok("sync")
+    b.ok("sync", "--as", "itdesk-bot")
+    merge = git(b.desk, "log", "-1", "--format=%an|%cn|%P").split("|")
+    assert merge[0] == "itdesk-bot" and merge[1] == "itdesk-bot" and len(merge[2].split()) == 2
