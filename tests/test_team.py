@@ -624,7 +624,8 @@ def test_setup_as_gives_a_clone_without_identity_the_technicians(
     a, b = team(2)
     result = b.ok("setup", "--as", "wang")
     assert "user.email = wang@example.com" in result.stdout
-    tid = b.new(**{"as": "wang"})
+    assert "itdesk.technician = wang" in result.stdout
+    tid = b.new()  # wang is this clone's technician
     git(b.desk, "commit", "-q", "--allow-empty", "-m", "by hand")
     authors = git(b.desk, "log", "-2", "--format=%an <%ae>").splitlines()
     assert authors == ["wang <wang@example.com>"] * 2 and tid

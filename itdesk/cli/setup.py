@@ -14,8 +14,9 @@ def command(desk_path: str | None, as_name: str | None, now_text: str | None) ->
 
     git clones files and history, not config: run this once in every new clone of a
     desk (init does it for the desk it makes). It points git at the itdesk that runs it.
-    With --as NAME, a clone without a git identity gets NAME and the address people:
-    in itdesk.yaml gives NAME, the one every commit of NAME carries.
+    With --as NAME, NAME becomes this clone's technician (git config itdesk.technician,
+    as init --as does), and a clone without a git identity gets NAME and the address
+    people: in itdesk.yaml gives NAME, the one every commit of NAME carries.
 
     Example:
 
@@ -28,7 +29,11 @@ def command(desk_path: str | None, as_name: str | None, now_text: str | None) ->
     root = find_desk(desk_path)
     for line in register(root):
         click.echo(f"set {line}")
-    if as_name:
+    if as_name and as_name.strip():
+        from ..store import git
+
         actor = Desk(root).actor(as_name)
+        git.run("config", "itdesk.technician", actor.name, cwd=root)
+        click.echo(f"set itdesk.technician = {actor.name}")
         if adopt_identity(root, actor.name, actor.email):
             click.echo(f"set user.name = {actor.name}, user.email = {actor.email}")
