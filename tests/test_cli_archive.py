@@ -130,7 +130,8 @@ def test_archive_moves_each_past_month_in_one_commit(desk: Itdesk, paths_mode: s
     assert oct_.splitlines()[0] == "archive: 2023-10, 2 tickets"
     assert oct_.splitlines()[-2:] == ["Action: archive", "Tickets: 2"]
     assert f"\n{OCT}\n{CANCELLED}\n" in oct_  # few tickets: named in the body
-    assert "Ticket:" not in oct_
+    # every ticket it moves is a trailer: `git log --format=%(trailers:key=Ticket)` (#11)
+    assert f"Ticket: {OCT}\nTicket: {CANCELLED}\n" in oct_
     author = git(desk.desk, "log", "-1", "--format=%an %ad", "--date=iso-strict")
     assert author.strip() == "Test Tech 2023-11-05T09:00:00+08:00"
 
@@ -297,7 +298,7 @@ def test_purge_removes_only_months_past_the_retention(desk: Itdesk, paths_mode: 
     assert result.stdout == "archive: purge 2023-09, 1 ticket\n"
     (message,) = commits(desk, start)
     assert message.splitlines()[0] == "archive: purge 2023-09, 1 ticket"
-    assert message.splitlines()[-2:] == ["Action: purge", "Tickets: 1"]
+    assert message.splitlines()[-3:] == [f"Ticket: {SEP}", "Action: purge", "Tickets: 1"]
     assert not (desk.desk / "tickets" / "archive" / "2023-09").exists()
     assert archived(desk, "2023-10", OCT).exists()
     assert git(desk.desk, "status", "--porcelain", "--untracked-files=all") == ""
@@ -312,6 +313,7 @@ def test_purge_removes_only_months_past_the_retention(desk: Itdesk, paths_mode: 
     far = desk.ok("archive", "--purge", "--month", "2023-10", "--now", "2030-01-01")
     assert far.stdout == "archive: purge 2023-10, 2 tickets\n"
     assert len(commits(desk, start)) == 2
+    assert desk.new(now="2023-09-10T10:00") == "IT-20230910-002"  # purged: never given again
     assert not (desk.desk / "tickets" / "archive" / "2023-10").exists()
     assert desk.ok("archive", "--purge", "--month", "2023-10", "--now", "2030-01-01").stdout == (
         "nothing to purge: no archive for 2023-10\n"

@@ -777,6 +777,19 @@ def test_numbers_are_kept_when_free_and_never_taken_from_another_ticket(
     assert git_state(desk.desk) == before
 
 
+def test_an_imported_row_never_takes_a_number_removed_from_the_desk(
+    desk: Itdesk, tmp_path: Path
+) -> None:
+    removed = desk.new(now="2023-10-25T09:00", title="removed by hand")
+    desk.new(now="2023-10-25T09:10", title="kept")
+    git(desk.desk, "rm", "-q", f"tickets/{removed}.yaml")
+    git(desk.desk, "commit", "-qm", "removed by hand")
+    rows = [[removed, "2023-10-25 10:00", "财务部/赵强", "", "打印机卡纸", "", "", "", "",
+             "待跟进", "", "", ""]]  # fmt: skip
+    result = desk.ok("import", str(write_csv(tmp_path / "one.csv", [ZH_HEADER, *rows])))
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == ["IT-20231025-003"]
+
+
 def test_import_lists_each_days_numbers_once(
     desk: Itdesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -58,7 +58,7 @@ from ..core.policy import POLICY_FILE
 from ..errors import InvalidPolicy, InvalidValue
 from ..store import yamlio
 
-EVENTS = ("created", "p1", "escalated", "at_risk", "resolved", "followup_due")
+EVENTS = ("created", "p1", "escalated", "at_risk", "resolved", "followup_due", "renumbered")
 STYLES = ("generic", "slack", "wecom", "dingtalk", "feishu")
 LANGS = ("en", "zh")
 # WeCom's documented limits for a group robot's text message.

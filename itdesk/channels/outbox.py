@@ -248,7 +248,8 @@ def enqueue_escalations(desk: Desk, now: datetime, recorded: list[tuple[Ticket, 
 
 
 def enqueue_change(desk: Desk, now: datetime, before: Ticket | None, change: Change) -> None:
-    """Notices for a lifecycle change: created, P1, a manual escalation, resolved."""
+    """Notices for a lifecycle change: created, P1, a manual escalation, resolved, a
+    number changed by sync."""
     if _config(desk) is None:
         return
     policy = desk.policy
@@ -275,6 +276,9 @@ def enqueue_change(desk: Desk, now: datetime, before: Ticket | None, change: Cha
         extra = {"clock": "followup", "due_at": _iso(due)}
         desk_people = _emails(desk, list(policy.supervisors))
         entries.append(_entry(desk, now, "followup_due", after, desk_people, extra))
+    elif change.action is Action.RENUMBER and before is not None:  # itdesk sync
+        extra = {"old": before.id}
+        entries.append(_entry(desk, now, "renumbered", after, _emails(desk, [requester]), extra))
     enqueue(desk, entries)
 
 

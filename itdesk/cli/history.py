@@ -20,7 +20,8 @@ def command(
     as_name: str | None,
     now_text: str | None,
 ) -> None:
-    """One line per commit of a ticket: when, who, action, the fields it changed.
+    """A ticket's timeline: one line per commit, when, who, action, and field by field
+    what it changed (status: new -> acknowledged, log +1).
 
     Example:
 
@@ -28,12 +29,14 @@ def command(
         itdesk history IT-20231025-001
         itdesk history IT-20231025-001 --lang zh
     """
+    from ..core.lifecycle import renumbered_from
     from ..store.history import ticket_history
 
     session = open_session(desk_path, as_name, now_text)
     found = session.desk.locate(ticket_id.strip())
     paths = list(dict.fromkeys([f"tickets/{ticket_id.strip()}.yaml", session.desk.rel(found.path)]))
-    entries = ticket_history(session.desk.root, paths)
+    earlier = [f"tickets/{old}.yaml" for old in renumbered_from(session.desk.read_file(found.path))]
+    entries = ticket_history(session.desk.root, paths, earlier)
     if fmt == "json":
         dump_json(
             [
@@ -44,6 +47,9 @@ def command(
                     "action": e.action,
                     "subject": e.subject,
                     "changed": list(e.changed),
+                    "changes": [
+                        {"field": name, "before": old, "after": new} for name, old, new in e.changes
+                    ],
                 }
                 for e in entries
             ]
@@ -60,6 +66,9 @@ def command(
 
     for e in entries:
         action = word(e.action, language, ACTIONS_ZH)
-        changed = sep.join(word(c, language, KEYS_ZH) for c in e.changed)
+        if language == "zh":  # the fields' names in Chinese
+            changed = sep.join(word(c, language, KEYS_ZH) for c in e.changed)
+        else:  # field by field: status: new -> acknowledged, log +1
+            changed = e.describe()
         line = f"{e.when:%Y-%m-%d %H:%M}  {pad(e.who, 12)} {pad(action, 9)} {changed}"
         click.echo(neutral(line, one_line=True))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import completes, confirm, desk_options, neutral, open_session, ui_lang
+from . import completes, confirm, desk_options, neutral, open_session, ui_lang, warn
 
 if TYPE_CHECKING:
     from ..service.session import Session
@@ -122,8 +122,19 @@ def command(
     at_terminal = sys.stdin.isatty() and sys.stdout.isatty()
     if interactive or (at_terminal and not from_file and not required):
         _prompt_missing(values, session)
-    # The number is printed the moment it is committed, before notifications are sent.
-    change = session.new(values, on_committed=lambda c: click.echo(c.ticket.id))
+    from ..service.team import sync_before_new
+
+    if sync_before_new(session):  # the policy wants the number final: sync, new, sync
+        from ..service.sync import new_confirmed
+
+        change, unconfirmed = new_confirmed(session, values)
+        click.echo(change.ticket.id)
+        if unconfirmed is not None:
+            warn(f"{change.ticket.id} is recorded here but not yet on the remote, and may "
+                 f"be renumbered at the next sync: {unconfirmed}")  # fmt: skip
+    else:
+        # The number is printed the moment it is committed, before notifications are sent.
+        change = session.new(values, on_committed=lambda c: click.echo(c.ticket.id))
     ticket = change.ticket
     zh = ui_lang(session) == "zh"
     name = neutral(ticket.requester.name, one_line=True)

@@ -52,6 +52,7 @@ class Action(enum.Enum):
     ARCHIVE = "archive"
     EDIT = "edit"
     ATTACH = "attach"
+    RENUMBER = "renumber"
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,3 +569,24 @@ def attach(t: Ticket, *, now: datetime, by: str, name: str, size: int) -> Change
     entry = _entry(now, by, LogKind.NOTE, f"attached {rel} ({size} bytes)")
     new = replace(t, attachments=t.attachments + (rel,), log=t.log + (entry,))
     return Change(new, Action.ATTACH, f"attach {name}")
+
+
+def renumber(t: Ticket, new_id: str, *, now: datetime, by: str, why: str) -> Change:
+    """The ticket under another number (``sync`` found its number taken on the remote):
+    the old number stays in its log. Dated at ``now`` or, if later, its last event, so
+    that its times never run backwards."""
+    at = max(now, last_event(t))
+    entry = LogEntry(at, by, LogKind.SYSTEM, f"renumbered from {t.id} to {new_id}: {why}")
+    ticket = replace(t, id=new_id, log=(*t.log, entry))
+    return Change(ticket, Action.RENUMBER, f"renumber from {t.id}")
+
+
+def renumbered_from(t: Ticket) -> list[str]:
+    """The numbers the ticket had before ``sync`` renumbered it, latest first."""
+    found = []
+    for entry in reversed(t.log):
+        if entry.kind is LogKind.SYSTEM and entry.text.startswith("renumbered from "):
+            old = entry.text[len("renumbered from ") :].split(" ", 1)[0]
+            if old != t.id:
+                found.append(old)
+    return found

@@ -45,6 +45,7 @@ KNOWN_KEYS = frozenset(
         "privacy",
         "kb",
         "attachments",
+        "team",  # several clones: {signed: true} makes audit ask for signed commits
     }
 )
 
@@ -402,11 +403,15 @@ def policy_from_dict(data: Any) -> Policy:
     )
 
 
-def default_policy_text(timezone: str, technician: str, locale: str = "en") -> str:
-    """The commented ``itdesk.yaml`` that ``itdesk init`` writes."""
+def default_policy_text(
+    timezone: str, technician: str, locale: str = "en", email: str | None = None
+) -> str:
+    """The commented ``itdesk.yaml`` that ``itdesk init`` writes; ``email``: the
+    technician's address, which every commit of theirs then carries."""
     if locale not in LOCALES:
         raise InvalidValue(f"unknown locale {locale!r}; accepted: {', '.join(LOCALES)}")
     who = _yaml_str(technician)
+    address = _yaml_str(email) if email else "null"
     return f"""\
 # itdesk desk policy. Edit it by hand, then run `itdesk validate`.
 # Durations: 10m, 2h, 1d, 1h30m. Priorities: P1 (紧急), P2 (重要), P3 (一般).
@@ -470,7 +475,7 @@ privacy:
 
 # Contact details of technicians, used for commit e-mail and notifications.
 people:
-  {who}: {{email: null}}
+  {who}: {{email: {address}}}
 
 # Names that act but are not people: the cron job of the README
 # (itdesk check --escalate --as itdesk-bot) and the employees' portal (itdesk serve).

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import ItdeskError, UsageError
+from ..errors import GitError, ItdeskError, UsageError
 
 if TYPE_CHECKING:
     from datetime import date
@@ -149,9 +149,19 @@ def _numbers(session: Context, records: Sequence[Record], index: DeskIndex) -> l
     prefix, digits = policy.prefix, policy.digits
     on_desk: dict[date_type, set[str]] = {}
 
+    ever: list[set[str]] = []  # every number history added: a removed one is not free
+
     def existing(day: date) -> set[str]:
         if day not in on_desk:
-            on_desk[day] = set(desk.ids_of_day(day))
+            if not ever:
+                from ..store.numbers import ids_added
+
+                try:
+                    ever.append(ids_added(desk.root, ["HEAD"]))
+                except GitError:  # a desk with no commit yet
+                    ever.append(set())
+            start = day_prefix(prefix, day)
+            on_desk[day] = {*desk.ids_of_day(day), *(i for i in ever[0] if i.startswith(start))}
         return on_desk[day]
 
     numbers: list[str | None] = []

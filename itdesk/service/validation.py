@@ -55,6 +55,11 @@ def validate_desk(
         if ticket.id in seen:
             problems.append(f"{rel}: {ticket.id} is also in {seen[ticket.id]}")
         seen[ticket.id] = rel
+        if tf.archived and ticket.status.is_open:  # list and check never look there
+            problems.append(
+                f"{rel}: {ticket.id} is {ticket.status.value} but in the archive (a merge "
+                "carried a reopening into it); itdesk sync moves it back to tickets/"
+            )
         problems.extend(_where(rel, text, keys, msg) for keys, msg in history_problems(ticket))
     return problems, len(files)
 

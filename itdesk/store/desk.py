@@ -220,14 +220,22 @@ class Desk:
         return found
 
     def ids_of_day(self, day: dt.date) -> list[str]:
-        """Every number of ``day`` used on the desk, archived ones included."""
+        """Every number of ``day`` used on the desk, archived ones included, and the
+        highest one its history ever held."""
         start = day_prefix(self.policy.prefix, day)
         pattern = f"{start}*.yaml"
         paths = list((self.root / TICKETS).glob(pattern))
         archive = self._archive()
         if archive is not None:
             paths += archive.glob(f"*/{pattern}")
-        return [p.name[: -len(".yaml")] for p in paths]
+        found = [p.name[: -len(".yaml")] for p in paths]
+        # numbers whose files are gone (purged, removed by hand) stay taken
+        from .numbers import highest_in_history
+
+        highest = highest_in_history(self.root, self.git_dir, gitdir.head(self.git_dir).oid)
+        if highest.get(start):
+            found.append(f"{start}{highest[start]:0{self.policy.digits}d}")
+        return found
 
     # -- reading ------------------------------------------------------------
 

@@ -32,7 +32,7 @@ def machine_timezone() -> str:
     return "UTC"
 
 
-GITATTRIBUTES = "tickets/**/*.yaml text eol=lf\nkb/*.md text eol=lf\n"
+GITATTRIBUTES = "tickets/**/*.yaml text eol=lf merge=itdesk\nkb/*.md text eol=lf\n"
 KB_README = """\
 # Knowledge base
 
@@ -72,7 +72,10 @@ def init_desk(
                 "who runs this desk? git has no user.name; pass --as NAME "
                 "or set it: git config --global user.name 'Your Name'"
             )
-        policy_text = default_policy_text(tz_name, who, locale)
+        # One identity a technician: the address git knows for this name, else one made
+        # from the name; written to people: so that every later commit carries it too.
+        actor_email = email if email and name == who else placeholder_email(who)
+        policy_text = default_policy_text(tz_name, who, locale, actor_email)
         from .yamlio import parse
 
         policy_from_dict(parse(policy_text))  # the template must be valid
@@ -92,7 +95,6 @@ def init_desk(
             write_atomic(target, text)
             made.append(target)
         git.run("add", "--", *files, cwd=root)
-        actor_email = email or placeholder_email(who)
         env = {
             "GIT_AUTHOR_NAME": who,
             "GIT_AUTHOR_EMAIL": actor_email,
@@ -102,6 +104,12 @@ def init_desk(
             env |= {"GIT_COMMITTER_NAME": who, "GIT_COMMITTER_EMAIL": actor_email}
         message = f"init desk ({tz_name})\n\nAction: init\n"
         git.run("commit", "-q", "-F", "-", "--", *files, cwd=root, input=message, env=env)
+        if name is None:  # hand commits in this clone carry the same identity
+            git.run("config", "--local", "user.name", who, cwd=root)
+            git.run("config", "--local", "user.email", actor_email, cwd=root)
+        from .clone import register
+
+        register(root)
     except BaseException:
         import shutil
 

@@ -362,6 +362,7 @@ class Transaction:
         self.body: str | None = None  # a paragraph after the subject
         self.trailers: dict[str, str] = {}  # more trailers after Action
         self.commit_id: str | None = None  # the commit made, once made
+        self.parent_id: str | None = None  # and its parent
 
     # -- reading under the lock ---------------------------------------------
 
@@ -503,7 +504,13 @@ class Transaction:
             lines += [self.body.strip("\n"), ""]
         if changes:
             lines += [f"- {c.subject}" for c in changes] + [""]
-        lines += [f"Ticket: {tid}" for tid in dict.fromkeys(c.ticket.id for c in changes)]
+        # every ticket the commit touches, also one only moved or removed (archive, purge)
+        touched = [c.ticket.id for c in changes]
+        for rel in [*self._texts, *self._moves]:
+            name = rel.rsplit("/", 1)[-1]
+            if rel.startswith(f"{TICKETS}/") and name.endswith(".yaml"):
+                touched.append(name[: -len(".yaml")])
+        lines += [f"Ticket: {tid}" for tid in dict.fromkeys(touched)]
         lines.append(f"Action: {self.action or (changes[0].action.value if changes else 'edit')}")
         lines += [f"{key}: {value}" for key, value in self.trailers.items()]
         return "\n".join(lines) + "\n"
@@ -627,12 +634,12 @@ class Transaction:
             attempt[:] = [ref, new, base]
             try:
                 plumbing.update_ref(root, ref, new, base, message.split("\n", 1)[0])
-                self.commit_id = new
+                self.commit_id, self.parent_id = new, base
                 return True
             except GitError:
                 now_at = gitdir.read_ref(git_dir, ref)
                 if now_at == new:
-                    self.commit_id = new
+                    self.commit_id, self.parent_id = new, base
                     return True
                 if now_at is None or now_at == base:
                     raise  # not moved by anyone: a lock, or git failed
@@ -709,6 +716,10 @@ class Transaction:
     def _after_commit(self) -> None:
         """post-commit, and git's automatic gc, as ``git commit`` runs them."""
         root, git_dir, config = self.desk.root, self.desk.git_dir, self.desk.git_config
+        if self.commit_id is not None and self.parent_id is not None:
+            from .numbers import advance  # the numbers ever used follow, without git
+
+            advance(git_dir, self.parent_id, self.commit_id, [*self._texts, *self._moves.values()])
         if gitdir.hook(root, git_dir, config.hooks_path, "post-commit"):
             with contextlib.suppress(GitError):  # git ignores post-commit's exit status
                 plumbing.run_hook(root, "post-commit", [], self._env())
