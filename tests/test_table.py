@@ -98,3 +98,29 @@ def test_progress_only_on_a_terminal(desk: Itdesk, tmp_path: object) -> None:
         os.close(primary)
     assert at_terminal.returncode == 0
     assert b"checking tickets" in seen and b"3 tickets checked" in seen
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_big_tables_are_laid_out_as_tabulate_lays_them_out(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above BIG rows the table is written without tabulate, for speed: the text must be
+    the same, Chinese, combining accents, emoji modifiers, blanks and fitting included."""
+    import random
+
+    from itdesk.channels import table
+
+    rng = random.Random(seed)
+    alphabet = "abcXYZ 019-_打印机无法连接ｖｐｎé\u0301👍🏽한국어…"
+    for _ in range(250):
+        cols = rng.randint(1, 6)
+        heads = ["".join(rng.choices(alphabet, k=rng.randint(1, 8))) for _ in range(cols)]
+        rows = [
+            ["".join(rng.choices(alphabet, k=rng.randint(0, 12))) for _ in range(cols)]
+            for _ in range(rng.randint(1, 30))
+        ]
+        fit = rng.choice([None, 40, 80])
+        monkeypatch.setattr(table, "BIG", 10_000)
+        by_tabulate = table.render(heads, rows, fit)
+        monkeypatch.setattr(table, "BIG", -1)
+        assert table.render(heads, rows, fit) == by_tabulate, (heads, rows, fit)

@@ -124,6 +124,9 @@ def _id_key(d: Mapping[str, Any]) -> tuple[str, int]:
     return prefix_date, int(seq) if seq.isdigit() else 0
 
 
+SORT_KEYS = ("id", "reported_at", "priority", "status", "assignee")  # what sort_tickets reads
+
+
 def sort_tickets(
     tickets: list[Mapping[str, Any]], key: str, reverse: bool = False
 ) -> list[Mapping[str, Any]]:

@@ -68,20 +68,65 @@ def command(
         itdesk list -t E1001          # number, text, requester, 工号 or contact
         itdesk list --all --format json
     """
-    from ..channels.views import render_list, sort_tickets
+    import json
+    import tempfile
+
+    from ..channels.views import COLUMNS, SORT_KEYS, render_list, sort_tickets
+    from ..core.privacy import masked_data
 
     session = open_session(desk_path, as_name, now_text)
     flt = ticket_filter(session, include_all=include_all, **filters)
-    chosen = sort_tickets(session.tickets(flt, breached=breached), sort, reverse)
-    if not reveal:
-        from ..channels.views import COLUMNS
-        from ..core.privacy import masked_data
+    personal = frozenset() if reveal else session.desk.policy.personal
+    # Each ticket is cut down as it is read, so listing a big archive holds rows, not
+    # tickets: the table and the CSV keep their few columns (masked); JSON writes each
+    # ticket's text to a temporary file and keeps where it is, beside the sort fields.
+    keys = None if fmt == "json" else frozenset(COLUMNS)
+    spill = tempfile.TemporaryFile() if fmt == "json" else None
 
-        personal = session.desk.policy.personal
-        # the table and the CSV show a few columns: only those are kept and masked
-        keys = None if fmt == "json" else frozenset(COLUMNS)
-        chosen = [masked_data(d, personal, keys) for d in chosen]
+    def keep(d: Any) -> Any:
+        shown = d if keys is None and reveal else masked_data(d, personal, keys)
+        if spill is None:
+            return shown
+        text = json.dumps(shown, ensure_ascii=False, separators=(",", ":")).encode()
+        row = {k: d.get(k) for k in SORT_KEYS}
+        row[_TEXT] = (spill.tell(), len(text))
+        spill.write(text)
+        return row
+
+    chosen = sort_tickets(session.tickets(flt, breached=breached, keep=keep), sort, reverse)
+    if spill is not None:
+        with spill:
+            _echo_json(spill, [row[_TEXT] for row in chosen])
+        return
     if fmt != "table":
         click.echo(render_list(chosen, fmt, session.lang(lang)), nl=fmt != "csv")
         return
     page(neutral(render_list(chosen, fmt, session.lang(lang), terminal_width())))
+
+
+INDENTED = 1000  # a JSON listing of more tickets is written one ticket a line
+_TEXT = "\0json"  # the key of a row's (offset, length) in the spill: no field is named so
+
+
+def _echo_json(spill: Any, places: list[tuple[int, int]]) -> None:
+    """A JSON array of the tickets' texts kept in ``spill``: indented when short, one
+    ticket a line when long (the same data, streamed; a 100,000-ticket listing is never
+    held whole)."""
+    import json
+    import sys
+
+    def text(place: tuple[int, int]) -> bytes:
+        spill.seek(place[0])
+        data: bytes = spill.read(place[1])
+        return data
+
+    if len(places) <= INDENTED:
+        tickets = [json.loads(text(p)) for p in places]
+        click.echo(json.dumps(tickets, ensure_ascii=False, indent=2))
+        return
+    out = sys.stdout.buffer
+    out.write(b"[\n")
+    for i, place in enumerate(places):
+        out.write(text(place) + (b",\n" if i < len(places) - 1 else b"\n"))
+    out.write(b"]\n")
+    out.flush()

@@ -41,9 +41,12 @@ def _mask_digits(digits: str) -> str:
     return "*" * (n - 1) + digits[-1:]
 
 
+_MAYBE = re.compile(r"[0-9@]")  # what a phone number or an e-mail address needs
+
+
 def mask_contact(contact: str | None) -> str | None:
     """Mask every phone number and e-mail address inside ``contact``."""
-    if not contact:
+    if not contact or not _MAYBE.search(contact):
         return contact
 
     def phone(m: re.Match[str]) -> str:

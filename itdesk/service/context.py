@@ -209,8 +209,15 @@ class Context:
         self, include_archive: bool = False, on_parse: Callable[[], None] | None = None
     ) -> list[dict[str, Any]]:
         """Every valid ticket as plain data; invalid files become warnings (and findings)."""
-        data = self.desk.ticket_data(
-            include_archive=include_archive, on_error=self.found, on_parse=on_parse
-        )
-        self.take_store_warnings()
-        return data
+        return list(self.iter_ticket_data(include_archive, on_parse))
+
+    def iter_ticket_data(
+        self, include_archive: bool = False, on_parse: Callable[[], None] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """:meth:`ticket_data` one at a time (a big desk's tickets are never all held)."""
+        try:
+            yield from self.desk.iter_ticket_data(
+                include_archive=include_archive, on_error=self.found, on_parse=on_parse
+            )
+        finally:
+            self.take_store_warnings()

@@ -37,23 +37,32 @@ class Session(Context):
     """A :class:`Context` that acts: each lifecycle step is a method; ``batch`` commits
     several at once."""
 
-    def tickets(self, flt: TicketFilter, breached: bool = False) -> list[Mapping[str, Any]]:
+    def tickets(
+        self,
+        flt: TicketFilter,
+        breached: bool = False,
+        keep: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
+    ) -> list[Mapping[str, Any]]:
         """The tickets (plain data) that pass ``flt``; ``breached``: only open ones with a
-        breached SLA clock at ``now``."""
-        from ..channels.views import filter_tickets
+        breached SLA clock at ``now``. ``keep`` turns each into what the caller keeps
+        (the few columns of a table): the tickets are read one at a time, so a listing of
+        the whole archive holds its rows, never every ticket's data."""
+        rules = None
+        if breached:
+            from ..core.sla import Rules, clock_states
 
-        found = filter_tickets(self.ticket_data(include_archive=flt.include_all), flt)
-        if not breached:
-            return found
-        from ..core.sla import Rules, clock_states
-
-        # The engine reads plain data: no Ticket is built (closed ones have no clock).
-        rules = Rules.of(self.desk.policy, self.desk.calendars)
-        return [
-            d
-            for d in found
-            if any(s.open and s.state == "breached" for s in clock_states(d, rules, self.now))
-        ]
+            # The engine reads plain data: no Ticket is built (closed ones have no clock).
+            rules = Rules.of(self.desk.policy, self.desk.calendars)
+        out: list[Mapping[str, Any]] = []
+        for d in self.iter_ticket_data(include_archive=flt.include_all):
+            if not flt.matches(d):
+                continue
+            if rules is not None and not any(
+                s.open and s.state == "breached" for s in clock_states(d, rules, self.now)
+            ):
+                continue
+            out.append(d if keep is None else keep(d))
+        return out
 
     # -- acting -----------------------------------------------------------------
 

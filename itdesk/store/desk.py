@@ -15,7 +15,7 @@ import datetime as dt
 import errno
 import os
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cached_property
@@ -221,13 +221,24 @@ class Desk:
 
     def ids_of_day(self, day: dt.date) -> list[str]:
         """Every number of ``day`` used on the desk, archived ones included, and the
-        highest one its history ever held."""
+        highest one its history ever held.
+
+        The archive files a ticket by the month it was closed, never before the month it
+        was reported in: only those months' folders are looked in, so a number costs the
+        same on a desk with two years of archive as on a new one (a file moved by hand to
+        an earlier month is still counted through history's high-water mark)."""
         start = day_prefix(self.policy.prefix, day)
         pattern = f"{start}*.yaml"
         paths = list((self.root / TICKETS).glob(pattern))
         archive = self._archive()
         if archive is not None:
-            paths += archive.glob(f"*/{pattern}")
+            first = f"{day.year:04d}-{day.month:02d}"
+            with os.scandir(archive) as months:
+                later = [
+                    m.path for m in months if m.name >= first and m.is_dir(follow_symlinks=False)
+                ]
+            for month in later:
+                paths += Path(month).glob(pattern)
         found = [p.name[: -len(".yaml")] for p in paths]
         # numbers whose files are gone (purged, removed by hand) stay taken
         from .numbers import highest_in_history
@@ -298,10 +309,20 @@ class Desk:
         Unreadable or invalid files go to ``on_error`` (or raise); they are never cached.
         ``on_parse`` is called before each file that has to be parsed (for progress).
         """
+        return list(self.iter_ticket_data(include_archive, on_error, on_parse))
+
+    def iter_ticket_data(
+        self,
+        include_archive: bool = False,
+        on_error: Callable[[InvalidTicket], None] | None = None,
+        on_parse: Callable[[], None] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """:meth:`ticket_data` one ticket at a time, a folder's cache at a time: what
+        reads every ticket of a big desk (list --all, export, stats) holds one month of
+        the archive in memory, not two years."""
         from .cache import FileCache, stat_key
 
         self.check_readable()
-        out: list[dict[str, Any]] = []
         folders = [self.root / TICKETS]
         archive = self._archive()
         if include_archive and archive is not None:
@@ -342,9 +363,8 @@ class Desk:
                         on_error(exc)
                         continue
                     cache.put(rel, key, data)
-                out.append(data)
+                yield data
             cache.save()
-        return out
 
     # -- identity -----------------------------------------------------------
 

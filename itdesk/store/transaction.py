@@ -293,14 +293,26 @@ def _put_back(desk: Desk, head: gitdir.Head, paths: list[str], journal: _Journal
     return head
 
 
+# An index of this size (~20,000 files) is written as a split index: each write then
+# writes the few changed entries, not all of them (measured at 100,000 tickets: 20 ms
+# instead of 50-100 ms). git reads a split index as any other.
+SPLIT_INDEX_BYTES = 2_000_000
+
+
 def _sync_index(desk: Desk, paths: list[str]) -> None:
     """git's index entries of ``paths`` as the working tree has them (the commit's
     bytes), waiting a little for an index lock held by a running git."""
     deadline = time.monotonic() + GIT_LOCK_WAIT
+    split: list[str] = []
+    try:
+        if (desk.git_dir / "index").stat().st_size > SPLIT_INDEX_BYTES:
+            split = ["--split-index"]
+    except OSError:
+        pass
     while True:
         try:
-            git.run("update-index", "--add", "--remove", "-z", "--stdin", cwd=desk.root,
-                    input="".join(f"{p}\0" for p in paths))  # fmt: skip
+            git.run("update-index", *split, "--add", "--remove", "-z", "--stdin",
+                    cwd=desk.root, input="".join(f"{p}\0" for p in paths))  # fmt: skip
             return
         except git.GitLocked:
             if time.monotonic() >= deadline:
