@@ -20,6 +20,7 @@ from . import (
     format_option,
     lang_option,
     open_session,
+    say,
     warn,
 )
 
@@ -101,7 +102,7 @@ def promote(
         on_error=warn,
     )
     if done.subject is not None:
-        click.echo(done.subject)
+        say(done.subject, session)
     if done.note is not None:
         click.echo(done.note)
 

@@ -289,6 +289,8 @@ _SUBJECT_RULES = _rules(
         (r"promote to (\S+)", lambda m: f"整理为知识库文章 {m[1]}"),
         (r"link to (\S+)", lambda m: f"关联知识库文章 {m[1]}"),
         (r"escalate (\d+) tickets?", lambda m: f"升级 {m[1]} 张工单"),
+        (r"(\d{4}-\d{2}), (\d+) tickets?", lambda m: f"{m[1]}，{m[2]} 张工单"),
+        (r"purge (\d{4}-\d{2}), (\d+) tickets?", lambda m: f"清除 {m[1]}，{m[2]} 张工单"),
         (r"escalate (.+)", lambda m: "升级：" + "，".join(_auto_step(x) for x in m[1].split(", "))),
         (r"(archive|purge) (\S+), (\d+) tickets?", lambda m: (
             f"{'归档' if m[1] == 'archive' else '清除'} {m[2]}，{m[3]} 张工单")),
