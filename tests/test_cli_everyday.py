@@ -189,3 +189,16 @@ def test_init_as_makes_the_technician_of_this_clone(tmp_path: Path) -> None:
     assert desk.ticket(tid)["log"][0]["by"] == "zhang"
     desk.ok("ack", tid, "--as", "itdesk-bot", "--now", "2023-10-25T09:35")  # --as wins
     assert git(root, "log", "-1", "--format=%an").strip() == "itdesk-bot"
+
+
+def test_validate_finds_a_listed_attachment_that_is_gone(desk: Itdesk, tmp_path: Path) -> None:
+    tid = desk.new()
+    shot = tmp_path / "x.png"
+    shot.write_bytes(b"png")
+    desk.ok("attach", tid, str(shot), "--now", "2023-10-25T09:40")
+    assert desk("validate").exit_code == 0
+    git(desk.desk, "rm", "-q", f"attachments/{tid}/x.png")
+    git(desk.desk, "commit", "-qm", "oops")
+    result = desk("validate")
+    assert result.exit_code == 1
+    assert f"attachments/{tid}/x.png: no such file in the desk" in result.stdout
