@@ -169,3 +169,11 @@ def test_the_other_commands_in_chinese(zh: Itdesk, tmp_path: Path) -> None:
             outputs[name] = outputs[name].replace(text, "")
     leaks = {name: english(text) for name, text in outputs.items() if english(text)}
     assert leaks == {}, leaks
+
+
+def test_new_asks_in_chinese(zh: Itdesk) -> None:
+    answers = "王小明\n\n\n\n打印机卡纸\n\n否\n\n\n\n\n"
+    result = zh("new", "--interactive", "--now", "2023-10-25T09:30", input=answers)
+    assert result.exit_code == 0, result.output
+    assert "提交人姓名" in result.stderr and "是否影响工作" in result.stderr
+    assert "Requester" not in result.stderr and "block work" not in result.stderr
