@@ -26,6 +26,10 @@ def english(text: str) -> list[str]:
 
 @pytest.fixture
 def zh(make_desk: object) -> Itdesk:
+    return zh_desk(make_desk)
+
+
+def zh_desk(make_desk: object) -> Itdesk:
     desk: Itdesk = make_desk()  # type: ignore[operator]
     path = desk.desk / "itdesk.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -177,3 +181,20 @@ def test_new_asks_in_chinese(zh: Itdesk) -> None:
     assert result.exit_code == 0, result.output
     assert "提交人姓名" in result.stderr and "是否影响工作" in result.stderr
     assert "Requester" not in result.stderr and "block work" not in result.stderr
+
+
+def test_import_in_chinese(zh: Itdesk, make_desk: object, tmp_path: Path) -> None:
+    tid = zh.new(title="打印机卡纸", now="2023-10-25T09:30")
+    zh.walk(tid, "classify")
+    sheet = tmp_path / "records.csv"
+    zh.ok("export", "--reveal", "--output", str(sheet))
+    other = zh_desk(make_desk)
+    outputs = {
+        "dry-run": other.ok("import", str(sheet), "--dry-run").stdout,
+        "import": other.ok("import", str(sheet)).stdout,
+        "again": other.ok("import", str(sheet)).stdout,
+    }
+    assert "导入" in outputs["import"] and "第 " in outputs["dry-run"]
+    leaks = {k: english(v.replace(str(sheet), "").replace("records.csv", ""))
+             for k, v in outputs.items()}  # fmt: skip
+    assert all(not v for v in leaks.values()), (leaks, outputs)
