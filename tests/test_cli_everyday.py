@@ -202,3 +202,23 @@ def test_validate_finds_a_listed_attachment_that_is_gone(desk: Itdesk, tmp_path:
     result = desk("validate")
     assert result.exit_code == 1
     assert f"attachments/{tid}/x.png: no such file in the desk" in result.stdout
+
+
+def test_purge_removes_the_attachments_too(make_desk: object, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from conftest import SHANGHAI
+
+    desk: Itdesk = make_desk()  # type: ignore[operator]
+    tid = desk.new(now="2023-09-10T09:30")
+    shot = tmp_path / "screen.png"
+    shot.write_bytes(b"png")
+    desk.ok("attach", tid, str(shot), "--now", "2023-09-10T09:31")
+    desk.walk(tid, "close", start=datetime(2023, 9, 10, 9, 35, tzinfo=SHANGHAI))
+    desk.ok("archive", "--now", "2023-11-05T09:00")
+    assert (desk.desk / "attachments" / tid / "screen.png").is_file()  # archived: kept
+    desk.ok("archive", "--purge", "--now", "2025-10-15T09:00")
+    assert not (desk.desk / "attachments" / tid).exists()
+    assert git(desk.desk, "status", "--porcelain", "--untracked-files=all") == ""
+    changed = git(desk.desk, "show", "--name-only", "--format=", "HEAD").split()
+    assert f"attachments/{tid}/screen.png" in changed
