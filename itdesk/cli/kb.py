@@ -19,8 +19,11 @@ from . import (
     echo_text,
     format_option,
     lang_option,
+    neutral,
     open_session,
+    page,
     say,
+    terminal_width,
     warn,
 )
 
@@ -184,7 +187,7 @@ def list_cmd(
          (a.updated or "-")[:10], a.title]
         for a in articles
     ]  # fmt: skip
-    echo_text(render(_LIST_HEADERS[language], rows))
+    page(neutral(render(_LIST_HEADERS[language], rows, terminal_width())))
 
 
 @command.command()
@@ -279,4 +282,4 @@ def search(
          h.article.title]
         for h in hits
     ]  # fmt: skip
-    echo_text(render(_SEARCH_HEADERS[language], rows))
+    page(neutral(render(_SEARCH_HEADERS[language], rows, terminal_width())))
