@@ -189,3 +189,36 @@ def test_init_as_makes_the_technician_of_this_clone(tmp_path: Path) -> None:
     assert desk.ticket(tid)["log"][0]["by"] == "zhang"
     desk.ok("ack", tid, "--as", "itdesk-bot", "--now", "2023-10-25T09:35")  # --as wins
     assert git(root, "log", "-1", "--format=%an").strip() == "itdesk-bot"
+
+
+def test_validate_finds_a_listed_attachment_that_is_gone(desk: Itdesk, tmp_path: Path) -> None:
+    tid = desk.new()
+    shot = tmp_path / "x.png"
+    shot.write_bytes(b"png")
+    desk.ok("attach", tid, str(shot), "--now", "2023-10-25T09:40")
+    assert desk("validate").exit_code == 0
+    git(desk.desk, "rm", "-q", f"attachments/{tid}/x.png")
+    git(desk.desk, "commit", "-qm", "oops")
+    result = desk("validate")
+    assert result.exit_code == 1
+    assert f"attachments/{tid}/x.png: no such file in the desk" in result.stdout
+
+
+def test_purge_removes_the_attachments_too(make_desk: object, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from conftest import SHANGHAI
+
+    desk: Itdesk = make_desk()  # type: ignore[operator]
+    tid = desk.new(now="2023-09-10T09:30")
+    shot = tmp_path / "screen.png"
+    shot.write_bytes(b"png")
+    desk.ok("attach", tid, str(shot), "--now", "2023-09-10T09:31")
+    desk.walk(tid, "close", start=datetime(2023, 9, 10, 9, 35, tzinfo=SHANGHAI))
+    desk.ok("archive", "--now", "2023-11-05T09:00")
+    assert (desk.desk / "attachments" / tid / "screen.png").is_file()  # archived: kept
+    desk.ok("archive", "--purge", "--now", "2025-10-15T09:00")
+    assert not (desk.desk / "attachments" / tid).exists()
+    assert git(desk.desk, "status", "--porcelain", "--untracked-files=all") == ""
+    changed = git(desk.desk, "show", "--name-only", "--format=", "HEAD").split()
+    assert f"attachments/{tid}/screen.png" in changed

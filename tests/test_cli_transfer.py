@@ -190,7 +190,8 @@ def test_english_export_bom_options_and_selection(seeded: Itdesk, tmp_path: Path
     for lang in ("zh", "en"):
         out = tmp_path / f"records-{lang}.csv"
         done = seeded.ok("export", "--lang", lang, "-o", str(out))
-        assert done.stdout == "" and "2 tickets" in done.stderr
+        said = "已导出 2 张工单" if lang == "zh" else "2 tickets"  # the message follows --lang
+        assert done.stdout == "" and said in done.stderr
         assert out.read_bytes().startswith(b"\xef\xbb\xbf")
 
 

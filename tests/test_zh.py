@@ -13,7 +13,8 @@ from conftest import Itdesk, git
 
 # Names, not words: people and teams of the desk, and the fixed tokens of the output.
 NAMES = {"zhang", "zhao", "wang", "li", "Test", "Tech", "hardware", "network", "desk",
-         "IT", "P1", "P2", "P3", "itdesk", "kb", "show", "png", "attachments", "WiFi"}  # fmt: skip
+         "IT", "P1", "P2", "P3", "itdesk", "kb", "show", "png", "attachments", "WiFi",
+         "Asia", "Shanghai", "SLA", "P90", "csv"}  # fmt: skip
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'-]*[A-Za-z0-9]|[A-Za-z]")
 
 
@@ -25,6 +26,10 @@ def english(text: str) -> list[str]:
 
 @pytest.fixture
 def zh(make_desk: object) -> Itdesk:
+    return zh_desk(make_desk)
+
+
+def zh_desk(make_desk: object) -> Itdesk:
     desk: Itdesk = make_desk()  # type: ignore[operator]
     path = desk.desk / "itdesk.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -140,3 +145,58 @@ def test_errors_in_chinese(zh: Itdesk) -> None:
         assert result.stderr.count("\n") == 1
     english_desk = zh("close", tid, "--lang", "en")
     assert "cannot close" in english_desk.stderr
+
+
+def test_the_other_commands_in_chinese(zh: Itdesk, tmp_path: Path) -> None:
+    tid = zh.new(title="打印机卡纸", now="2023-10-25T09:30")
+    zh.walk(tid, "followup")
+    outputs: dict[str, str] = {}
+
+    def run(name: str, *argv: str) -> None:
+        result = zh(*argv)
+        assert result.exit_code in (0, 1), (argv, result.output)
+        outputs[name] = result.stdout + result.stderr
+
+    run("kb-promote", "kb", "promote", tid, "--slug", "printer-jam", "--now", "2023-10-25T10:30")
+    run("kb-list", "kb", "list")
+    run("kb-search", "kb", "search", "打印机")
+    run("kb-show", "kb", "show", "printer-jam")
+    run("close", "close", tid, "--now", "2023-10-25T11:00")
+    run("stats", "stats", "--month", "2023-10")
+    run("validate", "validate")
+    run("export", "export", "--output", str(tmp_path / "out.csv"))
+    run("archive", "archive", "--now", "2023-12-01T09:00")
+    run("reopen-archived", "show", tid)
+    # kb show prints the article file: its front matter's keys are the file's format
+    outputs["kb-show"] = outputs["kb-show"].split("\n---\n", 1)[1]
+    typed = ("reset the adapter", "new driver", "printer-jam", str(tmp_path / "out.csv"))
+    for name in outputs:
+        for text in typed:
+            outputs[name] = outputs[name].replace(text, "")
+    leaks = {name: english(text) for name, text in outputs.items() if english(text)}
+    assert leaks == {}, leaks
+
+
+def test_new_asks_in_chinese(zh: Itdesk) -> None:
+    answers = "王小明\n\n\n\n打印机卡纸\n\n否\n\n\n\n\n"
+    result = zh("new", "--interactive", "--now", "2023-10-25T09:30", input=answers)
+    assert result.exit_code == 0, result.output
+    assert "提交人姓名" in result.stderr and "是否影响工作" in result.stderr
+    assert "Requester" not in result.stderr and "block work" not in result.stderr
+
+
+def test_import_in_chinese(zh: Itdesk, make_desk: object, tmp_path: Path) -> None:
+    tid = zh.new(title="打印机卡纸", now="2023-10-25T09:30")
+    zh.walk(tid, "classify")
+    sheet = tmp_path / "records.csv"
+    zh.ok("export", "--reveal", "--output", str(sheet))
+    other = zh_desk(make_desk)
+    outputs = {
+        "dry-run": other.ok("import", str(sheet), "--dry-run").stdout,
+        "import": other.ok("import", str(sheet)).stdout,
+        "again": other.ok("import", str(sheet)).stdout,
+    }
+    assert "导入" in outputs["import"] and "第 " in outputs["dry-run"]
+    leaks = {k: english(v.replace(str(sheet), "").replace("records.csv", ""))
+             for k, v in outputs.items()}  # fmt: skip
+    assert all(not v for v in leaks.values()), (leaks, outputs)

@@ -23,7 +23,7 @@ def width(text: str) -> int:
     colour codes none)."""
     if text.isascii() and "\x1b" not in text:
         return len(text)
-    from wcwidth import wcswidth
+    from wcwidth import wcswidth  # type: ignore[import-untyped]
 
     plain = _ANSI.sub("", text)
     found = wcswidth(plain)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..service.archive import LIST_IDS_UP_TO, Batch, archive_months, purge_months, subject
-from . import desk_options, dump_json, format_option, open_session
+from . import desk_options, dump_json, format_option, open_session, say
 
 if TYPE_CHECKING:
     from ..core.archiving import Month
@@ -110,7 +110,7 @@ def _report(
     for b in batches:
         line = subject(verb, b.month, len(b.tickets))
         if not dry_run:
-            click.echo(line)
+            say(line)
             continue
         click.echo(f"{line} (dry run: nothing changed)")
         if len(b.tickets) <= LIST_IDS_UP_TO:

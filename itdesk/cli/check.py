@@ -165,7 +165,11 @@ def command(
     if escalate:
         from ..service.escalation import escalate_breaches
 
-        summary = escalate_breaches(session, tickets)
+        progress = Progress("looking for breaches")
+        try:
+            summary = escalate_breaches(session, tickets, progress)
+        finally:
+            progress.close()
         if summary:
             from ..core.i18n import subject
 

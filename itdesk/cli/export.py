@@ -124,7 +124,12 @@ def command(
     assert target is not None
     write_output(target, data)
     count = len(rows) - 1
-    click.echo(f"{count} {'ticket' if count == 1 else 'tickets'} written to {output}", err=True)
+    click.echo(
+        f"已导出 {count} 张工单到 {output}"
+        if lang == "zh"
+        else f"{count} {'ticket' if count == 1 else 'tickets'} written to {output}",
+        err=True,
+    )
 
 
 def _is_month(text: str) -> bool:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import desk_options, neutral, open_session
+from . import desk_options, neutral, open_session, ui_lang
 
 if TYPE_CHECKING:
     from ..channels.recordform import Record
@@ -66,11 +66,16 @@ def command(
         return
     if dry_run:
         count = len(plan.planned)
-        click.echo(f"import: {_tickets(count)} from {_shown(path.name)} (dry run: nothing written)")
+        click.echo(
+            f"导入（试运行，未写入）：将从 {_shown(path.name)} 导入 {count} 张工单"
+            if _zh()
+            else f"import: {_tickets(count)} from {_shown(path.name)} (dry run: nothing written)"
+        )
         for rec, change in plan.planned:
+            row = f"第 {rec.row} 行" if _zh() else f"row {rec.row}"
             click.echo(
-                f"  row {rec.row}  {rec.reported_at:%Y-%m-%d %H:%M}  "
-                f"{change.ticket.status.value:<14} {_shown(rec.number or '')}".rstrip()
+                f"  {row}  {rec.reported_at:%Y-%m-%d %H:%M}  "
+                f"{_status(change.ticket.status.value)} {_shown(rec.number or '')}".rstrip()
             )
         _report_skipped(plan.skipped)
         return
@@ -78,9 +83,14 @@ def command(
     if not result.changes:  # another import of this sheet came first
         _nothing(path.name, result.skipped)
         return
-    click.echo(f"import: {_tickets(len(result.changes))} from {_shown(path.name)}")
+    count = len(result.changes)
+    click.echo(
+        f"导入：从 {_shown(path.name)} 导入 {count} 张工单"
+        if _zh()
+        else f"import: {_tickets(count)} from {_shown(path.name)}"
+    )
     for rec, change in result.changes:
-        click.echo(f"  {change.ticket.id}  {change.ticket.status.value:<14} {_origin(rec)}")
+        click.echo(f"  {change.ticket.id}  {_status(change.ticket.status.value)} {_origin(rec)}")
     _report_skipped(result.skipped)
 
 
@@ -92,7 +102,24 @@ def _shown(text: str) -> str:
     return neutral(text, one_line=True)
 
 
+def _zh() -> bool:
+    return ui_lang() == "zh"
+
+
+def _status(value: str) -> str:
+    """A status, padded to a column (in Chinese on a zh desk)."""
+    from ..channels.table import width
+    from ..core.i18n import STATUSES_ZH
+
+    shown = STATUSES_ZH.get(value, value) if _zh() else value
+    return shown + " " * max(14 - width(shown), 0)
+
+
 def _origin(rec: Record) -> str:
+    if _zh():
+        if rec.number:
+            return f"来自 {_shown(rec.number)}（第 {rec.row} 行）"
+        return f"来自第 {rec.row} 行"
     if rec.number:
         return f"from {_shown(rec.number)} (row {rec.row})"
     return f"from row {rec.row}"
@@ -101,7 +128,10 @@ def _origin(rec: Record) -> str:
 def _report_skipped(skipped: list[tuple[Record, str]]) -> None:
     if skipped:
         click.echo(
-            f"skipped {len(skipped)} {'row' if len(skipped) == 1 else 'rows'} already on the desk:"
+            f"跳过 {len(skipped)} 行（已在服务台上）："
+            if _zh()
+            else f"skipped {len(skipped)} {'row' if len(skipped) == 1 else 'rows'} "
+            "already on the desk:"
         )
     for rec, held in skipped:
         click.echo(f"  {held}  {_origin(rec)}")
@@ -110,7 +140,10 @@ def _report_skipped(skipped: list[tuple[Record, str]]) -> None:
 def _nothing(name: str, skipped: list[tuple[Record, str]]) -> None:
     """A sheet imported before: nothing changes, and the command says so."""
     click.echo(
-        f"import: nothing to import from {_shown(name)}: its {len(skipped)} "
+        f"导入：{_shown(name)} 没有可导入的内容：其 {len(skipped)} 行已在服务台上"
+        "（之前导入过）；未做任何更改"
+        if _zh()
+        else f"import: nothing to import from {_shown(name)}: its {len(skipped)} "
         f"{'row is' if len(skipped) == 1 else 'rows are'} already on the desk "
         "(imported before); nothing was changed"
     )

@@ -19,7 +19,11 @@ from . import (
     echo_text,
     format_option,
     lang_option,
+    neutral,
     open_session,
+    page,
+    say,
+    terminal_width,
     warn,
 )
 
@@ -101,7 +105,7 @@ def promote(
         on_error=warn,
     )
     if done.subject is not None:
-        click.echo(done.subject)
+        say(done.subject, session)
     if done.note is not None:
         click.echo(done.note)
 
@@ -183,7 +187,7 @@ def list_cmd(
          (a.updated or "-")[:10], a.title]
         for a in articles
     ]  # fmt: skip
-    echo_text(render(_LIST_HEADERS[language], rows))
+    page(neutral(render(_LIST_HEADERS[language], rows, terminal_width())))
 
 
 @command.command()
@@ -278,4 +282,4 @@ def search(
          h.article.title]
         for h in hits
     ]  # fmt: skip
-    echo_text(render(_SEARCH_HEADERS[language], rows))
+    page(neutral(render(_SEARCH_HEADERS[language], rows, terminal_width())))

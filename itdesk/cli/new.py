@@ -23,11 +23,15 @@ def _prompt_missing(values: dict[str, Any], session: Session) -> None:
     from ..core.model import parse_channel
     from ..errors import ItdeskError
 
+    zh = ui_lang(session) == "zh"
+
     def ask(
         key: str, text: str, required: bool = False, check: Callable[[str], Any] | None = None
     ) -> None:
         if values.get(key) not in (None, ""):
             return
+        if zh:  # the Chinese of "Requester's name (姓名)", or the prompt's own words
+            text = _PROMPTS_ZH.get(key, text)
         while True:
             # Prompts go to stderr, so that ID=$(itdesk new) captures only the number.
             answer = click.prompt(
@@ -35,7 +39,7 @@ def _prompt_missing(values: dict[str, Any], session: Session) -> None:
             ).strip()
             if not answer:
                 if required:
-                    click.echo("  This is needed.", err=True)
+                    click.echo("  此项必填。" if zh else "  This is needed.", err=True)
                     continue
                 return
             if check is not None:
@@ -54,7 +58,9 @@ def _prompt_missing(values: dict[str, Any], session: Session) -> None:
     ask("title", "Short title of the problem", required=True)
     ask("description", "Symptom and error text (现象/报错)")
     if values.get("blocks_work") is None:
-        values["blocks_work"] = confirm("Does it block work? (是否影响工作)", default=False)
+        values["blocks_work"] = confirm(
+            "是否影响工作？" if zh else "Does it block work? (是否影响工作)", default=False
+        )
     ask("scope", "Who or what is affected (影响范围)")
     ask("devices", "Device models, comma-separated (设备型号)")
     ask(
@@ -63,6 +69,20 @@ def _prompt_missing(values: dict[str, Any], session: Session) -> None:
         check=session.time,
     )
     ask("channel", "Channel: portal, chat, phone, mail, walk-in", check=parse_channel)
+
+
+_PROMPTS_ZH = {
+    "requester": "提交人姓名",
+    "employee_id": "工号",
+    "department": "部门",
+    "contact": "联系方式（电话、邮箱或聊天账号）",
+    "title": "问题简述",
+    "description": "现象/报错",
+    "scope": "影响范围（谁或什么受影响）",
+    "devices": "设备型号（逗号分隔）",
+    "expected_by": "期望解决时间，如 今日下班前、+2h",
+    "channel": "报告渠道：门户、群组、电话、邮件、现场",
+}
 
 
 @click.command(name="new")

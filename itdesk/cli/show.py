@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from . import ID_ARG, desk_options, dump_json, echo_text, format_option, lang_option, open_session
+from . import (
+    ID_ARG,
+    desk_options,
+    dump_json,
+    format_option,
+    lang_option,
+    neutral,
+    open_session,
+    page,
+)
 
 
 @click.command(name="show")
@@ -49,12 +58,11 @@ def command(
     paths = [f"tickets/{ticket.id}.yaml"]
     if found.archived:
         paths.append(session.desk.rel(found.path))
-    echo_text(
-        render_ticket(
-            ticket,
-            ticket_history(session.desk.root, paths),
-            session.lang(lang),
-            reveal,
-            session.desk.policy.personal,
-        )
+    text = render_ticket(
+        ticket,
+        ticket_history(session.desk.root, paths),
+        session.lang(lang),
+        reveal,
+        session.desk.policy.personal,
     )
+    page(neutral(text))  # through the pager on a terminal when longer than the screen

@@ -14,6 +14,7 @@ from . import (
     desk_options,
     dump_json,
     format_option,
+    lang_option,
     neutral,
     warn,
 )
@@ -21,8 +22,11 @@ from . import (
 
 @click.command(name="validate")
 @format_option("table", "json")
+@lang_option
 @desk_options
-def command(fmt: str, desk_path: str | None, as_name: str | None, now_text: str | None) -> None:
+def command(
+    fmt: str, lang: str | None, desk_path: str | None, as_name: str | None, now_text: str | None
+) -> None:
     """Check itdesk.yaml and every ticket against the schema and the status machine.
 
     Prints each problem as PATH:LINE: message; exits 1 when there is any. Warns when
@@ -58,7 +62,13 @@ def command(fmt: str, desk_path: str | None, as_name: str | None, now_text: str 
     else:
         for p in problems:
             click.echo(neutral(p, one_line=True))
-        click.echo(f"{count} tickets checked, {len(problems)} problems", err=True)
+        zh = (lang or _locale(desk)) == "zh"
+        click.echo(
+            f"已检查 {count} 张工单，发现 {len(problems)} 个问题"
+            if zh
+            else f"{count} tickets checked, {len(problems)} problems",
+            err=True,
+        )
     if problems:
         sys.exit(EXIT_FINDING)
 
@@ -68,3 +78,10 @@ def _now(desk: Any, now_text: str | None) -> datetime:
 
     tz = desk.policy.tz
     return parse_time(now_text, tz, datetime.now(tz), human=False) if now_text else datetime.now(tz)
+
+
+def _locale(desk: Any) -> str:
+    try:
+        return str(desk.policy.locale)
+    except Exception:  # an invalid itdesk.yaml (reported above): English
+        return "en"

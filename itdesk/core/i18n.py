@@ -11,7 +11,7 @@ reason, a summary) is kept as typed. Pure functions; no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 CLOCKS_ZH = {
@@ -204,8 +204,21 @@ def _auto_reason(reason: str) -> str:
 Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 
 
-def _rules(pairs: list[tuple[str, Callable[[re.Match[str]], str]]]) -> list[Rule]:
-    return [(re.compile(p, re.S), f) for p, f in pairs]
+class _Rules:
+    """Patterns compiled when first used: an English desk never pays for them."""
+
+    def __init__(self, pairs: list[tuple[str, Callable[[re.Match[str]], str]]]):
+        self.pairs = pairs
+        self.compiled: list[Rule] | None = None
+
+    def __iter__(self) -> Iterator[Rule]:
+        if self.compiled is None:
+            self.compiled = [(re.compile(p, re.S), f) for p, f in self.pairs]
+        return iter(self.compiled)
+
+
+def _rules(pairs: list[tuple[str, Callable[[re.Match[str]], str]]]) -> _Rules:
+    return _Rules(pairs)
 
 
 _LOG_RULES = _rules(
@@ -289,6 +302,8 @@ _SUBJECT_RULES = _rules(
         (r"promote to (\S+)", lambda m: f"整理为知识库文章 {m[1]}"),
         (r"link to (\S+)", lambda m: f"关联知识库文章 {m[1]}"),
         (r"escalate (\d+) tickets?", lambda m: f"升级 {m[1]} 张工单"),
+        (r"(\d{4}-\d{2}), (\d+) tickets?", lambda m: f"{m[1]}，{m[2]} 张工单"),
+        (r"purge (\d{4}-\d{2}), (\d+) tickets?", lambda m: f"清除 {m[1]}，{m[2]} 张工单"),
         (r"escalate (.+)", lambda m: "升级：" + "，".join(_auto_step(x) for x in m[1].split(", "))),
         (r"(archive|purge) (\S+), (\d+) tickets?", lambda m: (
             f"{'归档' if m[1] == 'archive' else '清除'} {m[2]}，{m[3]} 张工单")),
@@ -311,7 +326,7 @@ def _auto_step(text: str) -> str:
 _SOURCES_ZH = {"check": "检查", "archive": "归档", "import": "导入", "sync": "同步"}
 
 
-def _apply(rules: list[Rule], text: str) -> str | None:
+def _apply(rules: _Rules, text: str) -> str | None:
     for pattern, make in rules:
         m = pattern.fullmatch(text)
         if m:

@@ -365,36 +365,59 @@ def promotable(t: Ticket) -> None:
         )
 
 
-def draft_article(t: Ticket, slug: str, now: datetime) -> Article:
-    """A new article from a resolved or closed ticket, personal data masked."""
+_ZH_PART = re.compile(r"^(?P<en>.*?)\s*\((?P<zh>[^()]*[\u4e00-\u9fff][^()]*)\)(?P<end>[.:]?)$")
+
+
+def _said(text: str, lang: str) -> str:
+    """A bilingual template line (``Restart the computer (重启电脑后重试).``) as it is,
+    or, for a zh desk, its Chinese alone (``重启电脑后重试。``)."""
+    if lang != "zh":
+        return text
+    heading = "## " if text.startswith("## ") else ""
+    m = _ZH_PART.match(text.removeprefix(heading))
+    if m is None:
+        return text
+    end = {".": "。", ":": "：", "": ""}[m["end"]]
+    return heading + m["zh"] + end
+
+
+def draft_article(t: Ticket, slug: str, now: datetime, lang: str = "en") -> Article:
+    """A new article from a resolved or closed ticket, personal data masked; its
+    template words in English with Chinese (``lang`` en) or in Chinese alone (zh)."""
     promotable(t)
     scrub = scrubber(t)
     category = t.category or Category.OTHER
     title = scrub(t.title)
-    lines = [f"# {title}", "", "## Symptom (现象)", ""]
+
+    def said(text: str) -> str:
+        return _said(text, lang)
+
+    lines = [f"# {title}", "", said("## Symptom (现象)"), ""]
     lines.append(scrub(t.description.strip()) if t.description.strip() else title)
     details = []
     if t.impact.devices:
-        details.append(f"- Devices (设备): {', '.join(scrub(d) for d in t.impact.devices)}")
+        devices = ", ".join(scrub(d) for d in t.impact.devices)
+        details.append(f"- {said('Devices (设备):')} {devices}")
     if t.impact.blocks_work:
-        details.append("- Blocks work (影响工作): yes")
+        details.append("- 影响工作：是" if lang == "zh" else "- Blocks work (影响工作): yes")
     if details:
         lines += ["", *details]
-    lines += ["", "## Cause (原因)", "", CAUSE_PLACEHOLDER, "", "## Solution (解决方法)", ""]
+    lines += ["", said("## Cause (原因)"), "", said(CAUSE_PLACEHOLDER), ""]
+    lines += [said("## Solution (解决方法)"), ""]
     steps = [scrub(s) for s in solution_steps(t)]
     lines += [f"{i}. {s}" for i, s in enumerate(steps, 1)]
     if t.resolution is not None:
         if steps:
             lines.append("")
-        lines.append(f"Result (结果): {scrub(t.resolution.summary)}")
+        lines.append(f"{said('Result (结果):')} {scrub(t.resolution.summary)}")
     lines += [
         "",
-        "## Self-help (自助排查)",
+        said("## Self-help (自助排查)"),
         "",
-        "Try these before calling the desk (报修前可先尝试):",
+        said("Try these before calling the desk (报修前可先尝试):"),
         "",
     ]
-    help_steps = [*SELF_HELP[category], ESCALATE_STEP]
+    help_steps = [said(x) for x in (*SELF_HELP[category], ESCALATE_STEP)]
     lines += [f"{i}. {s}" for i, s in enumerate(help_steps, 1)]
     stamp = format_time(now)
     return Article(

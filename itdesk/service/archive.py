@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..core.lifecycle import ATTACHMENTS
+
 if TYPE_CHECKING:
     from ..core.archiving import Month
     from ..core.policy import Retention
@@ -122,6 +124,8 @@ def purge_months(
             ids = [p.stem for p in files]
             for path in files:
                 tx.put_file(desk.rel(path), None)
+            for rel in _attachments_of(desk.root, ids):  # screenshots hold personal data too
+                tx.put_file(rel, None)
             tx.subject = subject("archive: purge", month, len(ids))
             tx.action = "purge"
             tx.body = _body(
@@ -134,6 +138,10 @@ def purge_months(
         folder = files[0].parent
         if not any(folder.iterdir()):
             folder.rmdir()  # git keeps no empty folders; neither does the desk
+        for tid in ids:
+            gone = desk.root / ATTACHMENTS / tid
+            if gone.is_dir() and not gone.is_symlink() and not any(gone.iterdir()):
+                gone.rmdir()
     return done
 
 
@@ -229,3 +237,15 @@ def _body(text: str, ids: list[str]) -> str:
 
 def _ignore(exc: Exception) -> None:
     """Invalid files were reported when the months were chosen; not twice."""
+
+
+def _attachments_of(root: Path, ids: list[str]) -> list[str]:
+    """The files under ``attachments/<ID>/`` of these tickets (relative to the desk)."""
+    out = []
+    for tid in ids:
+        folder = root / ATTACHMENTS / tid
+        if folder.is_dir() and not folder.is_symlink():
+            out += [
+                f"{ATTACHMENTS}/{tid}/{p.name}" for p in sorted(folder.iterdir()) if p.is_file()
+            ]
+    return out

@@ -8,6 +8,7 @@ for what was committed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..core.escalation import Step, plan
@@ -19,14 +20,24 @@ if TYPE_CHECKING:
     from .context import Context
 
 
-def escalate_breaches(session: Context, tickets: list[Ticket]) -> str:
+def escalate_breaches(
+    session: Context,
+    tickets: list[Ticket],
+    progress: Callable[[int, int], None] | None = None,
+) -> str:
     """Record what :func:`plan` finds for ``tickets`` in one commit; a one-line summary.
 
     A ticket that cannot be written (uncommitted hand edits, an untracked or invalid
-    file) is reported as a finding and left out; the others are still escalated."""
+    file) is reported as a finding and left out; the others are still escalated.
+    ``progress(done, total)`` follows the look over the tickets."""
     desk, now = session.desk, session.now
     policy, calendars = desk.policy, desk.calendars
-    candidates = [t for t in tickets if plan(t, policy, now, calendars)]
+    candidates = []
+    for done, t in enumerate(tickets, 1):
+        if plan(t, policy, now, calendars):
+            candidates.append(t)
+        if progress is not None:
+            progress(done, len(tickets))
     if not candidates:
         return ""
     session.check_recordable()

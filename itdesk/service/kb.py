@@ -299,7 +299,7 @@ def _write_new(
         )
     category = ticket.category.value if ticket.category else "other"
     name = slug or unique_slug(slug_for(ticket.title, category, ticket.id), taken)
-    article = draft_article(ticket, name, session.now)
+    article = draft_article(ticket, name, session.now, session.lang())
     if edit is not None:
         article = _edited(article, edit(render_article(article)), ticket, slug is None, taken)
     article = scrub_article(article, ticket)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from ..core.model import Ticket
 from ..core.status import history_problems
 from ..errors import InvalidTicket
 from ..store import Desk, jsonschema_problems, key_path, line_of
@@ -61,6 +62,9 @@ def validate_desk(
                 "carried a reopening into it); itdesk sync moves it back to tickets/"
             )
         problems.extend(_where(rel, text, keys, msg) for keys, msg in history_problems(ticket))
+        problems.extend(
+            _where(rel, text, keys, msg) for keys, msg in _attachment_problems(desk, ticket)
+        )
     return problems, len(files)
 
 
@@ -75,3 +79,19 @@ def coverage_notes(desk: Desk, now: datetime) -> list[str]:
         s for d in desk.ticket_data(on_error=lambda e: None) for s in clock_states(d, rules, now)
     ]
     return coverage_warnings(states, calendars)
+
+
+def _attachment_problems(desk: Desk, ticket: Ticket) -> list[tuple[list[str | int], str]]:
+    """Each file the ticket lists under ``attachments`` is in the desk, under
+    ``attachments/<ID>/``, a regular file (not a link)."""
+    from ..core.lifecycle import ATTACHMENTS
+
+    out: list[tuple[list[str | int], str]] = []
+    for i, rel in enumerate(ticket.attachments):
+        keys: list[str | int] = ["attachments", i]
+        path = desk.root / rel
+        if not rel.startswith(f"{ATTACHMENTS}/{ticket.id}/") or ".." in rel.split("/"):
+            out.append((keys, f"{rel} is not under {ATTACHMENTS}/{ticket.id}/"))
+        elif path.is_symlink() or not path.is_file():
+            out.append((keys, f"{rel}: no such file in the desk"))
+    return out
