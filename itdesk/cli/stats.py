@@ -17,6 +17,8 @@ import click
 from . import desk_options, dump_json, format_option, lang_option, open_session, warn
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ..core.stats import Period
     from ..service.session import Session
     from ..store.desk import Desk
@@ -58,13 +60,13 @@ class _Progress:
             )
 
 
-def read_tickets(desk: Desk) -> list[dict[str, Any]]:
-    """Every valid ticket, archived ones included, with progress on stderr while files
-    are parsed; invalid files are warned about and left out."""
+def read_tickets(desk: Desk) -> Iterator[dict[str, Any]]:
+    """Every valid ticket, archived ones included, one at a time (a month of the archive
+    in memory at once), with progress on stderr while files are parsed; invalid files
+    are warned about and left out."""
     progress = _Progress(desk, PROGRESS_EVERY)
-    tickets = desk.ticket_data(include_archive=True, on_error=warn, on_parse=progress)
+    yield from desk.iter_ticket_data(include_archive=True, on_error=warn, on_parse=progress)
     progress.done()
-    return tickets
 
 
 def article_titles(desk: Desk) -> dict[str, str | None]:

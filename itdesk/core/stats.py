@@ -267,7 +267,10 @@ _parse = datetime.fromisoformat
 class _Scan:
     """What one pass over the tickets collects; :func:`_figures` counts it."""
 
-    period: list[Mapping[str, Any]] = field(default_factory=list)
+    # A title's requesters' names and contacts found in it (for masking the top titles):
+    # kept instead of the tickets, so the scan holds figures, never the tickets.
+    title_names: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    title_contacts: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     statuses: list[str] = field(default_factory=list)
     categories: list[str | None] = field(default_factory=list)
     priorities: list[str | None] = field(default_factory=list)
@@ -306,7 +309,8 @@ def _scan(
     for the figures and the SLA engine alike (times naive: see
     :func:`itdesk.core.sla.naive_time`)."""
     s = _Scan()
-    add_ticket, add_status = s.period.append, s.statuses.append
+    add_status = s.statuses.append
+    title_names, title_contacts = s.title_names, s.title_contacts
     add_priority, add_category = s.priorities.append, s.categories.append
     add_title = s.titles.append
     response, resolution, resolved_by = s.response, s.resolution, s.resolved_by
@@ -324,12 +328,19 @@ def _scan(
                 continue
         status = d["status"]
         priority = d.get("priority")
-        add_ticket(d)
+        title = d["title"]
+        req = d.get("requester")
+        if req:
+            name, contact = req.get("name"), req.get("contact")
+            if name and name in title:
+                title_names[title].add(name)
+            if contact and contact in title:
+                title_contacts[title].add(contact)
         add_status(status)
         add_priority(priority)
         add_category(d.get("category"))
         if status != "cancelled":  # duplicates and mistakes are no problem of their own
-            add_title(d["title"])
+            add_title(title)
 
         facts = read_log_of(d, pause_on)
         _, first_resolved, _, reopen, resolvers, assignees, _, _ = facts
@@ -447,7 +458,7 @@ def _figures(
 
     titles = Counter(s.titles)
     groups, grouped = group_titles(titles)
-    masked = _mask_titles([g.title for g in groups], s.period)
+    masked = _mask_titles([g.title for g in groups], s.title_names, s.title_contacts)
 
     for lists in (*s.response.values(), *s.resolution.values()):
         lists.sort()
@@ -570,24 +581,18 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat(timespec="seconds")
 
 
-def _mask_titles(titles: list[str], tickets: Iterable[Mapping[str, Any]]) -> list[str]:
+def _mask_titles(
+    titles: list[str], names: Mapping[str, set[str]], contacts: Mapping[str, set[str]]
+) -> list[str]:
     """``titles`` with the names and contacts of the requesters of the tickets that carry
-    them masked, and any phone number or e-mail address."""
-    wanted = set(titles)
-    names: dict[str, set[str | None]] = defaultdict(set)
-    contacts: dict[str, set[str | None]] = defaultdict(set)
-    if wanted:
-        for d in tickets:
-            title = d["title"]
-            if title not in wanted:
-                continue
-            req = d.get("requester") or {}
-            name, contact = req.get("name"), req.get("contact")
-            if name and str(name) in title:
-                names[title].add(str(name))
-            if contact and str(contact) in title:
-                contacts[title].add(str(contact))
+    them masked (``names``/``contacts``: those found in each title), and any phone number
+    or e-mail address."""
     # Longest names first, so that 王小明 is masked before a 王小 inside it.
     return [
-        redact(t, sorted(names[t], key=lambda n: -len(n or "")), list(contacts[t])) for t in titles
+        redact(
+            t,
+            sorted(names.get(t, ()), key=lambda n: -len(n)),
+            list(contacts.get(t, ())),
+        )
+        for t in titles
     ]
