@@ -552,7 +552,7 @@ def csv_safe(cell: str) -> str:
     return "'" + cell if _FORMULA.match(cell) else cell
 
 
-def _id_key(t: Ticket) -> tuple[str, int, str]:
+def id_key(t: Ticket) -> tuple[str, int, str]:
     m = ID_PATTERN.fullmatch(t.id)
     if m is None:
         return ("", 0, t.id)
@@ -571,7 +571,7 @@ def export_rows(
     """The header and one row per ticket, in the order of their numbers (day, sequence).
     Without ``extra``, the form's 13 columns only."""
     rows: list[list[Cell]] = [list(headers(lang, extra))]
-    for t in sorted(tickets, key=_id_key):
+    for t in sorted(tickets, key=id_key):
         rows.append(ticket_row(t, lang=lang, reveal=reveal, tz=tz, personal=personal, extra=extra))
     return rows
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -149,66 +149,109 @@ def _prolog(fh: IO[bytes], limit: int = 1_000_000) -> bytes | None:
 _ROOT = re.compile(rb"<[A-Za-z_]")
 
 
-def csv_bytes(rows: Sequence[Sequence[Cell]], bom: bool = True) -> bytes:
-    """The rows as CSV as Excel reads it: UTF-8 with a BOM (without it Excel takes the
-    file for the machine's legacy code page, GBK on a Chinese Windows, and garbles it),
-    CRLF line ends, quoting; times as ``2023-10-25 09:30``; each cell made safe from
-    formula injection."""
+def csv_bytes(rows: Iterable[Sequence[Cell]], bom: bool = True) -> bytes:
+    """The rows as CSV (see :func:`write_csv`)."""
+    import io
+
+    buf = io.BytesIO()
+    write_csv(rows, buf, bom)
+    return buf.getvalue()
+
+
+def write_csv(rows: Iterable[Sequence[Cell]], out: IO[bytes], bom: bool = True) -> None:
+    """The rows as CSV as Excel reads it, written to ``out`` as they come: UTF-8 with a
+    BOM (without it Excel takes the file for the machine's legacy code page, GBK on a
+    Chinese Windows, and garbles it), CRLF line ends, quoting; times as
+    ``2023-10-25 09:30``; each cell made safe from formula injection."""
     import csv
     import io
 
     from .recordform import cell_text, csv_safe
 
-    buf = io.StringIO()
-    # quoting as Excel does, CRLF line ends
-    csv.writer(buf).writerows([csv_safe(cell_text(c)) for c in row] for row in rows)
-    return ("\ufeff" if bom else "").encode() + buf.getvalue().encode("utf-8")
+    if bom:
+        out.write("\ufeff".encode())
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    try:
+        writer = csv.writer(text)  # quoting as Excel does, CRLF line ends
+        for row in rows:
+            writer.writerow([csv_safe(cell_text(c)) for c in row])
+        text.flush()
+    finally:
+        text.detach()  # ``out`` stays open: it is the caller's
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
     """Columns a text takes in a spreadsheet cell: CJK characters count double."""
+    if text.isascii():
+        return len(text)
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def xlsx_bytes(rows: Sequence[Sequence[Cell]], lang: str) -> bytes:
-    """The rows as an .xlsx workbook, the header bold and frozen. Times are date cells
-    (a spreadsheet can sort, filter and compute with them); every other cell is text,
-    so that a contact such as 13956785678 or a number such as 001 stays as written."""
+    """The rows as an .xlsx workbook (see :func:`write_xlsx`)."""
     import io
+
+    from .recordform import cell_text
+
+    widths = [max(display_width(cell_text(r[i])) for r in rows) for i in range(len(rows[0]))]
+    buf = io.BytesIO()
+    write_xlsx(rows, widths, lang, buf)
+    return buf.getvalue()
+
+
+def write_xlsx(
+    rows: Iterable[Sequence[Cell]], widths: Sequence[int], lang: str, out: IO[bytes]
+) -> None:
+    """The rows (the header first) as an .xlsx workbook written to ``out``, row by row
+    (openpyxl's write-only mode: a sheet of 100,000 tickets is never held whole). The
+    header is bold and frozen; ``widths`` (each column's widest text) size the columns,
+    and a column wider than the cap wraps. Times are date cells (a spreadsheet can sort,
+    filter and compute with them); every other cell is text, so that a contact such as
+    13956785678 or a number such as 001 stays as written."""
     from datetime import datetime
 
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    from .recordform import SHEET_TITLE, cell_text
+    from .recordform import SHEET_TITLE
 
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = SHEET_TITLE["zh" if lang == "zh" else "en"]
-    for row in rows:
-        ws.append(list(row))
-    for cells in ws.iter_rows():
-        for cell in cells:
-            if isinstance(cell.value, datetime):
-                cell.number_format = _DATE_FORMAT if cell.value.second == 0 else _SECONDS_FORMAT
-            elif isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # openpyxl would store it as a formula
-    bold = Font(bold=True)
-    for cell in ws[1]:
-        cell.font = bold
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-    ws.freeze_panes = "A2"
-    wrap = Alignment(vertical="top", wrap_text=True)
-    for col in range(1, len(rows[0]) + 1):
-        widest = max(_display_width(cell_text(r[col - 1])) for r in rows)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(SHEET_TITLE["zh" if lang == "zh" else "en"])
+    for col, widest in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(col)].width = min(widest, _WIDTH_CAP) + 2
-        if widest > _WIDTH_CAP:
-            for r in range(2, len(rows) + 1):
-                ws.cell(row=r, column=col).alignment = wrap
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    ws.freeze_panes = "A2"
+    wrapped = {i for i, widest in enumerate(widths) if widest > _WIDTH_CAP}
+    wrap = Alignment(vertical="top", wrap_text=True)
+    bold, middle = Font(bold=True), Alignment(vertical="center", wrap_text=True)
+    header = True
+    for row in rows:
+        if header:
+            cells = []
+            for value in row:
+                cell = WriteOnlyCell(ws, value=value)
+                cell.font, cell.alignment = bold, middle
+                cells.append(cell)
+            ws.append(cells)
+            header = False
+            continue
+        out_row: list[object] = []
+        for i, value in enumerate(row):
+            if isinstance(value, datetime):
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = _DATE_FORMAT if value.second == 0 else _SECONDS_FORMAT
+            elif isinstance(value, str) and (value.startswith("=") or i in wrapped):
+                cell = WriteOnlyCell(ws, value=value)
+                if value.startswith("="):
+                    cell.data_type = "s"  # openpyxl would store it as a formula
+                if i in wrapped:
+                    cell.alignment = wrap
+            else:
+                out_row.append(value)
+                continue
+            out_row.append(cell)
+        ws.append(out_row)
+    wb.save(out)

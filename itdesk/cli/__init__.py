@@ -26,6 +26,7 @@ from ..errors import ItdeskError
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import BinaryIO
 
     from ..channels.views import TicketFilter
     from ..service.session import Session
@@ -587,7 +588,7 @@ def output_path(
     return path
 
 
-def write_output(path: Path, data: str | bytes) -> None:
+def write_output(path: Path, data: str | bytes | Callable[[BinaryIO], None]) -> None:
     """Write a file the user named, whole or not at all; a failure is one line."""
     from ..errors import UsageError
     from ..store.files import write_atomic

@@ -6,9 +6,14 @@ The rows come from :mod:`itdesk.service.transfer`, the file's bytes from
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from . import desk_options, lang_option, open_session, output_path, write_output
+
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 _FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
 
@@ -89,9 +94,11 @@ def command(
         itdesk export --reveal -o all.xlsx        # for itdesk import on another desk
         itdesk export --status closed --month 2023-10 --reveal -o october.csv
     """
-    from ..channels.sheets import csv_bytes, xlsx_bytes
+    import sys
+
+    from ..channels.sheets import write_csv, write_xlsx
     from ..errors import UsageError
-    from ..service.transfer import export_rows
+    from ..service.transfer import export_sheet
 
     if include_all and status:
         raise UsageError("give --all or --status, not both")
@@ -113,17 +120,26 @@ def command(
         raise UsageError(f"bad --month {month!r}; use YYYY-MM, e.g. 2023-10")
     session = open_session(desk_path, as_name, now_text)
     lang = session.lang(lang)
-    rows = export_rows(session, statuses=status, month=month, lang=lang, reveal=reveal)
-    if fmt == "xlsx":
-        data = xlsx_bytes(rows, lang)
-    else:
-        data = csv_bytes(rows, bom)
-        if output is None:
-            click.echo(data, nl=False)  # bytes: written as they are, BOM included
-            return
-    assert target is not None
-    write_output(target, data)
-    count = len(rows) - 1
+    # The rows go to a temporary file as the tickets are read and are written out from
+    # there in number order: an export of 100,000 tickets is never held in memory.
+    with export_sheet(session, statuses=status, month=month, lang=lang, reveal=reveal) as sheet:
+        if fmt == "xlsx":
+
+            def write(fh: BinaryIO) -> None:
+                write_xlsx(sheet.rows(), sheet.widths, lang, fh)
+
+        else:
+            if target is None:
+                write_csv(sheet.rows(), sys.stdout.buffer, bom)  # BOM included
+                sys.stdout.buffer.flush()
+                return
+
+            def write(fh: BinaryIO) -> None:
+                write_csv(sheet.rows(), fh, bom)
+
+        assert target is not None
+        write_output(target, write)
+        count = len(sheet)
     click.echo(
         f"已导出 {count} 张工单到 {output}"
         if lang == "zh"

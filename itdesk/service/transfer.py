@@ -14,7 +14,7 @@ revealed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -211,26 +211,91 @@ def export_rows(
 ) -> list[list[Cell]]:
     """The record form's rows (header first) of the desk's tickets, archived included:
     the form's 13 columns, then the extra ones an import reads the tickets back from."""
-    from ..channels.recordform import export_rows as rows_of
+    with export_sheet(session, statuses=statuses, month=month, lang=lang, reveal=reveal) as sheet:
+        return list(sheet.rows())
+
+
+class SpilledRows:
+    """The rows of an export, kept in a temporary file in the order of the tickets'
+    numbers: a sheet of 100,000 tickets is written without being held in memory.
+    ``widths`` are the columns' widest texts (for a workbook's column widths)."""
+
+    def __init__(self, header: list[Cell]):
+        import tempfile
+
+        from ..channels.sheets import display_width
+
+        self.header = header
+        self.widths = [display_width(str(h)) for h in header]
+        self._file = tempfile.TemporaryFile()
+        self._places: list[tuple[tuple[str, int, str], int, int]] = []
+
+    def add(self, key: tuple[str, int, str], row: list[Cell]) -> None:
+        import pickle
+
+        from ..channels.recordform import cell_text
+        from ..channels.sheets import display_width
+
+        widths = self.widths
+        for i, cell in enumerate(row):
+            text = cell if isinstance(cell, str) else cell_text(cell)
+            if 2 * len(text) > widths[i]:  # a text is at most twice as wide as it is long
+                widths[i] = max(widths[i], display_width(text))
+        blob = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
+        self._places.append((key, self._file.tell(), len(blob)))
+        self._file.write(blob)
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+    def rows(self) -> Iterator[list[Cell]]:
+        """The header, then the rows in number order."""
+        import pickle
+
+        yield self.header
+        for _, offset, size in sorted(self._places):
+            self._file.seek(offset)
+            yield pickle.loads(self._file.read(size))
+
+    def __enter__(self) -> SpilledRows:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
+
+def export_sheet(
+    session: Context,
+    *,
+    statuses: Sequence[str] = (),
+    month: str | None = None,
+    lang: str,
+    reveal: bool,
+) -> SpilledRows:
+    """:func:`export_rows`, one ticket at a time into a :class:`SpilledRows`."""
+    from ..channels.recordform import headers, id_key, ticket_row
     from ..core.model import parse_status, ticket_from_dict
 
     tz = session.desk.policy.tz
     wanted = {parse_status(s).value for v in statuses for s in v.split(",") if s.strip()}
-    tickets = [
-        ticket_from_dict(d)
-        for d in session.ticket_data(include_archive=True)
-        if not wanted or d["status"] in wanted
-    ]
-    if month is not None:
-        tickets = [t for t in tickets if f"{t.reported_at.astimezone(tz):%Y-%m}" == month]
     personal = session.desk.policy.personal
-    rows = rows_of(tickets, lang=lang, reveal=reveal, tz=tz, personal=personal)
-    if reveal:
-        big = [str(r[0]) for r in rows[1:] if r[-1] == ""]
-        if big:
-            session.warn(
-                f"{len(big)} {'ticket is' if len(big) == 1 else 'tickets are'} too long to "
-                f"carry whole in one cell ({', '.join(big[:5])}{', …' if len(big) > 5 else ''}); "
-                "an import rebuilds them from the form's columns"
-            )
-    return rows
+    sheet = SpilledRows(list(headers(lang)))
+    big: list[str] = []
+    for d in session.iter_ticket_data(include_archive=True):
+        if wanted and d["status"] not in wanted:
+            continue
+        t = ticket_from_dict(d)
+        if month is not None and f"{t.reported_at.astimezone(tz):%Y-%m}" != month:
+            continue
+        row = ticket_row(t, lang=lang, reveal=reveal, tz=tz, personal=personal)
+        if reveal and row[-1] == "":
+            big.append(t.id)
+        sheet.add(id_key(t), row)
+    if big:
+        big.sort()
+        session.warn(
+            f"{len(big)} {'ticket is' if len(big) == 1 else 'tickets are'} too long to "
+            f"carry whole in one cell ({', '.join(big[:5])}{', …' if len(big) > 5 else ''}); "
+            "an import rebuilds them from the form's columns"
+        )
+    return sheet
