@@ -46,6 +46,7 @@ KNOWN_KEYS = frozenset(
         "kb",
         "attachments",
         "team",  # several clones: {signed: true} makes audit ask for signed commits
+        "intake",
     }
 )
 
@@ -478,9 +479,10 @@ people:
   {who}: {{email: {address}}}
 
 # Names that act but are not people: the cron job of the README
-# (itdesk check --escalate --as itdesk-bot) and the employees' portal (itdesk serve).
+# (itdesk check --escalate --as itdesk-bot), the employees' portal (itdesk serve), mail
+# intake (itdesk intake mail) and the chat groups' robots (/hooks/... of itdesk serve).
 # --as accepts only names this file knows.
-robots: [itdesk-bot, itdesk-portal]
+robots: [itdesk-bot, itdesk-portal, itdesk-mail, itdesk-chat]
 """
 
 
