@@ -28,7 +28,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import InvalidPolicy, ItdeskError, UsageError
+from ..errors import InvalidPolicy, InvalidTicket, InvalidValue, ItdeskError, UsageError
 from .once import Outcome, ignore, intake_lock, key_of, record_once, seen
 
 if TYPE_CHECKING:
@@ -503,7 +503,13 @@ def take(
                 report.ignored.append((item.name, mail.ignored))
                 source.done(item)
                 continue
-            outcome = _record(desk, mail, key, settings, open_session)
+            try:
+                outcome = _record(desk, mail, key, settings, open_session)
+            except (InvalidTicket, InvalidValue) as why:  # the mail's data, not the desk
+                where = source.set_aside(item)
+                report.set_aside.append((item.name, str(why), where))
+                warn(f"set aside {item.name} from {source.where}: {why} (kept in {where})")
+                continue
             source.done(item)
         if not outcome.new:
             report.already += 1
