@@ -216,9 +216,11 @@ def test_a_broken_message_is_set_aside_and_reported_never_lost(
     box = maildir(tmp_path)
     broken = b"\x00\xff\xfe garbage without headers\n\x01\x02"
     deliver(box, "bad.msg", broken)
+    deliver(box, "nohost.msg", mail(sender="root@localhost", msgid="<nh@x>"))
     deliver(box, "ok.msg", mail())
     result = run(desk, box)
     assert result.exit_code == 0
+    assert "set aside nohost.msg" in result.stderr
     assert "set aside bad.msg" in result.stderr and ".itdesk-failed" in result.stderr
     assert (box / ".itdesk-failed" / "new" / "bad.msg").read_bytes() == broken
     assert desk.ticket("IT-20231025-001")["title"] == "打印机卡纸"
@@ -294,7 +296,46 @@ def test_oversized_mail_and_too_many_attachments_are_set_aside(
         "att.msg", "big.msg"
     ]  # fmt: skip
     t = desk.ticket("IT-20231025-001")
-    assert t["title"] == "with a log" and "x.log" in t["description"]
+    assert t["title"] == "with a log"
+    assert t["attachments"] == ["attachments/IT-20231025-001/x.log"]
+    assert (desk.desk / "attachments/IT-20231025-001/x.log").read_bytes() == b"log"
+    assert not (desk.desk.parent / "etc").exists()
+
+
+def test_attachments_are_stored_under_the_ticket_in_its_one_commit(
+    desk: Itdesk, tmp_path: Path
+) -> None:
+    box = maildir(tmp_path)
+    m = mail()
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    m.add_attachment(png, maintype="image", subtype="png", filename="屏幕 截图.png")
+    m.add_attachment(png, maintype="image", subtype="png", filename="屏幕 截图.png")
+    m.add_attachment(b"<script>", maintype="text", subtype="html", filename=".htaccess")
+    deliver(box, "1.msg", m)
+    before = commits(desk)
+    assert run(desk, box).exit_code == 0
+    assert commits(desk) == before + 1
+    number = "IT-20231025-001"
+    t = desk.ticket(number)
+    assert t["attachments"] == [
+        f"attachments/{number}/屏幕 截图.png",
+        f"attachments/{number}/屏幕 截图-2.png",
+        f"attachments/{number}/htaccess",
+    ]
+    assert (desk.desk / t["attachments"][0]).read_bytes() == png
+    shown = git(desk.desk, "show", "--stat", "--format=%s%n%(trailers)", "HEAD")
+    assert shown.startswith(f"{number}: new via mail, 3 attachments")
+    assert "Intake-Key: mail:" in shown and "Employee: 王小明" in shown
+    assert git(desk.desk, "status", "--porcelain") == ""
+    # a reply with a file: the log entry and the file in one commit
+    reply = mail(subject=f"Re: {number}", body="one more", msgid="<r9@x>")
+    reply.add_attachment(b"more", maintype="text", subtype="plain", filename="more.txt")
+    deliver(box, "2.msg", reply)
+    assert run(desk, box, now="2023-10-25T10:30").exit_code == 0
+    assert commits(desk) == before + 2
+    t = desk.ticket(number)
+    assert t["attachments"][-1] == f"attachments/{number}/more.txt"
+    assert any(e["text"].endswith(": one more") for e in t["log"])
 
 
 def test_the_desk_must_know_the_mail_robot(desk: Itdesk, tmp_path: Path) -> None:

@@ -7,13 +7,15 @@ message, with an ``Employee:`` trailer naming the sender and the message's key i
 when a run is killed or two runs overlap). A Maildir message leaves ``new/`` for
 ``cur/`` only after its commit; one that cannot be read is moved, untouched, to the
 ``.itdesk-failed`` folder and reported, never deleted. Auto-replies, bounces and the
-desk's own mail record nothing. The new number goes back to the sender through the
-desk's notifications (the ``created`` mail of ``notify: smtp:``).
+desk's own mail record nothing. Attachments are stored as ``itdesk attach`` stores a
+file (``attachments/<ID>/<name>``, listed in ``attachments``) in the same commit. The new
+number goes back to the sender through the desk's notifications (the ``created`` mail
+of ``notify: smtp:``).
 
 Settings, all optional, under ``intake: mail:`` in ``itdesk.yaml``: ``reopen`` (a reply
 from the requester reopens their resolved ticket; default true), ``max_bytes`` (a
 message; default 25 MiB), ``max_attachments`` (default 20) and
-``attachment_max_bytes`` (default 10 MiB).
+``attachment_max_bytes`` (default 10 MiB, never more than ``attachments: max_bytes``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import email.utils
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
@@ -32,8 +34,10 @@ from ..errors import InvalidPolicy, InvalidTicket, InvalidValue, ItdeskError, Us
 from .once import Outcome, ignore, intake_lock, key_of, record_once, seen
 
 if TYPE_CHECKING:
+    from ..core.lifecycle import Change
+    from ..core.model import Ticket
     from ..store.desk import Desk
-    from .session import Session
+    from .session import Batch, Session
 
 MAIL_ROBOT = "itdesk-mail"
 FAILED_FOLDER = ".itdesk-failed"
@@ -177,8 +181,39 @@ def without_quote(text: str) -> str:
 
 @dataclass(frozen=True)
 class Attachment:
-    name: str
-    size: int
+    name: str  # safe to store as attachments/<ID>/<name>
+    data: bytes = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+_UNSAFE_IN_NAME = re.compile(r"[^\w\u4e00-\u9fff .+()-]")
+
+
+def safe_name(raw: str, taken: set[str]) -> str:
+    """A name for an attachment that :func:`itdesk.core.lifecycle.check_attachment_name`
+    takes: its last path part, other characters as ``_``, no leading dot, at most 100
+    characters, and not one already ``taken`` by the same mail."""
+    from ..core.lifecycle import check_attachment_name
+
+    base = re.split(r"[/\\]", raw)[-1]
+    name = _UNSAFE_IN_NAME.sub("_", base).lstrip(" .+()-_").rstrip(" .")
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 10:
+        stem, dot, ext = name, "", ""
+    stem = stem[: 100 - len(dot + ext) - 4] or "attachment"
+    for n in range(1, 1000):
+        candidate = f"{stem}{'' if n == 1 else f'-{n}'}{dot}{ext}"
+        if candidate.lower() not in taken:
+            break
+    try:
+        check_attachment_name(candidate)
+    except ItdeskError:
+        candidate = f"attachment-{len(taken) + 1}"
+    taken.add(candidate.lower())
+    return candidate
 
 
 @dataclass(frozen=True)
@@ -296,6 +331,7 @@ def _body(msg: EmailMessage) -> str:
 
 def _attachments(msg: EmailMessage, settings: MailSettings) -> list[Attachment]:
     found: list[Attachment] = []
+    taken: set[str] = set()
     for part in msg.iter_attachments():
         if len(found) >= settings.max_attachments:
             raise Unreadable(f"more than {settings.max_attachments} attachments")
@@ -306,8 +342,10 @@ def _attachments(msg: EmailMessage, settings: MailSettings) -> list[Attachment]:
                 f"an attachment of {size} bytes; attachments are taken up to "
                 f"{settings.attachment_max_bytes}"
             )
-        name = clean_line(str(part.get_filename() or ""), 120) or "attachment"
-        found.append(Attachment(name, size))
+        raw = clean_line(str(part.get_filename() or ""), 200) or "attachment"
+        found.append(
+            Attachment(safe_name(raw, taken), payload if isinstance(payload, bytes) else b"")
+        )
     return found
 
 
@@ -480,6 +518,8 @@ def take(
     """Take every new message of ``source`` once; see the module's docstring."""
     check_known(desk)
     settings = MailSettings.of(desk.policy.raw)
+    limit = min(settings.attachment_max_bytes, desk.policy.attachment_limit)
+    settings = replace(settings, attachment_max_bytes=limit)
     report = Report()
     for item in source.new():
         with intake_lock(desk):
@@ -540,28 +580,29 @@ def _record(
     if ticket is not None and ticket.status.is_open:
         words = clean_text(without_quote(text), LOG_MAX) or mail.subject or "(empty reply)"
         entry = f"mail from {mail.name} <{mail.address}>: {words}"
-        if mail.attachments:
-            entry += "\n" + _attachment_note(mail.attachments)
         is_requester = (ticket.requester.contact or "").lower() == mail.address.lower()
         reopen = ticket.status is Status.RESOLVED and settings.reopen and is_requester
 
         def record_log(committed: Callable[[str], None]) -> str:
             assert ticket is not None
-            if reopen:
-                subject = f"{ticket.id}: reopen, the requester replied by mail"
-                with session.batch(subject=subject, action="reopen"):
-                    session.reopen(ticket.id, "the requester replied by mail")
-                    session.log(ticket.id, entry)
-            else:
-                session.log(ticket.id, entry)
-            return "+" + ticket.id
+            tid = ticket.id
+            with session.batch() as batch:
+                if reopen:
+                    session.reopen(tid, "the requester replied by mail")
+                session.log(tid, entry)
+                _store(session, batch, tid, mail.attachments)
+                if len(batch.changes) > 1:
+                    done = "reopen, log" if reopen else "log"
+                    files = len(mail.attachments)
+                    more = f", {files} attachment{'s' if files > 1 else ''}" if files else ""
+                    batch.tx.subject = f"{tid}: {done} the requester's mail{more}"
+                    batch.tx.action = "reopen" if reopen else "log"
+            return "+" + tid
 
         return record_once(desk, key, record_log)
 
     if ticket is not None:  # closed or cancelled: a new report that names the old one
         text = f"(follows up {ticket.id}, which is {ticket.status.value})\n\n{text}"
-    if mail.attachments:
-        text = f"{text}\n\n{_attachment_note(mail.attachments)}"
     values = {
         "title": mail.subject or None,
         "description": text or mail.subject or "(empty message)",
@@ -571,17 +612,36 @@ def _record(
     }
 
     def record_new(committed: Callable[[str], None]) -> str:
-        change = session.new(values, on_committed=lambda c: committed(c.ticket.id))
-        return change.ticket.id
+        if not mail.attachments:
+            change = session.new(values, on_committed=lambda c: committed(c.ticket.id))
+            return change.ticket.id
+        with session.batch() as batch:
+            change = session.new(values)
+            tid = change.ticket.id
+            _store(session, batch, tid, mail.attachments)
+            files = len(mail.attachments)
+            batch.tx.subject = f"{tid}: new via mail, {files} attachment{'s' if files > 1 else ''}"
+            batch.tx.action = "new"
+        return tid
 
     return record_once(desk, key, record_new)
 
 
-def _attachment_note(attachments: Sequence[Attachment]) -> str:
-    # TODO(#13): store the files under attachments/<ID>/ once the store writes bytes
-    # (itdesk attach); until then the ticket names what the mail carried.
-    names = ", ".join(f"{a.name} ({a.size} bytes)" for a in attachments)
-    return f"Attachments in the mail (not stored; ask the sender): {names}"
+def _store(session: Session, batch: Batch, ticket_id: str, files: Sequence[Attachment]) -> None:
+    """Each file under ``attachments/<ID>/`` and in the ticket's ``attachments``, in the
+    batch's commit (as ``itdesk attach`` stores one)."""
+    from ..core.lifecycle import attach, attachment_path
+    from .attach import check_folders
+
+    for f in files:
+
+        def step(t: Ticket, f: Attachment = f, **kw: Any) -> Change:
+            rel = attachment_path(t.id, f.name)
+            check_folders(session.desk.root, rel)
+            batch.tx.put_file(rel, f.data)
+            return attach(t, name=f.name, size=f.size, **kw)
+
+        batch.apply(ticket_id, step)
 
 
 def watch(
