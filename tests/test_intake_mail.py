@@ -119,9 +119,7 @@ def test_a_new_mail_is_a_ticket_and_its_number_goes_back(
     assert "IT-20231025-001" in str(back["Subject"])
 
 
-def test_html_only_mail_becomes_text_without_markup_or_script(
-    desk: Itdesk, tmp_path: Path
-) -> None:
+def test_html_only_mail_becomes_text_without_markup_or_script(desk: Itdesk, tmp_path: Path) -> None:
     box = maildir(tmp_path)
     m = EmailMessage()
     m["From"] = "li@corp.example"
@@ -372,3 +370,124 @@ def test_watch_runs_until_told_to_stop_without_the_wall_clock() -> None:
     slept: list[float] = []
     assert watch(lambda: runs.append(1), slept.append, lambda: len(runs) >= 3, 30) == 3
     assert slept == [30, 30]
+
+
+def test_a_bad_intake_setting_is_one_clear_line(desk: Itdesk, tmp_path: Path) -> None:
+    configure(desk.desk, reopen="sometimes")
+    result = run(desk, maildir(tmp_path))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "intake.mail.reopen" in result.stderr
+
+
+# ------------------------------------------------------------------ IMAPS
+
+
+class ImapsServer:
+    """Enough IMAP4rev1 over TLS on 127.0.0.1 for imaplib: LOGIN, SELECT, UID SEARCH
+    UNSEEN, UID FETCH, UID STORE +FLAGS, CREATE, UID COPY, LOGOUT."""
+
+    def __init__(self, context: Any, messages: dict[int, bytes], password: str) -> None:
+        import socketserver
+        import threading
+
+        self.messages = messages
+        self.seen: set[int] = set()
+        self.copied: list[tuple[int, str]] = []
+        owner = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                owner._session(self, password)
+
+        class Server(socketserver.ThreadingTCPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+            def get_request(self) -> Any:
+                sock, addr = super().get_request()
+                return context.wrap_socket(sock, server_side=True), addr
+
+        self._server = Server((HOST, 0), Handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> ImapsServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _session(self, h: Any, password: str) -> None:
+        def say(line: bytes) -> None:
+            h.wfile.write(line + b"\r\n")
+            h.wfile.flush()
+
+        say(b"* OK IMAP4rev1 ready")
+        while line := h.rfile.readline():
+            tag, _, rest = line.decode().strip().partition(" ")
+            verb, _, args = rest.partition(" ")
+            verb = verb.upper()
+            if verb == "CAPABILITY":
+                say(b"* CAPABILITY IMAP4rev1")
+            elif verb == "LOGIN":
+                if password not in args:
+                    say(f"{tag} NO bad password".encode())
+                    continue
+            elif verb == "SELECT":
+                say(f"* {len(self.messages)} EXISTS".encode())
+            elif verb == "UID":
+                sub, _, rest2 = args.partition(" ")
+                sub = sub.upper()
+                if sub == "SEARCH":
+                    uids = [str(u) for u in sorted(self.messages) if u not in self.seen]
+                    say(("* SEARCH " + " ".join(uids)).strip().encode())
+                elif sub == "FETCH":
+                    uid = int(rest2.split()[0])
+                    raw = self.messages[uid]
+                    if "RFC822.SIZE" in rest2:
+                        say(f"* {uid} FETCH (UID {uid} RFC822.SIZE {len(raw)})".encode())
+                    else:
+                        h.wfile.write(
+                            f"* {uid} FETCH (UID {uid} BODY[] {{{len(raw)}}}\r\n".encode()
+                        )
+                        h.wfile.write(raw + b")\r\n")
+                elif sub == "STORE":
+                    self.seen.add(int(rest2.split()[0]))
+                elif sub == "COPY":
+                    uid, folder = rest2.split(" ", 1)
+                    self.copied.append((int(uid), folder.strip('"')))
+            elif verb == "LOGOUT":
+                say(b"* BYE")
+                say(f"{tag} OK done".encode())
+                return
+            say(f"{tag} OK done".encode())
+
+
+def test_imaps_mailbox_new_mail_and_an_unreadable_one(
+    desk: Itdesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from servers import self_signed_cert, server_context
+
+    cert, key = self_signed_cert(tmp_path)
+    messages = {1: mail().as_bytes(), 2: b"\x00\x01 not mail", 3: mail(msgid="<i3@x>",
+                subject="Re: nothing", Precedence="junk").as_bytes()}  # fmt: skip
+    with ImapsServer(server_context(cert, key), messages, "s3cret") as server:
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the default context trusts it
+        monkeypatch.setenv("IMAP_PW", "s3cret")
+        from itdesk.cli import cli
+
+        argv = ["intake", "mail", "--desk", str(desk.desk), "--imap", f"127.0.0.1:{server.port}",
+                "--user", "helpdesk", "--password-env", "IMAP_PW", "--now", NOW]  # fmt: skip
+        result = desk.runner.invoke(cli, argv)
+        assert result.exit_code == 0, (result.output, result.stderr)
+        assert "IT-20231025-001: new ticket from wang@corp.example" in result.stdout
+        assert server.seen == {1, 2, 3}
+        assert server.copied == [(2, "itdesk-failed")]
+        assert "set aside 2" in result.stderr
+        again = desk.runner.invoke(cli, argv)
+        assert again.exit_code == 0 and again.stdout == ""
+        monkeypatch.setenv("IMAP_PW", "wrong")
+        refused = desk.runner.invoke(cli, argv)
+        assert refused.exit_code == 2 and refused.stderr.count("\n") == 1

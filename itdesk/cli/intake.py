@@ -131,9 +131,20 @@ def mail(
         for line in report.lines():
             echo_text(line)
 
+    if maildir is not None:
+        Maildir(maildir)  # a wrong path is refused at once, --watch or not
     if not watch:
         run_once()
         return
+    from ..errors import ItdeskError
     from ..service.mailin import watch as keep_watching
 
-    keep_watching(run_once, time.sleep, lambda: False, interval)
+    def run_and_go_on() -> None:
+        # a mail server or the desk out of reach for a while ends no watch: the next
+        # run tries again (and a message is still recorded once)
+        try:
+            run_once()
+        except (ItdeskError, OSError) as exc:
+            warn(f"this look for mail failed, the next one is in {interval}s: {exc}")
+
+    keep_watching(run_and_go_on, time.sleep, lambda: False, interval)

@@ -116,6 +116,8 @@ class Policy:
     calendars: Mapping[str, Any] = field(default_factory=dict)
     # `attachments: {max_bytes: N}`: the largest file `itdesk attach` stores.
     attachment_limit: int = ATTACHMENT_LIMIT
+    # `intake:` (mail intake, the chat robots), checked by `_intake`.
+    intake: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -318,6 +320,39 @@ def _attachment_limit(value: Any) -> int:
     return limit
 
 
+# The employees' channels (itdesk intake mail, the chat robots' /hooks/...): each
+# section's keys and whether each value is text (the name of an environment variable or
+# an id), a flag or a count. Read by itdesk.service.mailin and itdesk.service.chat.
+INTAKE_KEYS: Mapping[str, Mapping[str, type]] = {
+    "mail": {"reopen": bool, "max_bytes": int, "max_attachments": int,
+             "attachment_max_bytes": int},
+    "dingtalk": {"secret_env": str},
+    "feishu": {"verification_token_env": str, "encrypt_key_env": str, "bot_open_id": str},
+    "wecom": {"token_env": str, "aes_key_env": str, "receive_id": str},
+}  # fmt: skip
+
+
+def _intake(value: Any) -> Mapping[str, Any]:
+    conf = _mapping(value, "intake")
+    for section, settings in conf.items():
+        known = INTAKE_KEYS.get(str(section))
+        if known is None:
+            raise _fail(f"intake.{section}", f"unknown section; known: {', '.join(INTAKE_KEYS)}")
+        for key, given in _mapping(settings, f"intake.{section}").items():
+            kind = known.get(str(key))
+            where = f"intake.{section}.{key}"
+            if kind is None:
+                raise _fail(where, f"unknown key; known: {', '.join(known)}")
+            if kind is bool and not isinstance(given, bool):
+                raise _fail(where, f"{given!r} is not true or false")
+            if kind is int and (isinstance(given, bool) or not isinstance(given, int)
+                                or given < 1):  # fmt: skip
+                raise _fail(where, f"{given!r} is not a positive whole number")
+            if kind is str and (not isinstance(given, str) or not given.strip()):
+                raise _fail(where, f"{given!r} is not a name")
+    return conf
+
+
 def policy_from_dict(data: Any) -> Policy:
     """Check ``itdesk.yaml``'s parsed content and build the policy."""
     if not isinstance(data, Mapping):
@@ -400,6 +435,7 @@ def policy_from_dict(data: Any) -> Policy:
         robots=_names(data.get("robots"), "robots"),
         calendars=_calendar_defs(data.get("calendars"), sla),
         attachment_limit=_attachment_limit(data.get("attachments")),
+        intake=_intake(data.get("intake")),
         raw=data,
     )
 

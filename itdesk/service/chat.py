@@ -102,7 +102,7 @@ def settings(raw: Mapping[str, Any], platform: str, env: Mapping[str, str]) -> d
     out: dict[str, str] = {}
     for key, value in conf.items():
         if key not in _KEYS[platform] or not isinstance(value, str):
-            return {}  # a bad setting is no set-up (`validate` shows it)
+            return {}  # not reached: itdesk.yaml's intake: is checked when it is read
         if key.endswith("_env"):
             secret = env.get(value, "")
             if secret:
@@ -226,8 +226,8 @@ def _feishu(
         return None, None
     event = _dict(data.get("event"))
     message = _dict(event.get("message"))
-    if message.get("message_type") != "text":
-        return None, None
+    if message.get("message_type") != "text" or _get(event, "sender", "sender_type") == "app":
+        return None, None  # not text, or a robot's own message (no loops)
     mentions = message.get("mentions")
     mentions = mentions if isinstance(mentions, list) else []
     if message.get("chat_type") != "p2p":
