@@ -491,3 +491,25 @@ def test_imaps_mailbox_new_mail_and_an_unreadable_one(
         monkeypatch.setenv("IMAP_PW", "wrong")
         refused = desk.runner.invoke(cli, argv)
         assert refused.exit_code == 2 and refused.stderr.count("\n") == 1
+
+
+def test_a_reply_the_desk_cannot_take_now_stays_for_the_next_run(
+    desk: Itdesk, tmp_path: Path
+) -> None:
+    box = maildir(tmp_path)
+    deliver(box, "1.msg", mail())
+    run(desk, box)
+    number = "IT-20231025-001"
+    path = desk.desk / "tickets" / f"{number}.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # a hand edit
+    deliver(box, "2.msg", mail(subject=f"Re: {number}", body="any news?", msgid="<q2@x>"))
+    deliver(box, "3.msg", mail(subject="另一个问题", msgid="<q3@x>"))
+    result = run(desk, box, now="2023-10-25T10:30")
+    assert result.exit_code == 1
+    assert "left 2.msg" in result.stderr and "uncommitted" in result.stderr
+    assert "IT-20231025-002: new ticket" in result.stdout  # the others are taken
+    assert [p.name for p in (box / "new").iterdir()] == ["2.msg"]
+    git(desk.desk, "checkout", "--", f"tickets/{number}.yaml")
+    again = run(desk, box, now="2023-10-25T10:40")
+    assert again.exit_code == 0 and f"{number}: reply from" in again.stdout
+    assert list((box / "new").iterdir()) == []

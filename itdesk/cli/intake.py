@@ -79,7 +79,9 @@ def mail(
     Each message is recorded once, even when a run is killed or two runs overlap;
     handled Maildir messages move from new/ to cur/. A message that cannot be read
     is moved to the .itdesk-failed folder (IMAP: copied to itdesk-failed) and
-    reported on stderr, never deleted. Acts as the robot itdesk-mail, which must be
+    reported on stderr, never deleted. A message the desk cannot take now (its
+    ticket has uncommitted edits, say) stays for the next run, with a warning and
+    exit status 1. Acts as the robot itdesk-mail, which must be
     listed under robots: in itdesk.yaml; each commit names the sender in an
     Employee: trailer. Run it from cron, or with --watch.
 
@@ -116,7 +118,8 @@ def mail(
     def open_session() -> Session:
         return Session.open(desk.root, as_name="itdesk-mail", now=now_text, on_warning=warn)
 
-    def run_once() -> None:
+    def run_once() -> bool:
+        """One look; True when a message was left for the next run."""
         if maildir is not None:
             source: Maildir | Imap = Maildir(maildir)
         else:
@@ -130,11 +133,13 @@ def mail(
                 source.close()
         for line in report.lines():
             echo_text(line)
+        return bool(report.left)
 
     if maildir is not None:
         Maildir(maildir)  # a wrong path is refused at once, --watch or not
     if not watch:
-        run_once()
+        if run_once():
+            raise SystemExit(1)  # a message the desk could not take now: a finding
         return
     from ..errors import ItdeskError
     from ..service.mailin import watch as keep_watching

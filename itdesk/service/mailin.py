@@ -494,6 +494,7 @@ class Report:
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (message, why)
     set_aside: list[tuple[str, str, str]] = field(default_factory=list)  # (msg, why, where)
     already: int = 0  # recorded by an earlier (killed or overlapping) run
+    left: list[tuple[str, str]] = field(default_factory=list)  # (message, why): next run
 
     def lines(self) -> Iterator[str]:
         for ticket, sender in self.created:
@@ -549,6 +550,10 @@ def take(
                 where = source.set_aside(item)
                 report.set_aside.append((item.name, str(why), where))
                 warn(f"set aside {item.name} from {source.where}: {why} (kept in {where})")
+                continue
+            except ItdeskError as why:  # the desk (a hand-edited ticket, a closed one...)
+                report.left.append((item.name, str(why)))
+                warn(f"left {item.name} in {source.where} for the next run: {why}")
                 continue
             source.done(item)
         if not outcome.new:
