@@ -362,3 +362,31 @@ def test_wecom_forgeries_are_refused(desk: Itdesk, hooks: Callable[..., Hooks]) 
     evil = b'<!DOCTYPE x [<!ENTITY a "aaaa">]><xml><Encrypt>&a;</Encrypt></xml>'
     assert h.send(f"/hooks/wecom?{signed}", evil)[0] == 400
     assert git_state(desk.desk) == state
+
+
+def test_messages_without_a_mention_or_text_record_nothing(
+    desk: Itdesk, hooks: Callable[..., Hooks]
+) -> None:
+    h = hooks()
+    state = git_state(desk.desk)
+    assert h.send("/hooks/dingtalk", *ding("hi all", isInAtList=False)) == (200, "{}")
+    assert h.send("/hooks/dingtalk", *ding("   ", msg_id="empty"))[0] == 200
+    event = feishu_event("just chatting", "om_7")
+    event["event"]["message"]["mentions"] = []
+    body = feishu_encrypt(event)
+    assert h.send("/hooks/feishu", body, feishu_headers(body))[0] == 200
+    big = b"{" + b" " * (70 * 1024) + b"}"
+    assert h.send("/hooks/dingtalk", big, ding("x")[1])[0] == 413
+    assert git_state(desk.desk) == state
+
+
+def test_a_number_of_a_closed_ticket_gets_a_polite_no(
+    desk: Itdesk, hooks: Callable[..., Hooks]
+) -> None:
+    h = hooks()
+    h.send("/hooks/dingtalk", *ding("鼠标坏了", msg_id="c1"))
+    desk.ok("cancel", "IT-20240506-001", "--reason", "duplicate", "--now", "2024-05-06T09:40")
+    state = git_state(desk.desk)
+    status, text = h.send("/hooks/dingtalk", *ding("IT-20240506-001 还在吗", msg_id="c2"))
+    assert status == 200 and "cancelled" in json.loads(text)["text"]["content"]
+    assert git_state(desk.desk) == state
