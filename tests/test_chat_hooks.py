@@ -390,3 +390,23 @@ def test_a_number_of_a_closed_ticket_gets_a_polite_no(
     status, text = h.send("/hooks/dingtalk", *ding("IT-20240506-001 还在吗", msg_id="c2"))
     assert status == 200 and "cancelled" in json.loads(text)["text"]["content"]
     assert git_state(desk.desk) == state
+
+
+def test_wecom_json_callbacks_get_a_json_passive_reply(
+    desk: Itdesk, hooks: Callable[..., Hooks]
+) -> None:
+    h = hooks(wecom={"token_env": "WECOM_TOKEN", "aes_key_env": "WECOM_AES"})
+    ts, nonce = str(int(time.time())), "nonce2"
+    plain = {"msgid": "j1", "msgtype": "text", "from": {"userid": "sunqi"},
+             "text": {"content": "@IT 投影仪没信号"}}  # fmt: skip
+    encrypted = wecom_encrypt(json.dumps(plain, ensure_ascii=False).encode())
+    query = urllib.parse.urlencode(
+        {"msg_signature": wecom_sig(ts, nonce, encrypted), "timestamp": ts, "nonce": nonce}
+    )
+    status, text = h.send(f"/hooks/wecom?{query}", json.dumps({"encrypt": encrypted}).encode())
+    assert status == 200, text
+    reply = json.loads(text)
+    assert reply["msgsignature"] == wecom_sig(reply["timestamp"], reply["nonce"], reply["encrypt"])
+    assert "IT-20240506-001" in json.loads(wecom_decrypt(reply["encrypt"]))["text"]["content"]
+    (t,) = tickets(desk)
+    assert t["title"] == "投影仪没信号" and t["requester"]["employee_id"] == "sunqi"
