@@ -145,6 +145,7 @@ def test_dingtalk_a_mention_is_a_ticket_answered_with_its_number(
     assert git(desk.desk, "log", "-1", "--format=%an").strip() == "itdesk-chat"
     trailers = git(desk.desk, "log", "-1", "--format=%(trailers)")
     assert "Employee: 王小明 (dingtalk:E1001)" in trailers
+    assert "Chat-Message: dingtalk:msgA1" in trailers
     # the platform retries the same message: one ticket, the same number
     state = git_state(desk.desk)
     status, again = h.send("/hooks/dingtalk", body, headers)

@@ -109,6 +109,7 @@ def test_a_new_mail_is_a_ticket_and_its_number_goes_back(
     trailers = git(desk.desk, "log", "-1", "--format=%(trailers)")
     assert "Employee: 王小明 <wang@corp.example>" in trailers
     assert "Intake-Key: mail:" in trailers
+    assert "Message-Id: <a1@mail.corp.example>" in trailers
     # handled: out of new/, into cur/ as seen
     assert list((box / "new").iterdir()) == []
     assert [p.name for p in (box / "cur").iterdir()] == ["1.msg:2,S"]

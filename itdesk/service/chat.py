@@ -477,6 +477,7 @@ def _record(desk: Desk, message: ChatMessage, open_session: Callable[[], Session
         session = open_session()
         session.trailers["Employee"] = f"{message.sender_name} ({who})"
         session.trailers["Intake-Key"] = key
+        session.trailers["Chat-Message"] = f"{message.platform}:{message.msg_id}"
         if ticket is not None:
             tid = ticket.id
             entry = f"chat from {message.sender_name} ({who}): {message.text}"

@@ -230,6 +230,7 @@ class Mail:
 
 
 _ADDRESS = re.compile(r"^[^\s@<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9.-]{1,190}$")
+_MESSAGE_ID = re.compile(r"<[!-;=?-~]{1,250}>")  # printable, no spaces, no < or >
 # Python's email.utils.make_msgid, as the desk's notifications make them.
 _OWN_MSGID = re.compile(r"^<\d+\.\d+\.\d+@(?P<domain>[^>]+)>$")
 
@@ -580,6 +581,8 @@ def _record(
     session = open_session()
     session.trailers["Employee"] = f"{mail.name} <{mail.address}>"
     session.trailers["Intake-Key"] = key
+    if mail.message_id and _MESSAGE_ID.fullmatch(mail.message_id):
+        session.trailers["Message-Id"] = mail.message_id  # for people; the key decides
     text = clean_text(mail.text, DESCRIPTION_MAX)
 
     if ticket is not None and ticket.status.is_open:
