@@ -34,10 +34,8 @@ from ..errors import InvalidPolicy, InvalidTicket, InvalidValue, ItdeskError, Us
 from .once import Outcome, ignore, intake_lock, key_of, record_once, seen
 
 if TYPE_CHECKING:
-    from ..core.lifecycle import Change
-    from ..core.model import Ticket
     from ..store.desk import Desk
-    from .session import Batch, Session
+    from .session import Session
 
 MAIL_ROBOT = "itdesk-mail"
 FAILED_FOLDER = ".itdesk-failed"
@@ -598,7 +596,7 @@ def _record(
                 if reopen:
                     session.reopen(tid, "the requester replied by mail")
                 session.log(tid, entry)
-                _store(session, batch, tid, mail.attachments)
+                _store(session, tid, mail.attachments)
                 if len(batch.changes) > 1:
                     done = "reopen, log" if reopen else "log"
                     files = len(mail.attachments)
@@ -626,7 +624,7 @@ def _record(
         with session.batch() as batch:
             change = session.new(values)
             tid = change.ticket.id
-            _store(session, batch, tid, mail.attachments)
+            _store(session, tid, mail.attachments)
             files = len(mail.attachments)
             batch.tx.subject = f"{tid}: new via mail, {files} attachment{'s' if files > 1 else ''}"
             batch.tx.action = "new"
@@ -635,21 +633,11 @@ def _record(
     return record_once(desk, key, record_new)
 
 
-def _store(session: Session, batch: Batch, ticket_id: str, files: Sequence[Attachment]) -> None:
-    """Each file under ``attachments/<ID>/`` and in the ticket's ``attachments``, in the
-    batch's commit (as ``itdesk attach`` stores one)."""
-    from ..core.lifecycle import attach, attachment_path
-    from .attach import check_folders
-
+def _store(session: Session, ticket_id: str, files: Sequence[Attachment]) -> None:
+    """Each file under ``attachments/<ID>/`` and in the ticket's ``attachments``, as one
+    more change of the session's open batch (the commit that records the mail)."""
     for f in files:
-
-        def step(t: Ticket, f: Attachment = f, **kw: Any) -> Change:
-            rel = attachment_path(t.id, f.name)
-            check_folders(session.desk.root, rel)
-            batch.tx.put_file(rel, f.data)
-            return attach(t, name=f.name, size=f.size, **kw)
-
-        batch.apply(ticket_id, step)
+        session.attach_data(ticket_id, f.name, f.data)
 
 
 def watch(
