@@ -514,3 +514,22 @@ def test_a_reply_the_desk_cannot_take_now_stays_for_the_next_run(
     again = run(desk, box, now="2023-10-25T10:40")
     assert again.exit_code == 0 and f"{number}: reply from" in again.stdout
     assert list((box / "new").iterdir()) == []
+
+
+def test_a_report_and_the_reply_to_it_in_one_run_are_taken_in_arrival_order(
+    desk: Itdesk, tmp_path: Path
+) -> None:
+    import os
+
+    box = maildir(tmp_path)
+    deliver(box, "z-report.eml", mail())
+    deliver(box, "a-reply.eml", mail(subject="Re: IT-20231025-001", body="更新", msgid="<z2@x>"))
+    os.utime(box / "new" / "z-report.eml", ns=(1_000_000_000, 1_000_000_000))
+    os.utime(box / "new" / "a-reply.eml", ns=(2_000_000_000, 2_000_000_000))
+    result = run(desk, box)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "IT-20231025-001: new ticket from wang@corp.example",
+        "IT-20231025-001: reply from wang@corp.example logged",
+    ]
+    assert len(list((desk.desk / "tickets").glob("IT-*.yaml"))) == 1

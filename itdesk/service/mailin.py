@@ -387,9 +387,16 @@ class Maildir:
                 )
 
     def new(self) -> list[MaildirItem]:
-        names = [e.name for e in os.scandir(self.root / "new")
-                 if not e.name.startswith(".") and e.is_file(follow_symlinks=False)]  # fmt: skip
-        return [MaildirItem(n) for n in sorted(names)]
+        """The messages of ``new/`` in the order they arrived (a report before the reply
+        to it): by the time each was written, then by name."""
+        found = []
+        for e in os.scandir(self.root / "new"):
+            if not e.name.startswith(".") and e.is_file(follow_symlinks=False):
+                try:
+                    found.append((e.stat(follow_symlinks=False).st_mtime_ns, e.name))
+                except FileNotFoundError:  # taken by another run meanwhile
+                    continue
+        return [MaildirItem(name) for _, name in sorted(found)]
 
     def read(self, item: Item, limit: int) -> bytes | None:
         path = self.root / "new" / item.name
