@@ -42,10 +42,10 @@ ENV = {
 }
 
 
-def set_up(desk: Itdesk, **intake: Any) -> None:
+def set_up(desk: Itdesk, section: str = "intake", **intake: Any) -> None:
     path = desk.desk / "itdesk.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["intake"] = intake
+    data[section] = intake
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     git(desk.desk, "commit", "-qam", "intake")
 
@@ -87,8 +87,8 @@ def hooks(desk: Itdesk) -> Iterator[Callable[..., Hooks]]:
 
     servers = []
 
-    def start(env: dict[str, str] | None = None, **intake: Any) -> Hooks:
-        set_up(desk, **(intake or ALL))
+    def start(env: dict[str, str] | None = None, section: str = "intake", **intake: Any) -> Hooks:
+        set_up(desk, section, **(intake or ALL))
         app = create_app(desk.desk, clock=lambda: NOW, env=ENV if env is None else env)
         server = create_server(app, host="127.0.0.1", port=0, threads=4)
 
@@ -314,8 +314,12 @@ def test_wecom_url_check_and_an_encrypted_message_with_a_passive_reply(
     ts, nonce = str(int(time.time())), "nonce1"
     echo = wecom_encrypt(b"echo-12345")
     query = urllib.parse.urlencode(
-        {"msg_signature": wecom_sig(ts, nonce, echo), "timestamp": ts, "nonce": nonce,
-         "echostr": echo}  # fmt: skip
+        {
+            "msg_signature": wecom_sig(ts, nonce, echo),
+            "timestamp": ts,
+            "nonce": nonce,
+            "echostr": echo,
+        }  # fmt: skip
     )
     assert h.send(f"/hooks/wecom?{query}", method="GET") == (200, "echo-12345")
     bad = query.replace("msg_signature=", "msg_signature=0")
@@ -350,8 +354,11 @@ def test_wecom_forgeries_are_refused(desk: Itdesk, hooks: Callable[..., Hooks]) 
     encrypted = wecom_encrypt(wecom_xml("x", "wx9"))
     body = f"<xml><Encrypt>{encrypted}</Encrypt></xml>".encode()
     wrong = urllib.parse.urlencode(
-        {"msg_signature": wecom_sig(ts, nonce, encrypted, token="other"), "timestamp": ts,
-         "nonce": nonce}  # fmt: skip
+        {
+            "msg_signature": wecom_sig(ts, nonce, encrypted, token="other"),
+            "timestamp": ts,
+            "nonce": nonce,
+        }  # fmt: skip
     )
     assert h.send(f"/hooks/wecom?{wrong}", body)[0] == 403
     garbage = base64.b64encode(os.urandom(64)).decode()
@@ -411,3 +418,18 @@ def test_wecom_json_callbacks_get_a_json_passive_reply(
     assert "IT-20240506-001" in json.loads(wecom_decrypt(reply["encrypt"]))["text"]["content"]
     (t,) = tickets(desk)
     assert t["title"] == "投影仪没信号" and t["requester"]["employee_id"] == "sunqi"
+
+
+def test_the_robots_may_be_set_up_under_chat_too(desk: Itdesk, hooks: Callable[..., Hooks]) -> None:
+    h = hooks(section="chat", dingtalk={"secret_env": "DING_SECRET"})
+    status, text = h.send("/hooks/dingtalk", *ding("耳机没声音"))
+    assert status == 200 and "IT-20240506-001" in text
+    assert h.send("/hooks/wecom", b"<xml/>")[0] == 404
+
+
+def test_a_mistyped_robot_setting_is_one_clear_line(desk: Itdesk) -> None:
+    set_up(desk, dingtalk={"secret": "SEC-in-the-file"})
+    assert "intake.dingtalk.secret" in desk("validate").output  # a finding
+    result = desk("list")
+    assert result.exit_code == 2 and "intake.dingtalk.secret" in result.stderr
+    assert result.stderr.count("\n") == 1

@@ -47,6 +47,7 @@ KNOWN_KEYS = frozenset(
         "attachments",
         "team",  # several clones: {signed: true} makes audit ask for signed commits
         "intake",
+        "chat",
     }
 )
 
@@ -332,8 +333,16 @@ INTAKE_KEYS: Mapping[str, Mapping[str, type]] = {
 }  # fmt: skip
 
 
-def _intake(value: Any) -> Mapping[str, Any]:
-    conf = _mapping(value, "intake")
+def _intake(value: Any, chat: Any = None) -> Mapping[str, Any]:
+    """``intake:``, with the robots of a ``chat:`` section (the same keys, for a desk
+    that keeps its chat robots apart) merged in."""
+    conf = dict(_mapping(value, "intake"))
+    for platform, settings in _mapping(chat, "chat").items():
+        if str(platform) not in INTAKE_KEYS or platform == "mail":
+            raise _fail(f"chat.{platform}", "unknown robot; known: dingtalk, feishu, wecom")
+        if platform in conf:
+            raise _fail(f"chat.{platform}", "set under intake: too; keep one")
+        conf[platform] = settings
     for section, settings in conf.items():
         known = INTAKE_KEYS.get(str(section))
         if known is None:
@@ -435,7 +444,7 @@ def policy_from_dict(data: Any) -> Policy:
         robots=_names(data.get("robots"), "robots"),
         calendars=_calendar_defs(data.get("calendars"), sla),
         attachment_limit=_attachment_limit(data.get("attachments")),
-        intake=_intake(data.get("intake")),
+        intake=_intake(data.get("intake"), data.get("chat")),
         raw=data,
     )
 
@@ -519,6 +528,14 @@ people:
 # intake (itdesk intake mail) and the chat groups' robots (/hooks/... of itdesk serve).
 # --as accepts only names this file knows.
 robots: [itdesk-bot, itdesk-portal, itdesk-mail, itdesk-chat]
+
+# The employees' mail (itdesk intake mail) and chat-group robots (/hooks/... of itdesk
+# serve). Secrets come from the environment variables named here, never this file.
+# intake:
+#   mail: {{reopen: true}}
+#   dingtalk: {{secret_env: ITDESK_DINGTALK_SECRET}}
+#   feishu: {{verification_token_env: ITDESK_FEISHU_TOKEN, encrypt_key_env: ITDESK_FEISHU_KEY}}
+#   wecom: {{token_env: ITDESK_WECOM_TOKEN, aes_key_env: ITDESK_WECOM_AES}}
 """
 
 

@@ -95,8 +95,11 @@ class Request:
 def settings(raw: Mapping[str, Any], platform: str, env: Mapping[str, str]) -> dict[str, str]:
     """The platform's secrets (read from the environment variables named in itdesk.yaml);
     empty when the platform is not set up (the route then answers 404)."""
-    intake = raw.get("intake")
-    conf = intake.get(platform) if isinstance(intake, Mapping) else None
+    conf = None
+    for section in ("intake", "chat"):  # chat: is read too (see core.policy._intake)
+        found = raw.get(section)
+        if isinstance(found, Mapping) and isinstance(found.get(platform), Mapping):
+            conf = found[platform]
     if not isinstance(conf, Mapping):
         return {}
     out: dict[str, str] = {}
