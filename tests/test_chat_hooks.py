@@ -151,6 +151,7 @@ def test_dingtalk_a_mention_is_a_ticket_answered_with_its_number(
     status, again = h.send("/hooks/dingtalk", body, headers)
     assert status == 200 and "IT-20240506-001" in again
     assert git_state(desk.desk) == state
+    assert desk("audit").exit_code == 0 and desk("validate").exit_code == 0
 
 
 def test_dingtalk_forged_or_stale_callbacks_are_refused_and_record_nothing(

@@ -335,6 +335,9 @@ def test_attachments_are_stored_under_the_ticket_in_its_one_commit(
     t = desk.ticket(number)
     assert t["attachments"][-1] == f"attachments/{number}/more.txt"
     assert any(e["text"].endswith(": one more") for e in t["log"])
+    audit = desk("audit")
+    assert audit.exit_code == 0, audit.output  # intake's commits are itdesk's own
+    assert desk("validate").exit_code == 0
 
 
 def test_the_desk_must_know_the_mail_robot(desk: Itdesk, tmp_path: Path) -> None:
