@@ -2,8 +2,8 @@
 
 A message has a key (its Message-ID, a chat platform's message id, else a hash of its
 bytes). :func:`record_once` runs the step that records it under an intake lock of its
-own (``.git/itdesk/intake.lock``: overlapping runs, a mail run and the portal, take
-turns), with the key in the commit's ``Intake-Key:`` trailer, and notes the key in
+own (``.git/itdesk/intake.lock``: overlapping mail runs and the chat robots'
+callbacks take turns), with the key in the commit's ``Intake-Key:`` trailer, and notes the key in
 ``.git/itdesk/intake-seen`` twice: ``pending`` before the commit, ``done`` (with the
 ticket) after it. A run killed between the two leaves ``pending``; the next one asks
 git whether a commit carries the key, so a message is never recorded twice nor lost.
