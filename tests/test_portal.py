@@ -418,7 +418,7 @@ def test_pages_follow_the_desks_locale_and_switch(
 def test_serve_refuses_a_desk_that_does_not_know_the_portal(desk: Itdesk) -> None:
     path = desk.desk / "itdesk.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert data["robots"] == ["itdesk-bot", "itdesk-portal"]  # what init writes
+    assert data["robots"][:2] == ["itdesk-bot", "itdesk-portal"]  # what init writes
     data["robots"] = ["itdesk-bot"]
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     git(desk.desk, "commit", "-qam", "no portal")

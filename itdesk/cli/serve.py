@@ -33,7 +33,9 @@ def command(
     robot itdesk-portal (listed under robots: in itdesk.yaml) with an Employee:
     trailer. Listens on 127.0.0.1 unless --host says otherwise; /healthz answers
     200. The portal's secret (signing cookies and links) is $ITDESK_PORTAL_SECRET,
-    else a random key kept in .git/itdesk/portal.key.
+    else a random key kept in .git/itdesk/portal.key. The chat groups' robots
+    post to /hooks/dingtalk, /hooks/feishu and /hooks/wecom, set up under intake:
+    in itdesk.yaml and acting as itdesk-chat (see the README).
 
     Example:
 

@@ -46,6 +46,8 @@ KNOWN_KEYS = frozenset(
         "kb",
         "attachments",
         "team",  # several clones: {signed: true} makes audit ask for signed commits
+        "intake",
+        "chat",
     }
 )
 
@@ -115,6 +117,8 @@ class Policy:
     calendars: Mapping[str, Any] = field(default_factory=dict)
     # `attachments: {max_bytes: N}`: the largest file `itdesk attach` stores.
     attachment_limit: int = ATTACHMENT_LIMIT
+    # `intake:` (mail intake, the chat robots), checked by `_intake`.
+    intake: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -317,6 +321,47 @@ def _attachment_limit(value: Any) -> int:
     return limit
 
 
+# The employees' channels (itdesk intake mail, the chat robots' /hooks/...): each
+# section's keys and whether each value is text (the name of an environment variable or
+# an id), a flag or a count. Read by itdesk.service.mailin and itdesk.service.chat.
+INTAKE_KEYS: Mapping[str, Mapping[str, type]] = {
+    "mail": {"reopen": bool, "max_bytes": int, "max_attachments": int,
+             "attachment_max_bytes": int},
+    "dingtalk": {"secret_env": str},
+    "feishu": {"verification_token_env": str, "encrypt_key_env": str, "bot_open_id": str},
+    "wecom": {"token_env": str, "aes_key_env": str, "receive_id": str},
+}  # fmt: skip
+
+
+def _intake(value: Any, chat: Any = None) -> Mapping[str, Any]:
+    """``intake:``, with the robots of a ``chat:`` section (the same keys, for a desk
+    that keeps its chat robots apart) merged in."""
+    conf = dict(_mapping(value, "intake"))
+    for platform, settings in _mapping(chat, "chat").items():
+        if str(platform) not in INTAKE_KEYS or platform == "mail":
+            raise _fail(f"chat.{platform}", "unknown robot; known: dingtalk, feishu, wecom")
+        if platform in conf:
+            raise _fail(f"chat.{platform}", "set under intake: too; keep one")
+        conf[platform] = settings
+    for section, settings in conf.items():
+        known = INTAKE_KEYS.get(str(section))
+        if known is None:
+            raise _fail(f"intake.{section}", f"unknown section; known: {', '.join(INTAKE_KEYS)}")
+        for key, given in _mapping(settings, f"intake.{section}").items():
+            kind = known.get(str(key))
+            where = f"intake.{section}.{key}"
+            if kind is None:
+                raise _fail(where, f"unknown key; known: {', '.join(known)}")
+            if kind is bool and not isinstance(given, bool):
+                raise _fail(where, f"{given!r} is not true or false")
+            if kind is int and (isinstance(given, bool) or not isinstance(given, int)
+                                or given < 1):  # fmt: skip
+                raise _fail(where, f"{given!r} is not a positive whole number")
+            if kind is str and (not isinstance(given, str) or not given.strip()):
+                raise _fail(where, f"{given!r} is not a name")
+    return conf
+
+
 def policy_from_dict(data: Any) -> Policy:
     """Check ``itdesk.yaml``'s parsed content and build the policy."""
     if not isinstance(data, Mapping):
@@ -399,6 +444,7 @@ def policy_from_dict(data: Any) -> Policy:
         robots=_names(data.get("robots"), "robots"),
         calendars=_calendar_defs(data.get("calendars"), sla),
         attachment_limit=_attachment_limit(data.get("attachments")),
+        intake=_intake(data.get("intake"), data.get("chat")),
         raw=data,
     )
 
@@ -478,9 +524,18 @@ people:
   {who}: {{email: {address}}}
 
 # Names that act but are not people: the cron job of the README
-# (itdesk check --escalate --as itdesk-bot) and the employees' portal (itdesk serve).
+# (itdesk check --escalate --as itdesk-bot), the employees' portal (itdesk serve), mail
+# intake (itdesk intake mail) and the chat groups' robots (/hooks/... of itdesk serve).
 # --as accepts only names this file knows.
-robots: [itdesk-bot, itdesk-portal]
+robots: [itdesk-bot, itdesk-portal, itdesk-mail, itdesk-chat]
+
+# The employees' mail (itdesk intake mail) and chat-group robots (/hooks/... of itdesk
+# serve). Secrets come from the environment variables named here, never this file.
+# intake:
+#   mail: {{reopen: true}}
+#   dingtalk: {{secret_env: ITDESK_DINGTALK_SECRET}}
+#   feishu: {{verification_token_env: ITDESK_FEISHU_TOKEN, encrypt_key_env: ITDESK_FEISHU_KEY}}
+#   wecom: {{token_env: ITDESK_WECOM_TOKEN, aes_key_env: ITDESK_WECOM_AES}}
 """
 
 

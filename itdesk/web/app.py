@@ -10,6 +10,9 @@
 - ``GET /t/<token>`` the ticket's private page: status, progress, the solution;
   ``POST /t/<token>`` adds the employee's comment.
 - ``GET /healthz`` answers 200.
+- ``POST /hooks/dingtalk``, ``/hooks/feishu``, ``/hooks/wecom`` (and WeCom's ``GET``
+  URL check): the chat robots' callbacks, verified and recorded by
+  :mod:`itdesk.service.chat`; 404 for a platform the desk has not set up, 403 forged.
 """
 
 from __future__ import annotations
@@ -57,7 +60,8 @@ def create_app(
     desk = Desk.open(desk_path)
     check_known(desk)
     root = desk.root
-    secret = load_secret(desk, os.environ if env is None else env)
+    secrets_env = os.environ if env is None else env
+    secret = load_secret(desk, secrets_env)
     links = Links(desk, secret)
     app = Flask(__name__)
     app.secret_key = hmac.new(secret, b"itdesk portal session", "sha256").digest()
@@ -203,6 +207,35 @@ def create_app(
             message, _ = problem(exc)
             return ticket_page(token, 400, error=message, done=False)
         return redirect(f"/t/{token}?done=1", 303)
+
+    @app.route("/hooks/<platform>", methods=["GET", "POST"])
+    def hook(platform: str) -> Response:
+        import time
+
+        from ..service import chat
+
+        if (request.content_length or 0) > chat.MAX_BODY:
+            return Response("too large\n", 413, mimetype="text/plain")
+        req = chat.Request(
+            request.method,
+            {k.lower(): v for k, v in request.headers.items()},
+            {k: v for k, v in request.args.items()},
+            request.get_data(cache=False)[: chat.MAX_BODY + 1],
+        )
+        robot = chat.CHAT_ROBOT
+
+        def chat_session() -> Session:
+            return Session.open(root, as_name=robot, now=clock() if clock else None)
+
+        try:
+            answer = chat.handle(
+                Desk.open(root), platform, secrets_env, req, int(time.time() * 1000), chat_session
+            )
+        except chat.Refused as exc:
+            return Response(f"{exc}\n", exc.status, mimetype="text/plain")
+        except ItdeskError as exc:
+            return Response(f"{exc}\n", 400, mimetype="text/plain")
+        return Response(answer.body, 200, mimetype=answer.mimetype)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int]:
