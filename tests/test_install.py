@@ -101,3 +101,39 @@ def test_every_command_runs_from_a_non_editable_install(
         full = [*argv[:at], "--desk", str(desk), *argv[at:], "--now", "2024-05-06T09:10"]
         proc = itdesk(*full)
         assert proc.returncode == 0, (argv, proc.stderr)
+
+
+def test_the_portal_serves_its_pages_from_a_non_editable_install(
+    installed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The templates and static files are package data: the installed `itdesk serve`
+    must find them (a real server process, 127.0.0.1, a free port)."""
+    import re
+    import urllib.request
+
+    _, env_dir = installed
+    script = env_dir / "bin" / "itdesk"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    desk = tmp_path / "desk"
+    subprocess.run([str(script), "init", str(desk), "--as", "zhang", "--timezone", "UTC"],
+                   cwd=tmp_path, env=env, check=True, capture_output=True)  # fmt: skip
+    server = subprocess.Popen(
+        [str(script), "serve", "--desk", str(desk), "--port", "0"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()  # said once it listens
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert m, line
+        base = f"http://127.0.0.1:{m.group(1)}"
+        with urllib.request.urlopen(base + "/healthz", timeout=30) as r:
+            assert r.status == 200
+        with urllib.request.urlopen(base + "/", timeout=5) as r:
+            page = r.read().decode()
+        assert 'name="requester"' in page and 'name="csrf_token"' in page
+        with urllib.request.urlopen(base + "/static/suggest.js", timeout=5) as r:
+            assert b"fetch" in r.read()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

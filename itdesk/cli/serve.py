@@ -10,7 +10,11 @@ from . import desk_options
 @click.command(name="serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option(
-    "--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="The port."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="The port (0: a free one, named when it listens).",
 )
 @click.option(
     "--threads", type=click.IntRange(1, 64), default=4, show_default=True,
@@ -59,7 +63,18 @@ def command(
             return fixed
 
     app = create_app(desk_path, clock=clock)
-    from waitress import serve
+    from waitress.server import create_server
 
-    click.echo(f"itdesk: serving the portal on http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    serve(app, host=host, port=port, threads=threads, ident="itdesk", _quiet=True)
+    try:
+        server = create_server(app, host=host, port=port, threads=threads, ident="itdesk")
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    # Printed once the socket listens (--port 0 picks a free port and says which).
+    where = f"http://{host}:{getattr(server, 'effective_port', port)}/"
+    click.echo(f"itdesk: serving the portal on {where} (Ctrl-C stops)", err=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
