@@ -124,3 +124,17 @@ def test_big_tables_are_laid_out_as_tabulate_lays_them_out(
         by_tabulate = table.render(heads, rows, fit)
         monkeypatch.setattr(table, "BIG", -1)
         assert table.render(heads, rows, fit) == by_tabulate, (heads, rows, fit)
+
+
+def test_the_quick_width_of_chinese_text_is_wcwidths() -> None:
+    from wcwidth import wcswidth
+
+    from itdesk.channels.table import _PLAIN_CJK, width
+
+    samples = ["VPN连不上（3楼）", "打印机卡纸，无法打印！", "《用户手册》【紧急】", "ASCII only ~"]
+    samples += ["".join(chr(c) for c in range(0x4E00, 0x9FFF, 97))]
+    for text in samples:
+        assert _PLAIN_CJK.fullmatch(text), text
+        assert width(text) == wcswidth(text), text
+    for text in ("é\u0301", "👍🏽", "〪x", "한국어"):  # left to wcwidth
+        assert width(text) == wcswidth(text)
