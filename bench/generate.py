@@ -101,8 +101,11 @@ DEVICES = {
 PROBLEMS: dict[Category, list[tuple[str, str, str]]] = {
     # (title, symptom / error text, solution)
     Category.HARDWARE: [
-        ("打印机卡纸，无法打印",
-         "打印机提示卡纸，取出纸张后仍报错 E-13。", "清理定影单元并更换搓纸轮"),
+        (
+            "打印机卡纸，无法打印",
+            "打印机提示卡纸，取出纸张后仍报错 E-13。",
+            "清理定影单元并更换搓纸轮",
+        ),
         ("笔记本电脑无法开机", "按电源键无反应，充电指示灯不亮。", "更换电源适配器，电池重新校准"),
         ("显示器闪屏", "外接显示器每隔几分钟黑屏一次。", "更换 DP 线并更新显卡驱动"),
         ("键盘部分按键失灵", "键盘 F、G、H 键按下无反应，外接键盘正常。", "更换键盘"),
@@ -111,38 +114,62 @@ PROBLEMS: dict[Category, list[tuple[str, str, str]]] = {
         ("电脑运行缓慢，风扇噪音大", "开机后 CPU 占用高，风扇持续高速运转。", "清灰并更换导热硅脂"),
     ],
     Category.SOFTWARE: [
-        ("Outlook 无法接收邮件",
-         "Outlook 一直显示“正在尝试连接”，网页版邮箱正常。", "重建 Outlook 配置文件"),
-        ("OA 系统提交审批报错 500",
-         "提交报销单时页面提示“服务器内部错误 500”。", "OA 厂商修复接口后重新提交"),
-        ("Office 激活失败",
-         "打开 Word 提示“产品未激活”，错误码 0xC004F074。", "重新指向 KMS 服务器并激活"),
+        (
+            "Outlook 无法接收邮件",
+            "Outlook 一直显示“正在尝试连接”，网页版邮箱正常。",
+            "重建 Outlook 配置文件",
+        ),
+        (
+            "OA 系统提交审批报错 500",
+            "提交报销单时页面提示“服务器内部错误 500”。",
+            "OA 厂商修复接口后重新提交",
+        ),
+        (
+            "Office 激活失败",
+            "打开 Word 提示“产品未激活”，错误码 0xC004F074。",
+            "重新指向 KMS 服务器并激活",
+        ),
         ("VPN 客户端启动闪退", "双击 VPN 客户端后窗口闪一下就退出。", "卸载旧版本后重装最新客户端"),
         ("财务系统导出报表卡死", "导出月度报表时进度条停在 99%。", "清理临时文件并调整导出分页"),
         ("企业微信无法同步通讯录", "新同事在通讯录里搜不到。", "重新触发通讯录同步"),
     ],
     Category.NETWORK: [
         ("WiFi 认证失败", "连接公司 WiFi 时提示“认证失败”，手机可以正常连接。", "更新 WiFi 证书"),
-        ("会议室网络断断续续",
-         "视频会议时频繁掉线，ping 网关丢包 30%。", "更换会议室 AP 并调整信道"),
+        (
+            "会议室网络断断续续",
+            "视频会议时频繁掉线，ping 网关丢包 30%。",
+            "更换会议室 AP 并调整信道",
+        ),
         ("无法访问内网共享盘", "打开 \\\\fs01\\share 提示“找不到网络路径”。", "修复 DNS 记录"),
         ("VPN 连接超时", "在家连接 VPN 一直超时，错误 809。", "放行 UDP 500/4500 端口"),
-        ("网口无法获取 IP 地址",
-         "插上网线后显示“未识别的网络”，169.254 地址。", "交换机端口重新划分 VLAN"),
+        (
+            "网口无法获取 IP 地址",
+            "插上网线后显示“未识别的网络”，169.254 地址。",
+            "交换机端口重新划分 VLAN",
+        ),
     ],
     Category.ACCOUNT: [
         ("域账号被锁定", "登录电脑提示“账户已被锁定”。", "解锁账号并清除手机上的旧密码"),
         ("忘记邮箱密码", "邮箱密码忘记，无法登录网页版。", "核实身份后重置密码"),
-        ("新员工账号开通",
-         "新员工入职，需要开通域账号、邮箱和 OA。", "已开通全部账号并发送初始密码"),
-        ("申请访问财务共享目录权限",
-         "因工作需要申请财务共享目录只读权限，已获主管批准。", "已加入财务只读组"),
+        (
+            "新员工账号开通",
+            "新员工入职，需要开通域账号、邮箱和 OA。",
+            "已开通全部账号并发送初始密码",
+        ),
+        (
+            "申请访问财务共享目录权限",
+            "因工作需要申请财务共享目录只读权限，已获主管批准。",
+            "已加入财务只读组",
+        ),
         ("OA 账号无法登录", "输入正确密码后提示“用户不存在”。", "同步 HR 系统后账号恢复"),
     ],
     Category.OTHER: [
         ("申请新员工电脑", "下周一新员工入职，需要准备一台笔记本。", "已配置并交付笔记本"),
-        ("会议室视频会议设备调试",
-         "明天上午有重要客户会议，需要提前调试设备。", "调试完成并现场保障"),
+        (
+            "会议室视频会议设备调试",
+            "明天上午有重要客户会议，需要提前调试设备。",
+            "调试完成并现场保障",
+        ),
         ("咨询软件采购流程", "想采购一套设计软件，不清楚流程。", "已告知采购流程并转采购部"),
         ("工位搬迁网络调整", "部门搬到 6 楼，需要调整网络端口。", "已完成端口跳线"),
     ],
@@ -307,29 +334,47 @@ def _step(rng: random.Random, t: Ticket, step: str, now: datetime, desk_staff: s
     calls: dict[str, Callable[[], Change]] = {
         "ack": lambda: lifecycle.acknowledge(t, now=now, by=desk_staff),
         "classify": lambda: lifecycle.classify(
-            t, now=now, by=desk_staff, priority=priority, category=category,
-            supervisor=TECHNICIAN),  # fmt: skip
+            t, now=now, by=desk_staff, priority=priority, category=category, supervisor=TECHNICIAN
+        ),  # fmt: skip
         "assign": lambda: lifecycle.assign(t, now=now, by=desk_staff, to=assignee, team=team),
         "accept": lambda: lifecycle.accept(t, now=now, by=assignee),
         "resume": lambda: lifecycle.accept(t, now=now, by=assignee),
         "note": lambda: _note(rng, t, now, assignee if t.assignee else desk_staff),
         "pending_user": lambda: lifecycle.pending(
-            t, on="user", reason=rng.choice(["用户在开会", "等待用户提供截图", "用户出差"]),
-            now=now, by=assignee),  # fmt: skip
+            t,
+            on="user",
+            reason=rng.choice(["用户在开会", "等待用户提供截图", "用户出差"]),
+            now=now,
+            by=assignee,
+        ),  # fmt: skip
         "vendor": lambda: lifecycle.escalate(
-            t, vendor=rng.choice(VENDORS), reason="需要厂商排查接口问题",
-            eta=now + timedelta(days=1), now=now, by=assignee),  # fmt: skip
+            t,
+            vendor=rng.choice(VENDORS),
+            reason="需要厂商排查接口问题",
+            eta=now + timedelta(days=1),
+            now=now,
+            by=assignee,
+        ),  # fmt: skip
         "resolve": lambda: lifecycle.resolve(
-            t, summary=solution, verified=rng.random() < 0.7, now=now, by=assignee),
+            t, summary=solution, verified=rng.random() < 0.7, now=now, by=assignee
+        ),
         "followup": lambda: lifecycle.followup(
-            t, now=now, by=desk_staff, speed=_satisfaction(rng), attitude=_satisfaction(rng),
-            overall=_satisfaction(rng), comment=rng.choice(COMMENTS)),  # fmt: skip
+            t,
+            now=now,
+            by=desk_staff,
+            speed=_satisfaction(rng),
+            attitude=_satisfaction(rng),
+            overall=_satisfaction(rng),
+            comment=rng.choice(COMMENTS),
+        ),  # fmt: skip
         "close": lambda: lifecycle.close(t, now=now, by=desk_staff),
         "close_force": lambda: lifecycle.close(
-            t, now=now, by=desk_staff, force=True, reason="用户已自行解决，确认关闭"),
+            t, now=now, by=desk_staff, force=True, reason="用户已自行解决，确认关闭"
+        ),
         "reopen": lambda: lifecycle.reopen(t, now=now, by=desk_staff, reason="问题再次出现"),
-        "cancel": lambda: lifecycle.cancel(t, now=now, by=desk_staff,
-                                           reason="重复提交，与上一张工单相同"),  # fmt: skip
+        "cancel": lambda: lifecycle.cancel(
+            t, now=now, by=desk_staff, reason="重复提交，与上一张工单相同"
+        ),  # fmt: skip
     }
     return calls[step]().ticket
 
