@@ -34,15 +34,25 @@ TOKENS = {"merge", "itdesk", "driver", "technician", "user", "name", "email", "y
           "outbox", "list", "generic", "sync", "Ctrl", "C", "http", "ID", "bash", "zsh", "fish",
           "ksh", "completion", "help", "clone1", "d", "printer", "jam", "tech", "ok", "GIT",
           "DIR", "P2", "network", "printer-jam", "records", "URL",
-          "cli", "merge-driver", "Ctrl-C", "validate", "exploded"}  # fmt: skip
+          "cli", "merge-driver", "Ctrl-C", "validate", "exploded", "NAME", "TEXT",
+          "FILE", "YYYY-MM", "ISO", "today", "tomorrow", "now", "eod", "h",
+          "itdesk-portal"}  # fmt: skip
 # (cli: the test runner's name for itdesk; exploded: a status this test writes)
 TOKENS |= {"PATH", "HOST", "PORT", "intake", "mail"}  # metavars; `itdesk intake mail --help`
+
+
+_COMMAND_NAMES = re.compile(
+    r"\bitdesk (?:{})\b".format("|".join(sorted(COMMANDS, key=len, reverse=True)))
+)
 
 
 def leaks(text: str) -> list[str]:
     text = re.sub(r"\S*[/\\]\S*", " ", text)  # paths and URLs
     text = re.sub(r"\b[0-9a-f]{7,40}\b", " ", text)  # commit ids
     text = re.sub(r"--[a-z-]+", " ", text)  # option names
+    text = re.sub(r"\.[a-z]{2,8}\b", " ", text)  # file suffixes (.csv, .xlsx)
+    text = re.sub(r"\bgit [a-z-]+( -\w+)*", " ", text)  # a git command to run
+    text = _COMMAND_NAMES.sub(" ", text)  # a command's name: `itdesk resolve ...`
     return [w for w in english(text) if w not in TOKENS]
 
 
@@ -260,3 +270,52 @@ def test_click_usage_errors_follow_lang(desk: Itdesk) -> None:
     assert "No such option '--bogus'" in desk("list", "--bogus").stderr
     assert "没有选项 --bogus" in desk("list", "--lang", "zh", "--bogus").stderr
     assert "缺少参数 ID" in CliRunner().invoke(cli, ["--lang", "zh", "show"]).stderr
+
+
+def test_less_common_refusals_in_chinese(make_desk: Callable[..., Itdesk], tmp_path: Path) -> None:
+    """What a technician runs into past the usual steps: each one line, exit 2, Chinese."""
+    zh = make_desk()
+    _locale_zh(zh.desk)
+    tid = zh.new(title="打印机卡纸", now="2023-10-25T09:30")
+    zh.walk(tid, "assign")
+    shot = tmp_path / "a.png"
+    shot.write_bytes(b"x")
+    zh.ok("attach", tid, str(shot), "--now", "2023-10-25T12:00")
+    now = ("--now", "2023-10-25T12:30")
+    cases = [
+        (["list", "--mine", "--assignee", "zhang"], "只能给一个"),
+        (["classify", tid, *now], "请给出 --priority 和/或 --category"),
+        (["classify", tid, "--priority", "P2", "--category", "network", *now], "没有需要修改"),
+        (["assign", tid, *now], "二选一"),
+        (["assign", tid, "--to", "wang", *now], "已分配给 wang"),
+        (["close", tid, "--reason", "x", *now], "--reason 需与 --force 一起使用"),
+        (["ack", tid, "--now", "2099-01-01T00:00"], "比本机时钟快一天以上"),
+        (["edit", tid, *now], "请至少给出一个要修改的字段"),
+        (["edit", tid, "--expected-by", "2023-10-20T00:00", *now], "早于提交时间"),
+        (["attach", tid, str(shot), *now], "已存在"),
+        (["kb", "search", " "], "查询为空"),
+        (["kb", "show", "nope"], "没有文章"),
+        (["kb", "promote", tid, *now], "只有处理完成或已关闭的工单"),
+        (["archive", "--month", "2023-13"], "无法识别的月份"),
+        (["archive", "--month", "2023-10", *now], "尚未结束"),
+        (["archive", "--purge", "--month", "2023-09", *now], "未满保留期"),
+        (["export", "--all", "--status", "new"], "只能给一个"),
+        (["export", "--output", str(tmp_path / "x.txt")], "无法从 .txt 判断格式"),
+        (["export", "--format", "xlsx"], "写出的是工作簿"),
+        (["import", str(tmp_path / "none.csv")], "无法读取"),
+        (["stats", "--month", "2023-10", "--since", "2023-10-01"], "只能给一种"),
+        (["stats", "--since", "2023-10-05", "--until", "2023-10-01"], "时间段为空"),
+        (["show", tid, "--now", "bogus"], "无法识别的时间"),
+        (["report", tid, "--output", str(tmp_path / "r.csv")], "请给出 .md"),
+        (["sync"], "没有可同步的远程仓库"),
+        (["outbox", "discard", "7"], "没有死信 7"),
+        (["serve", "--as", "zhang"], "这里不接受 --as"),
+    ]
+    for argv, words in cases:
+        result = zh(*argv)
+        assert result.exit_code == 2, (argv, result.output)
+        assert result.stderr.startswith("itdesk: 错误：") and words in result.stderr, (
+            argv, result.stderr)  # fmt: skip
+        assert result.stderr.count("\n") == 1, result.stderr
+        typed = re.sub("|".join(re.escape(w) for w in argv), "", result.stderr)
+        assert leaks(typed) == [], (argv, result.stderr)

@@ -557,6 +557,187 @@ _ERROR_RULES = _rules(
                 "或在 itdesk.yaml 的 holidays/workdays 中补充日期"
             ),
         ),
+        # the lifecycle's less common refusals
+        (
+            r"bad time (.+?); use ISO 8601 .+",
+            lambda m: (
+                f"无法识别的时间 {m[1]}；请用 ISO 8601 格式，如 2023-10-25T09:30 或 "
+                "2023-10-25T09:30+08:00，或 now、+2h、today 18:00、tomorrow 9:00、eod"
+            ),
+        ),
+        (r"bad time (.+?); accepted: (.+)", lambda m: f"无法识别的时间 {m[1]}；可用：{m[2]}"),
+        (r"give --mine or --assignee, not both", lambda m: "--mine 与 --assignee 只能给一个"),
+        (r"give --priority and/or --category", lambda m: "请给出 --priority 和/或 --category"),
+        (
+            r"(\S+) is already (\S+) (\S+); nothing to change",
+            lambda m: f"{m[1]} 已是 {m[2]} {CATEGORIES_ZH.get(m[3], m[3])}；没有需要修改的内容",
+        ),
+        (r"(\S+) is already assigned to (.+)", lambda m: f"{m[1]} 已分配给 {m[2]}"),
+        (r"give either --to NAME or --auto", lambda m: "请给出 --to NAME 或 --auto（二选一）"),
+        (
+            r"(?:give|escalate to) either --supervisor or --vendor NAME",
+            lambda m: "请给出 --supervisor 或 --vendor NAME（二选一）",
+        ),
+        (
+            r"no supervisor in itdesk\.yaml .+",
+            lambda m: "itdesk.yaml 中没有主管（supervisors: 或处理组的 supervisor）",
+        ),
+        (r"--reason goes with --force", lambda m: "--reason 需与 --force 一起使用"),
+        (
+            r"--now (\S+) is more than a day ahead of this machine's clock; .+",
+            lambda m: f"--now {m[1]} 比本机时钟快一天以上；工单记录的是步骤发生的时间",
+        ),
+        (
+            r"reported_at is later than now; give --now or fix the time",
+            lambda m: "提交时间晚于当前时间；请给出 --now 或更正时间",
+        ),
+        (
+            r"give at least one field to change \(itdesk edit --help\)",
+            lambda m: "请至少给出一个要修改的字段（itdesk edit --help）",
+        ),
+        (
+            r"cannot edit (.+?); intake fields: (.+)",
+            lambda m: f"不能修改 {m[1]}；可修改的登记字段：{m[2]}",
+        ),
+        (
+            r"--expected-by (\S+): (\S+) is before the report \((\S+)\); give a later time",
+            lambda m: f"--expected-by {m[1]}：{m[2]} 早于提交时间（{m[3]}）；请给出更晚的时间",
+        ),
+        (
+            r"blocks_work: (.+) is not true or false",
+            lambda m: f"blocks_work：{m[1]} 不是 true 或 false",
+        ),
+        # attachments
+        (
+            r"(.+) is not a regular file; attach a file",
+            lambda m: f"{m[1]} 不是普通文件；请附加文件",
+        ),
+        (r"(.+) is larger than (\d+) bytes", lambda m: f"{m[1]} 大于 {m[2]} 字节"),
+        (
+            r"(\S+) exists already; give another --name",
+            lambda m: f"{m[1]} 已存在；请用 --name 另起一个名字",
+        ),
+        (r"cannot read (.+?): (.+)", lambda m: f"无法读取 {m[1]}：{_os_error(m[2])}"),
+        (r"cannot write (.+?): (.+)", lambda m: f"无法写入 {m[1]}：{_os_error(m[2])}"),
+        # the knowledge base
+        (r"the query is empty; give words to search for", lambda m: "查询为空；请给出要搜索的词"),
+        (
+            r"no article kb/(\S+)\.md \(itdesk kb list shows them\)",
+            lambda m: f"没有文章 kb/{m[1]}.md（itdesk kb list 列出全部文章）",
+        ),
+        (
+            r"(.+) is not a valid article name; .+",
+            lambda m: (
+                f"{m[1]} 不是有效的文章名；请用 1-80 个小写字母、数字和 -，以字母或数字开头"
+                "（如 wifi-certificate）"
+            ),
+        ),
+        (
+            r"--into links to an existing article; it goes without --slug and --new",
+            lambda m: "--into 关联已有文章，不能与 --slug、--new 同用",
+        ),
+        (
+            r"kb/(\S+)\.md exists; link the ticket to it \(--into \S+\) or choose another --slug",
+            lambda m: f"kb/{m[1]}.md 已存在；请关联它（--into {m[1]}）或另选 --slug",
+        ),
+        (
+            r"(\S+) is (\w+): only a resolved or closed ticket can become a KB article; .+",
+            lambda m: (
+                f"{m[1]} 当前为{STATUSES_ZH.get(m[2], m[2])}：只有处理完成或已关闭的工单"
+                f"才能整理为知识库文章；请先标记处理完成（itdesk resolve {m[1]} --summary TEXT）"
+            ),
+        ),
+        (
+            r"(\S+) was closed without a resolution or handling steps: .+",
+            lambda m: f"{m[1]} 关闭时没有解决方案和处理过程：没有可整理的解决方法",
+        ),
+        (
+            r"the edited article is empty: .+",
+            lambda m: "编辑后的文章为空：已中止整理，未做任何更改",
+        ),
+        (r"the edited article is not valid: (.+)", lambda m: f"编辑后的文章无效：{m[1]}"),
+        (
+            r"(\S+) appeared meanwhile; run the command again",
+            lambda m: f"{m[1]} 在此期间出现了；请重新运行命令",
+        ),
+        # archive, export, import, stats
+        (
+            r"bad (--month|month) (.+?); (?:expected|use) YYYY-MM.*",
+            lambda m: f"无法识别的月份 {m[2]}；请用 YYYY-MM 格式，如 2023-10",
+        ),
+        (
+            r"--month (\S+) is not over yet \(it is (\S+) now\); .+",
+            lambda m: f"--month {m[1]} 尚未结束（现在是 {m[2]}）；只能归档 {m[2]} 之前的月份",
+        ),
+        (
+            r"--month (\S+) is younger than the retention \((\S+)\): it may be purged from "
+            r"(\S+); nothing was removed",
+            lambda m: (
+                f"--month {m[1]} 未满保留期（{_retention(m[2])}）：{m[3]} 起才可清除；"
+                "未删除任何内容"
+            ),
+        ),
+        (
+            r"closed_at: (.+?) is not a time with an offset, and purging needs it .+",
+            lambda m: (
+                f"closed_at：{m[1]} 不是带时区偏移的时间，清除需要它（itdesk validate）；"
+                "未删除任何内容"
+            ),
+        ),
+        (r"give --all or --status, not both", lambda m: "--all 与 --status 只能给一个"),
+        (
+            r"--output (.+?): cannot tell the format from (.+?); name a \.csv or \.xlsx file",
+            lambda m: f"--output {m[1]}：无法从 {m[2]} 判断格式；请给出 .csv 或 .xlsx 文件",
+        ),
+        (
+            r"--format (\S+) does not match --output (.+?); they must agree",
+            lambda m: f"--format {m[1]} 与 --output {m[2]} 不一致；两者须相符",
+        ),
+        (
+            r"--format xlsx writes a workbook: give --output FILE\.xlsx",
+            lambda m: "--format xlsx 写出的是工作簿：请给出 --output FILE.xlsx",
+        ),
+        (
+            r"(--\w+) (.+?): name a (.+?) file \(that is what is written\)",
+            lambda m: (
+                f"{m[1]} {m[2]}：请给出 {m[3].replace(' or ', '、')} 文件（写出的就是这种格式）"
+            ),
+        ),
+        (r"(--\w+) (.+?): no folder (.+)", lambda m: f"{m[1]} {m[2]}：没有文件夹 {m[3]}"),
+        (
+            r"(--\w+) (.+?) is a folder; give a file name",
+            lambda m: f"{m[1]} {m[2]} 是文件夹；请给出文件名",
+        ),
+        (r"(--\w+) (.+?): not writable", lambda m: f"{m[1]} {m[2]}：不可写"),
+        (
+            r"row (\d+): (.+); nothing was imported",
+            lambda m: f"第 {m[1]} 行：{message(m[2], 'zh')}；未导入任何内容",
+        ),
+        (
+            r"no header row found; expected the record form's columns: (.+)",
+            lambda m: f"没有找到表头；应为记录表的各列：{m[1]}",
+        ),
+        (
+            r"rows? (.+?) hold masked names or contacts \((.+?)\): an export without --reveal "
+            r"cannot become tickets; .+",
+            lambda m: (
+                f"第 {m[1].replace(' and ', '，另 ').replace(' more', ' 行')} 行含有已遮盖的"
+                f"姓名或联系方式（{m[2]}）：未加 --reveal 的导出不能变成工单；请用 itdesk export "
+                "--reveal 重新导出，再导入该文件；未导入任何内容"
+            ),
+        ),
+        (
+            r"give either --month or --since/--until, not both",
+            lambda m: "--month 与 --since/--until 只能给一种",
+        ),
+        (
+            r"--since (\S+) is not before --until (\S+): the period is empty",
+            lambda m: f"--since {m[1]} 不早于 --until {m[2]}：时间段为空",
+        ),
+        (
+            r"--markdown and --format json exclude each other; choose one",
+            lambda m: "--markdown 与 --format json 不能同用；请选一个",
+        ),
         # notifications and the outbox
         (
             r"notification not sent, will retry on the next check: (.+)",
@@ -702,6 +883,24 @@ def _network(text: str) -> str:
     for english, chinese in _NETWORK_ZH.items():
         text = text.replace(english, chinese)
     return text
+
+
+def _retention(text: str) -> str:
+    """A retention as itdesk writes it (``2y6m10d``) in Chinese (``2年6个月10天``)."""
+    units = {"y": "年", "m": "个月", "d": "天"}
+    return re.sub(r"(\d+)([ymd])", lambda m: m[1] + units[m[2]], text)
+
+
+_OS_ZH = {
+    "No such file or directory": "文件不存在",
+    "Permission denied": "没有权限",
+    "Is a directory": "是目录",
+    "No space left on device": "磁盘已满",
+}
+
+
+def _os_error(text: str) -> str:
+    return _OS_ZH.get(text, text)
 
 
 def _notice(text: str) -> str:
