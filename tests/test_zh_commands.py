@@ -319,3 +319,23 @@ def test_less_common_refusals_in_chinese(make_desk: Callable[..., Itdesk], tmp_p
         assert result.stderr.count("\n") == 1, result.stderr
         typed = re.sub("|".join(re.escape(w) for w in argv), "", result.stderr)
         assert leaks(typed) == [], (argv, result.stderr)
+
+
+def test_validate_says_a_broken_ticket_s_problems_in_chinese(
+    make_desk: Callable[..., Itdesk],
+) -> None:
+    zh = make_desk()
+    _locale_zh(zh.desk)
+    tid = zh.new(title="打印机卡纸", now="2023-10-25T09:30")
+    path = zh.desk / "tickets" / f"{tid}.yaml"
+    text = path.read_text("utf-8").replace("title:", "bogus:", 1)
+    path.write_text(text.replace("status: new", "status: exploded", 1), "utf-8")
+    result = zh("validate")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert f"tickets/{tid}.yaml:1: （顶层）：缺少必填项 title" in lines, lines
+    assert f"tickets/{tid}.yaml:1: （顶层）：不允许的字段 bogus" in lines, lines
+    assert any(line.startswith(f"tickets/{tid}.yaml:") and "状态：'exploded' 不是可用的值" in line
+               for line in lines), lines  # fmt: skip
+    refused = zh("ack", tid, "--now", "2023-10-25T09:40")
+    assert refused.exit_code == 2 and "itdesk: 错误：tickets/" in refused.stderr

@@ -620,6 +620,7 @@ _ERROR_RULES = _rules(
         (r"cannot read (.+?): (.+)", lambda m: f"无法读取 {m[1]}：{_os_error(m[2])}"),
         (r"cannot write (.+?): (.+)", lambda m: f"无法写入 {m[1]}：{_os_error(m[2])}"),
         # the knowledge base
+        (r"no article kb/(\S+)\.md", lambda m: f"没有文章 kb/{m[1]}.md"),
         (r"the query is empty; give words to search for", lambda m: "查询为空；请给出要搜索的词"),
         (
             r"no article kb/(\S+)\.md \(itdesk kb list shows them\)",
@@ -738,6 +739,15 @@ _ERROR_RULES = _rules(
             r"--markdown and --format json exclude each other; choose one",
             lambda m: "--markdown 与 --format json 不能同用；请选一个",
         ),
+        # a ticket file that is not valid, or not committed
+        (
+            r"(\S+?\.yaml) has uncommitted changes; .+",
+            lambda m: (
+                f"{m[1]} 有未提交的更改；请用 git 提交（先运行 itdesk validate）"
+                "或放弃（git checkout -- 该文件），再重试"
+            ),
+        ),
+        (r"(\S+?\.yaml(?::\d+)?): (.+)", lambda m: f"{m[1]}: {_ticket_problem(m[2])}"),
         # notifications and the outbox
         (
             r"notification not sent, will retry on the next check: (.+)",
@@ -883,6 +893,42 @@ def _network(text: str) -> str:
     for english, chinese in _NETWORK_ZH.items():
         text = text.replace(english, chinese)
     return text
+
+
+_PROBLEM_RULES = _rules(
+    [
+        (r"not valid YAML: (.+)", lambda m: f"不是有效的 YAML：{m[1]}"),
+        (r"(.+?) is not one of \[(.+)\]", lambda m: f"{m[1]} 不是可用的值；可用：{m[2]}"),
+        (r"(.+?) is not of type (.+)", lambda m: f"{m[1]} 的类型不对，应为 {m[2]}"),
+        (r"(.+?) is too short", lambda m: f"{m[1]} 太短"),
+        (r"'(.+?)' is a required property", lambda m: f"缺少必填项 {m[1]}"),
+        (r"Additional properties are not allowed \('(.+?)' was unexpected\)",
+         lambda m: f"不允许的字段 {m[1]}"),
+        (r"(.+?) is valid under more than one alternative", lambda m: f"{m[1]} 同时符合多种格式"),
+        (r"(.+?) is not (.+)", lambda m: f"{m[1]} 不符合：{m[2]}"),
+    ]
+)  # fmt: skip
+
+
+def _ticket_problem(text: str) -> str:
+    """What is wrong in a ticket file (``status: 'x' is not one of [...]``)."""
+    field, sep, rest = text.partition(": ")
+    if field == "(top level)":
+        field = "（顶层）"
+    if sep and " " not in field:  # status: ..., log[0].status: ...
+        found = _apply(_PROBLEM_RULES, rest)
+        return f"{KEYS_ZH.get(field, field)}：{found if found is not None else message(rest, 'zh')}"
+    found = _apply(_PROBLEM_RULES, text)
+    return found if found is not None else message(text, "zh")
+
+
+def problem(text: str, lang: str) -> str:
+    """A problem ``validate`` found, ``PATH:LINE: what``, in ``lang``: the prefix stays as
+    it is (editors and scripts read it), what is wrong is translated."""
+    if lang != "zh":
+        return text
+    m = re.fullmatch(r"(\S+?\.ya?ml(?::\d+)?): (.+)", text, re.S)
+    return f"{m[1]}: {_ticket_problem(m[2])}" if m else message(text, lang)
 
 
 def _retention(text: str) -> str:
