@@ -339,3 +339,31 @@ def test_validate_says_a_broken_ticket_s_problems_in_chinese(
                for line in lines), lines  # fmt: skip
     refused = zh("ack", tid, "--now", "2023-10-25T09:40")
     assert refused.exit_code == 2 and "itdesk: 错误：tickets/" in refused.stderr
+
+
+def test_a_full_disk_and_a_bug_are_said_in_chinese(
+    make_desk: Callable[..., Itdesk], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import itdesk.store.transaction as files
+
+    zh = make_desk()
+    _locale_zh(zh.desk)
+    tid = zh.new(now="2023-10-25T09:30")
+
+    def full(path: Path, data: str | bytes, **kw: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(files, "write_atomic", full)
+    result = zh("log", tid, "--now", "2023-10-25T09:40", "已电话联系")
+    assert result.exit_code == 3 and result.stderr.startswith("itdesk: 错误：磁盘已满（")
+    assert result.stderr.rstrip().endswith("；未做任何更改") and result.stderr.count("\n") == 1
+
+    def bug(*args: object, **kw: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(files, "write_atomic", bug)
+    result = zh("log", tid, "--now", "2023-10-25T09:40", "已电话联系")
+    assert result.exit_code == 3 and result.stderr.startswith("itdesk: 内部错误：ZeroDivisionError")
+    assert "--debug" in result.stderr and result.stderr.count("\n") == 1

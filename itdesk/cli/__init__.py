@@ -130,7 +130,9 @@ class ItdeskGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException):
             raise
         except KeyboardInterrupt:
-            click.echo("itdesk: interrupted", err=True)
+            click.echo(
+                "itdesk: 已中断" if _lang_of(ctx) == "zh" else "itdesk: interrupted", err=True
+            )
             ctx.exit(130)
         except BrokenPipeError:  # `itdesk list | head -1`: the reader is gone
             _quiet_stdout()
@@ -140,19 +142,26 @@ class ItdeskGroup(click.Group):
                 raise
             where = f" ({exc.filename})" if exc.filename else ""
             what = exc.strerror or str(exc)
-            click.echo(
-                f"itdesk: error: {neutral(what + where, one_line=True)}; nothing was changed",
-                err=True,
-            )
+            if _lang_of(ctx) == "zh":
+                from ..core.i18n import os_error
+
+                said = os_error(what) + (f"（{exc.filename}）" if where else "")
+                text = f"itdesk: 错误：{neutral(said, one_line=True)}；未做任何更改"
+            else:
+                text = f"itdesk: error: {neutral(what + where, one_line=True)}; nothing was changed"
+            click.echo(text, err=True)
             ctx.exit(EXIT_ENVIRONMENT)
         except Exception as exc:
             if debug or ctx.find_root().params.get("debug"):
                 raise
-            click.echo(
-                f"itdesk: internal error: {type(exc).__name__}: "
-                f"{neutral(str(exc), one_line=True)} (rerun with --debug for a traceback)",
-                err=True,
-            )
+            said = neutral(str(exc), one_line=True)
+            if _lang_of(ctx) == "zh":  # the exception's own words stay: they name the bug
+                text = (f"itdesk: 内部错误：{type(exc).__name__}: {said}"
+                        "（加 --debug 重新运行可看到调用栈）")  # fmt: skip
+            else:
+                text = (f"itdesk: internal error: {type(exc).__name__}: {said} "
+                        "(rerun with --debug for a traceback)")  # fmt: skip
+            click.echo(text, err=True)
             ctx.exit(EXIT_ENVIRONMENT)
 
 

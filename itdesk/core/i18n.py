@@ -617,8 +617,8 @@ _ERROR_RULES = _rules(
             r"(\S+) exists already; give another --name",
             lambda m: f"{m[1]} 已存在；请用 --name 另起一个名字",
         ),
-        (r"cannot read (.+?): (.+)", lambda m: f"无法读取 {m[1]}：{_os_error(m[2])}"),
-        (r"cannot write (.+?): (.+)", lambda m: f"无法写入 {m[1]}：{_os_error(m[2])}"),
+        (r"cannot read (.+?): (.+)", lambda m: f"无法读取 {m[1]}：{os_error(m[2])}"),
+        (r"cannot write (.+?): (.+)", lambda m: f"无法写入 {m[1]}：{os_error(m[2])}"),
         # the knowledge base
         (r"no article kb/(\S+)\.md", lambda m: f"没有文章 kb/{m[1]}.md"),
         (r"the query is empty; give words to search for", lambda m: "查询为空；请给出要搜索的词"),
@@ -945,7 +945,8 @@ _OS_ZH = {
 }
 
 
-def _os_error(text: str) -> str:
+def os_error(text: str) -> str:
+    """The system's words for a failed file operation, in Chinese when known."""
     return _OS_ZH.get(text, text)
 
 
