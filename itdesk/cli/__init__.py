@@ -300,6 +300,19 @@ def lang_option(fn: F) -> F:
     )(fn)
 
 
+def lang_said(fn: F) -> F:
+    """``--lang en|zh`` for a command that reads it through :func:`ui_lang` (its value
+    is not passed to the function): the same option as :func:`lang_option`."""
+    return click.option(
+        "--lang",
+        type=click.Choice(["en", "zh"]),
+        default=None,
+        expose_value=False,
+        callback=_record_lang,
+        help="Labels in English or Chinese (default: the desk's locale).",
+    )(fn)
+
+
 _LANG = "itdesk.lang"  # --lang as given (before or after the command), in click's meta
 
 

@@ -674,7 +674,7 @@ _ERROR_RULES = _rules(
             r"--month (\S+) is younger than the retention \((\S+)\): it may be purged from "
             r"(\S+); nothing was removed",
             lambda m: (
-                f"--month {m[1]} 未满保留期（{_retention(m[2])}）：{m[3]} 起才可清除；"
+                f"--month {m[1]} 未满保留期（{retention_zh(m[2])}）：{m[3]} 起才可清除；"
                 "未删除任何内容"
             ),
         ),
@@ -931,7 +931,7 @@ def problem(text: str, lang: str) -> str:
     return f"{m[1]}: {_ticket_problem(m[2])}" if m else message(text, lang)
 
 
-def _retention(text: str) -> str:
+def retention_zh(text: str) -> str:
     """A retention as itdesk writes it (``2y6m10d``) in Chinese (``2年6个月10天``)."""
     units = {"y": "年", "m": "个月", "d": "天"}
     return re.sub(r"(\d+)([ymd])", lambda m: m[1] + units[m[2]], text)
