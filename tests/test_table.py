@@ -60,6 +60,51 @@ def test_no_colour_outside_a_terminal(desk: Itdesk) -> None:
     assert "\x1b" not in result.stdout
 
 
+def _at_terminal(argv: list[str], **env: str) -> bytes:
+    """What ``itdesk ARGV`` writes when stdout is a terminal (a pty)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    itdesk = str(Path(sys.executable).parent / "itdesk")
+    primary, secondary = pty.openpty()
+    clean = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    try:
+        subprocess.run([itdesk, *argv], stdin=secondary, stdout=secondary, stderr=secondary,
+                       env={**clean, "COLUMNS": "120", **env}, timeout=60)  # fmt: skip
+        os.close(secondary)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(primary)
+    return seen
+
+
+def test_list_colours_states_and_breaches_on_a_terminal(desk: Itdesk) -> None:
+    late = desk.new(now="2023-10-25T09:30")
+    fine = desk.new(now="2023-10-26T09:30")
+    desk.ok("ack", fine, "--now", "2023-10-26T09:31")
+    argv = ["list", "--desk", str(desk.desk), "--now", "2023-10-26T12:00"]
+    seen = _at_terminal(argv)
+    red = b"\x1b[31m\x1b[1m"
+    assert red + late.encode() in seen and red + b"new" in seen  # ack clock breached
+    assert red + fine.encode() not in seen and f"{fine}  acknowledged".encode() in seen
+    fresh = desk.new(now="2023-10-26T11:59")
+    assert f"{fresh}  \x1b[36mnew".encode() in _at_terminal(argv)  # a state's own colour
+    assert b"\x1b[" not in _at_terminal(argv, NO_COLOR="1")
+    piped = desk.ok("list", "--now", "2023-10-26T12:00").stdout
+    assert "\x1b" not in piped and late in piped
+
+
 def test_progress_only_on_a_terminal(desk: Itdesk, tmp_path: object) -> None:
     """validate and check are silent on stderr in pipes and cron (no bar, no dots)."""
     import os

@@ -81,6 +81,17 @@ def render(
     return "\n".join(line.rstrip() for line in text.splitlines())
 
 
+def fit(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int | None, shrink: int = -1
+) -> list[list[str]]:
+    """``rows`` cut to fit ``max_width`` as :func:`render` cuts them (for cells styled
+    after the cutting: colour codes must not be cut)."""
+    cells = [list(row) for row in rows]
+    if max_width is None or not cells:
+        return cells
+    return _fit(headers, cells, max_width, shrink % len(headers))
+
+
 # Above this many rows the same layout is written here: tabulate types and pads each cell
 # through several functions (8 s for `list --all` of 100,000 tickets, 0.4 s here; 30 ms
 # of `list`'s 200 ms budget for 350 open tickets);

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -170,9 +170,15 @@ def _cell(d: Mapping[str, Any], column: str, lang: str) -> str:
 
 
 def render_list(
-    tickets: list[Mapping[str, Any]], fmt: str, lang: str = "en", max_width: int | None = None
+    tickets: list[Mapping[str, Any]],
+    fmt: str,
+    lang: str = "en",
+    max_width: int | None = None,
+    style: Callable[[Mapping[str, Any], str, str], str] | None = None,
 ) -> str:
-    """JSON, CSV or a table (fitted to ``max_width`` columns by cutting titles)."""
+    """JSON, CSV or a table (fitted to ``max_width`` columns by cutting titles);
+    ``style(ticket, column, cell)`` gives each cell of the table as it is shown (made
+    safe for a terminal, coloured), after the fitting."""
     if fmt == "json":
         return json.dumps(list(tickets), ensure_ascii=False, indent=2)
     if fmt == "csv":
@@ -187,7 +193,14 @@ def render_list(
     from .table import render
 
     rows = [[_cell(d, c, lang) for c in COLUMNS] for d in tickets]
-    return render(HEADERS[lang], rows, max_width)
+    if style is None:
+        return render(HEADERS[lang], rows, max_width)
+    from .table import fit
+
+    rows = fit(HEADERS[lang], rows, max_width)
+    styled = [[style(d, c, cell) for c, cell in zip(COLUMNS, row, strict=True)]
+              for d, row in zip(tickets, rows, strict=True)]  # fmt: skip
+    return render(HEADERS[lang], styled)
 
 
 def render_ticket(

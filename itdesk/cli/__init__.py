@@ -94,6 +94,7 @@ class ItdeskGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGV] = list(args)  # for the language of a usage error (_usage_lang)
         try:
             return super().parse_args(ctx, args)
         except BrokenPipeError:  # `itdesk --help | head -1`
@@ -113,7 +114,7 @@ class ItdeskGroup(click.Group):
         except ItdeskError as exc:
             from ..core.i18n import message
 
-            lang = _lang_of(ctx)
+            lang = _lang_of(ctx) if _said_lang(ctx) else _usage_lang(ctx)
             label = "错误：" if lang == "zh" else "error: "
             text = message(str(exc), lang)
             click.echo(f"itdesk: {label}{neutral(text, one_line=True)}", err=True)
@@ -121,12 +122,17 @@ class ItdeskGroup(click.Group):
         except click.UsageError as exc:
             _usage_error(ctx, exc)
         except click.Abort:
-            click.echo("itdesk: aborted; nothing was changed", err=True)
+            said = (
+                "已中止；未做任何更改" if _lang_of(ctx) == "zh" else "aborted; nothing was changed"
+            )
+            click.echo(f"itdesk: {said}", err=True)
             ctx.exit(130)
         except (click.exceptions.Exit, click.ClickException):
             raise
         except KeyboardInterrupt:
-            click.echo("itdesk: interrupted", err=True)
+            click.echo(
+                "itdesk: 已中断" if _lang_of(ctx) == "zh" else "itdesk: interrupted", err=True
+            )
             ctx.exit(130)
         except BrokenPipeError:  # `itdesk list | head -1`: the reader is gone
             _quiet_stdout()
@@ -136,19 +142,26 @@ class ItdeskGroup(click.Group):
                 raise
             where = f" ({exc.filename})" if exc.filename else ""
             what = exc.strerror or str(exc)
-            click.echo(
-                f"itdesk: error: {neutral(what + where, one_line=True)}; nothing was changed",
-                err=True,
-            )
+            if _lang_of(ctx) == "zh":
+                from ..core.i18n import os_error
+
+                said = os_error(what) + (f"（{exc.filename}）" if where else "")
+                text = f"itdesk: 错误：{neutral(said, one_line=True)}；未做任何更改"
+            else:
+                text = f"itdesk: error: {neutral(what + where, one_line=True)}; nothing was changed"
+            click.echo(text, err=True)
             ctx.exit(EXIT_ENVIRONMENT)
         except Exception as exc:
             if debug or ctx.find_root().params.get("debug"):
                 raise
-            click.echo(
-                f"itdesk: internal error: {type(exc).__name__}: "
-                f"{neutral(str(exc), one_line=True)} (rerun with --debug for a traceback)",
-                err=True,
-            )
+            said = neutral(str(exc), one_line=True)
+            if _lang_of(ctx) == "zh":  # the exception's own words stay: they name the bug
+                text = (f"itdesk: 内部错误：{type(exc).__name__}: {said}"
+                        "（加 --debug 重新运行可看到调用栈）")  # fmt: skip
+            else:
+                text = (f"itdesk: internal error: {type(exc).__name__}: {said} "
+                        "(rerun with --debug for a traceback)")  # fmt: skip
+            click.echo(text, err=True)
             ctx.exit(EXIT_ENVIRONMENT)
 
 
@@ -159,6 +172,11 @@ def _lang_of(ctx: click.Context) -> str:
         return str(lang)
     session = ctx.meta.get(_SESSION)
     return str(session.lang()) if session is not None else "en"
+
+
+def _said_lang(ctx: click.Context) -> bool:
+    """Whether this run knows its language (--lang, or a desk it opened)."""
+    return bool(ctx.meta.get(_LANG) or ctx.meta.get(_SESSION) is not None)
 
 
 def _quiet_stdout() -> None:
@@ -175,12 +193,47 @@ def _command_name(module: str) -> str:
     return module.rstrip("_").replace("_", "-")
 
 
+_ARGV = "itdesk.argv"  # the command line as the group got it, in click's meta
+
+
 def _usage_error(ctx: click.Context, exc: click.UsageError) -> None:
-    """One line instead of click's block (usage, hint, blank line, error); exit 2."""
-    where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
-    message = " ".join(exc.format_message().split())
-    click.echo(f"itdesk: error: {message}{where}", err=True)
+    """One line instead of click's block (usage, hint, blank line, error); exit 2; in
+    Chinese with --lang zh or on a zh desk."""
+    from ..core.i18n import usage_message
+
+    lang = _usage_lang(ctx)
+    message = usage_message(" ".join(exc.format_message().split()), lang)
+    if lang == "zh":
+        where = f"（参见：{exc.ctx.command_path} --help）" if exc.ctx else ""
+        click.echo(f"itdesk: 错误：{neutral(message, one_line=True)}{where}", err=True)
+    else:
+        where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
+        click.echo(f"itdesk: error: {neutral(message, one_line=True)}{where}", err=True)
     ctx.exit(EXIT_USAGE)
+
+
+def _usage_lang(ctx: click.Context) -> str:
+    """The language of a usage error: --lang when the command line has it (parsed or
+    not), else the locale of the desk it names (--desk, $ITDESK_DESK, the one above
+    the working directory), else English."""
+    if ctx.meta.get(_LANG):
+        return str(ctx.meta[_LANG])
+    argv = [str(a) for a in ctx.meta.get(_ARGV, ())]
+    desk_path = None
+    for i, arg in enumerate(argv):
+        name, eq, value = arg.partition("=")
+        if not eq and i + 1 < len(argv):
+            value = argv[i + 1]
+        if name == "--lang" and value in ("en", "zh"):
+            return value
+        if name == "--desk":
+            desk_path = value
+    try:
+        from ..store.desk import Desk
+
+        return str(Desk.open(desk_path).policy.locale)
+    except Exception:  # no desk, or one that cannot be read: the error stays in English
+        return "en"
 
 
 def completes(what: str) -> Callable[[click.Context, click.Parameter, str], list[Any]]:
@@ -247,6 +300,19 @@ def lang_option(fn: F) -> F:
     )(fn)
 
 
+def lang_said(fn: F) -> F:
+    """``--lang en|zh`` for a command that reads it through :func:`ui_lang` (its value
+    is not passed to the function): the same option as :func:`lang_option`."""
+    return click.option(
+        "--lang",
+        type=click.Choice(["en", "zh"]),
+        default=None,
+        expose_value=False,
+        callback=_record_lang,
+        help="Labels in English or Chinese (default: the desk's locale).",
+    )(fn)
+
+
 _LANG = "itdesk.lang"  # --lang as given (before or after the command), in click's meta
 
 
@@ -266,6 +332,20 @@ def ui_lang(session: Session | None = None) -> str:
         return str(lang)
     session = session or ctx.meta.get(_SESSION)
     return session.lang() if session is not None else "en"
+
+
+def desk_lang(desk_path: str | None = None) -> str:
+    """:func:`ui_lang` for a command that opens no session (setup, serve, guard, the
+    merge driver): --lang, else the locale of the desk there is, else English."""
+    lang = click.get_current_context().meta.get(_LANG)
+    if lang:
+        return str(lang)
+    try:
+        from ..store.desk import Desk
+
+        return str(Desk.open(desk_path).policy.locale)
+    except Exception:  # no desk here (a bare remote, a fresh clone's hook): English
+        return "en"
 
 
 def say(line: str, session: Session | None = None) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..service.archive import LIST_IDS_UP_TO, Batch, archive_months, purge_months, subject
-from . import desk_options, dump_json, format_option, open_session, say
+from . import desk_options, dump_json, format_option, lang_said, open_session, say, ui_lang
 
 if TYPE_CHECKING:
     from ..core.archiving import Month
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be done; change nothing.")
 @format_option("table", "json")
+@lang_said
 @desk_options
 def command(
     month: str | None,
@@ -104,7 +105,18 @@ def _report(
             why = "no closed or cancelled ticket from " + (
                 f"{only}" if only is not None else "before this month"
             )
-        click.echo(f"nothing to {what}: {why}")
+        if ui_lang() == "zh":
+            if purge:
+                from ..core.i18n import retention_zh
+
+                why = f"没有超过保留期（{retention_zh(str(retention))}）的归档月份"
+                why = f"没有 {only} 的归档" if only is not None else why
+            else:
+                when = f" {only} " if only is not None else "本月之前"
+                why = f"没有{when}的已关闭或已取消工单"
+            click.echo(f"没有需要{'清除' if purge else '归档'}的内容：{why}")
+        else:
+            click.echo(f"nothing to {what}: {why}")
         return
     verb = "archive: purge" if purge else "archive:"
     for b in batches:
@@ -112,7 +124,12 @@ def _report(
         if not dry_run:
             say(line)
             continue
-        click.echo(f"{line} (dry run: nothing changed)")
+        if ui_lang() == "zh":
+            from ..core.i18n import subject as said
+
+            click.echo(f"{said(line, 'zh')}（演练：未做任何更改）")
+        else:
+            click.echo(f"{line} (dry run: nothing changed)")
         if len(b.tickets) <= LIST_IDS_UP_TO:
             for tid in b.tickets:
                 click.echo(f"  {tid}")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from . import ID_ARG, desk_options, open_session, say
+from . import ID_ARG, desk_options, lang_said, open_session, say
 
 
 @click.command(name="attach")
 @ID_ARG
 @click.argument("file", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option("--name", metavar="NAME", help="The name to store it under (default: FILE's).")
+@lang_said
 @desk_options
 def command(
     ticket_id: str,

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import click
 
-from . import EXIT_FINDING, desk_options, dump_json, format_option, open_session
+from . import (
+    EXIT_FINDING,
+    desk_options,
+    dump_json,
+    format_option,
+    lang_option,
+    neutral,
+    open_session,
+)
 
 
 @click.command(name="audit")
 @click.option("--since", metavar="DATE", help="Only commits since DATE (git's --since).")
 @format_option("table", "json")
+@lang_option
 @desk_options
 def command(
-    since: str | None, fmt: str, desk_path: str | None, as_name: str | None, now_text: str | None
+    since: str | None,
+    fmt: str,
+    lang: str | None,
+    desk_path: str | None,
+    as_name: str | None,
+    now_text: str | None,
 ) -> None:
     """Walk the history of tickets/ and report what a reviewer must look at.
 
@@ -32,9 +46,19 @@ def command(
     findings = run_audit(session, since)
     if fmt == "json":
         dump_json([f.as_dict() for f in findings])
-    elif not findings:
-        click.echo("No findings.")
-    for f in findings if fmt != "json" else []:
-        click.echo(f"{f.commit[:12]}  {f.ticket}  {f.kind:<15} {f.detail}")
+        if findings:
+            raise SystemExit(EXIT_FINDING)
+        return
+    from ..channels.table import width
+    from ..core.i18n import AUDIT_KINDS_ZH, team_text, word
+
+    language = session.lang(lang)
+    if not findings:
+        click.echo("没有发现问题。" if language == "zh" else "No findings.")
+    for f in findings:
+        kind = word(f.kind, language, AUDIT_KINDS_ZH)
+        kind += " " * max(15 - width(kind), 0)
+        line = f"{f.commit[:12]}  {f.ticket}  {kind} {team_text(f.detail, language)}"
+        click.echo(neutral(line, one_line=True))
     if findings:
         raise SystemExit(EXIT_FINDING)

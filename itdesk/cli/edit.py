@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from . import ID_ARG, desk_options, open_session, say
+from . import ID_ARG, desk_options, lang_said, open_session, say
 
 
 @click.command(name="edit")
@@ -21,6 +21,7 @@ from . import ID_ARG, desk_options, open_session, say
 @click.option("--scope", help="Who or what is affected.")
 @click.option("--devices", help="Device models, comma-separated.")
 @click.option("--expected-by", metavar="TIME", help="The requester's expected time.")
+@lang_said
 @desk_options
 def command(
     ticket_id: str,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import desk_options, neutral, open_session, ui_lang
+from . import desk_options, lang_said, neutral, open_session, ui_lang
 
 if TYPE_CHECKING:
     from ..channels.recordform import Record
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("file", metavar="FILE.csv|FILE.xlsx", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check the sheet and show what would be made.")
+@lang_said
 @desk_options
 def command(
     file: str,

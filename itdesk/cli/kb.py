@@ -19,6 +19,7 @@ from . import (
     echo_text,
     format_option,
     lang_option,
+    lang_said,
     neutral,
     open_session,
     page,
@@ -66,6 +67,7 @@ def command(ctx: click.Context) -> None:
     default=None,
     help="Edit the draft in $EDITOR before it is committed (default: on a terminal).",
 )
+@lang_said
 @desk_options
 def promote(
     ticket_id: str,

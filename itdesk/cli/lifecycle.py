@@ -19,6 +19,7 @@ from . import (
     desk_options,
     echo_text,
     lang_option,
+    lang_said,
     open_session,
     output_path,
     say,
@@ -38,6 +39,7 @@ def _echo(change: Change) -> None:
 
 @click.command()
 @ID_ARG
+@lang_said
 @desk_options
 def ack(ticket_id: str, desk_path: str | None, as_name: str | None, now_text: str | None) -> None:
     """Acknowledge a new ticket: the desk's first response (target: 10 minutes).
@@ -64,6 +66,7 @@ def ack(ticket_id: str, desk_path: str | None, as_name: str | None, now_text: st
     shell_complete=completes("categories"),
     help="hardware, software, network, account, other (or 硬件...).",
 )
+@lang_said
 @desk_options
 def classify(
     ticket_id: str,
@@ -93,6 +96,7 @@ def classify(
     help="A member of the desk's teams.",
 )
 @click.option("--auto", is_flag=True, help="Route by category to the least-loaded member.")
+@lang_said
 @desk_options
 def assign(
     ticket_id: str,
@@ -118,6 +122,7 @@ def assign(
 
 @click.command()
 @ID_ARG
+@lang_said
 @desk_options
 def accept(
     ticket_id: str, desk_path: str | None, as_name: str | None, now_text: str | None
@@ -144,6 +149,7 @@ def accept(
     shell_complete=completes("via"),
     help="How the work was done (also 电话, 远程, 现场, 备注).",
 )
+@lang_said
 @desk_options
 def log(
     ticket_id: str,
@@ -170,6 +176,7 @@ def log(
 @click.option("--vendor", metavar="NAME", help="Hand over to a vendor (status pending_vendor).")
 @click.option("--reason", required=True, help="Why it is escalated.")
 @click.option("--eta", metavar="TIME", help="Expected resolution time told to the employee.")
+@lang_said
 @desk_options
 def escalate(
     ticket_id: str,
@@ -203,6 +210,7 @@ def escalate(
     help="Who the ticket waits on.",
 )
 @click.option("--reason", help="What is awaited.")
+@lang_said
 @desk_options
 def pending(
     ticket_id: str,
@@ -234,6 +242,7 @@ def pending(
     shell_complete=completes("slugs"),
     help="A KB article that solved it (repeatable); recorded in the ticket's kb list.",
 )
+@lang_said
 @desk_options
 def resolve(
     ticket_id: str,
@@ -279,6 +288,7 @@ def resolve(
     help="satisfied|neutral|unsatisfied.",
 )
 @click.option("--comment", help="What the requester said.")
+@lang_said
 @desk_options
 def followup(
     ticket_id: str,
@@ -353,6 +363,7 @@ def close(
 @click.command()
 @ID_ARG
 @click.option("--reason", required=True, help="Why it is reopened.")
+@lang_said
 @desk_options
 def reopen(
     ticket_id: str, reason: str, desk_path: str | None, as_name: str | None, now_text: str | None
@@ -370,6 +381,7 @@ def reopen(
 @click.command()
 @ID_ARG
 @click.option("--reason", required=True, help="Why (duplicate, mistake...).")
+@lang_said
 @desk_options
 def cancel(
     ticket_id: str, reason: str, desk_path: str | None, as_name: str | None, now_text: str | None

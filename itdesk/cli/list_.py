@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from . import (
+    colour,
     desk_options,
     filter_options,
     format_option,
@@ -57,7 +58,8 @@ def command(
 
     Personal data is masked (in the title too, and in every field of --format json)
     unless --reveal. --breached keeps the open tickets with a breached SLA clock at
-    --now (the clocks of itdesk check).
+    --now (the clocks of itdesk check). On a terminal the states are coloured and a
+    ticket with a breached clock is red ($NO_COLOR turns colour off; never in pipes).
 
     Example:
 
@@ -82,9 +84,13 @@ def command(
     # ticket's text to a temporary file and keeps where it is, beside the sort fields.
     keys = None if fmt == "json" else frozenset(COLUMNS)
     spill = tempfile.TemporaryFile() if fmt == "json" else None
+    # On a terminal, states are coloured and a ticket with a breached clock is red
+    breaches = _breach_finder(session) if fmt == "table" and colour() else None
 
     def keep(d: Any) -> Any:
         shown = d if keys is None and reveal else masked_data(d, personal, keys)
+        if breaches is not None and breaches(d):
+            shown = {**shown, _BREACHED: True}
         if spill is None:
             return shown
         text = json.dumps(shown, ensure_ascii=False, separators=(",", ":")).encode()
@@ -101,7 +107,47 @@ def command(
     if fmt != "table":
         click.echo(render_list(chosen, fmt, session.lang(lang)), nl=fmt != "csv")
         return
-    page(neutral(render_list(chosen, fmt, session.lang(lang), terminal_width())))
+    if breaches is None:
+        page(neutral(render_list(chosen, fmt, session.lang(lang), terminal_width())))
+        return
+    page(render_list(chosen, fmt, session.lang(lang), terminal_width(), style=_paint))
+
+
+_BREACHED = "\0breached"  # a row's mark: a clock of the ticket is breached (no field's name)
+# Status colours on a terminal: what waits for the desk stands out, what is done recedes.
+STATUS_COLOURS = {
+    "new": "cyan",
+    "reopened": "yellow",
+    "pending_vendor": "magenta",
+    "pending_user": "magenta",
+    "resolved": "green",
+    "closed": "bright_black",
+    "cancelled": "bright_black",
+}
+
+
+def _breach_finder(session: Any) -> Any:
+    """``breached(data)``: whether an open ticket has a breached SLA clock at --now."""
+    from ..core.sla import Rules, clock_states
+
+    rules = Rules.of(session.desk.policy, session.desk.calendars)
+
+    def breached(d: Any) -> bool:
+        if d["status"] in ("closed", "cancelled"):
+            return False
+        return any(s.open and s.state == "breached" for s in clock_states(d, rules, session.now))
+
+    return breached
+
+
+def _paint(d: Any, column: str, cell: str) -> str:
+    """A cell made safe for the terminal, then coloured (ESC is ours alone)."""
+    text = neutral(cell, one_line=True)
+    if d.get(_BREACHED) and column in ("id", "status"):
+        return click.style(text, fg="red", bold=True)
+    if column == "status" and d.get("status") in STATUS_COLOURS:
+        return click.style(text, fg=STATUS_COLOURS[d["status"]])
+    return text
 
 
 INDENTED = 1000  # a JSON listing of more tickets is written one ticket a line

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import completes, confirm, desk_options, neutral, open_session, ui_lang, warn
+from . import completes, confirm, desk_options, lang_said, neutral, open_session, ui_lang, warn
 
 if TYPE_CHECKING:
     from ..service.session import Session
@@ -106,6 +106,7 @@ _PROMPTS_ZH = {
     is_flag=True,
     help="Prompt for missing fields (the default at a terminal when a required one is missing).",
 )
+@lang_said
 @desk_options
 def command(
     from_file: str | None,

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from . import F, desk_options, dump_json, format_option, neutral, open_session
+from . import F, desk_options, dump_json, format_option, lang_option, neutral, open_session, ui_lang
 
 
 @click.group(name="outbox", invoke_without_command=True, no_args_is_help=False)
@@ -33,22 +33,29 @@ def command(ctx: click.Context) -> None:
         click.echo(ctx.get_help())
 
 
-def _line(row: dict[str, Any]) -> str:
+def _line(row: dict[str, Any], lang: str = "en") -> str:
     why = row.get("note") or row.get("error") or ""
-    return neutral(
-        f"#{row['id']} {row['event']} of {row['ticket']} to {row['recipient']}"
-        + (f": {why}" if why else ""),
-        one_line=True,
-    )
+    if lang == "zh":
+        from ..core.i18n import EVENTS_ZH, message, word
+
+        event = word(row["event"], lang, EVENTS_ZH)
+        text = f"#{row['id']} {row['ticket']} 的{event}通知，发给 {row['recipient']}"
+        text += f"：{message(why, lang)}" if why else ""
+    else:
+        text = f"#{row['id']} {row['event']} of {row['ticket']} to {row['recipient']}"
+        text += f": {why}" if why else ""
+    return neutral(text, one_line=True)
 
 
 @command.command(name="list")
 @click.option("--dead", "dead_only", is_flag=True, help="Only the dead letters.")
 @format_option("table", "json")
+@lang_option
 @desk_options
 def list_(
     dead_only: bool,
     fmt: str,
+    lang: str | None,
     desk_path: str | None,
     as_name: str | None,
     now_text: str | None,
@@ -72,23 +79,30 @@ def list_(
     if fmt == "json":
         dump_json(rows)
         return
+    language = session.lang(lang)
+    zh = language == "zh"
     if not rows:
-        click.echo("The outbox is empty.")
+        click.echo("发件箱是空的。" if zh else "The outbox is empty.")
         return
     from ..channels.table import render
+    from ..core.i18n import EVENTS_ZH, OUTBOX_STATES_ZH, message, word
 
-    headers = ("ID", "State", "Event", "Ticket", "Recipient", "Tries", "Why", "Next try")
+    headers = (
+        ("编号", "状态", "事件", "工单", "接收人", "尝试次数", "原因", "下次尝试")
+        if zh
+        else ("ID", "State", "Event", "Ticket", "Recipient", "Tries", "Why", "Next try")
+    )
     table = [
         [
             neutral(cell, one_line=True)  # an address may hold a line break: never printed
             for cell in (
                 str(r["id"]),
-                r["state"],
-                r["event"],
+                word(r["state"], language, OUTBOX_STATES_ZH),
+                word(r["event"], language, EVENTS_ZH),
                 r["ticket"],
                 r["recipient"],
                 str(r["attempts"]),
-                r.get("note") or r.get("error") or "-",
+                message(r.get("note") or r.get("error") or "-", language),
                 (r.get("next_try") or "-")[:16].replace("T", " "),
             )
         ]
@@ -100,6 +114,7 @@ def list_(
 def _letters(fn: F) -> F:
     """The dead letters a command acts on (ids, or --all), and the desk options."""
     fn = desk_options(fn)
+    fn = lang_option(fn)
     fn = click.option("--all", "every", is_flag=True, help="Every dead letter.")(fn)
     return click.argument("ids", nargs=-1, type=int, metavar="[ID]...")(fn)
 
@@ -116,6 +131,7 @@ def _ids(ids: tuple[int, ...], every: bool, verb: str) -> None:
 def retry(
     ids: tuple[int, ...],
     every: bool,
+    lang: str | None,
     desk_path: str | None,
     as_name: str | None,
     now_text: str | None,
@@ -137,13 +153,18 @@ def retry(
     _ids(ids, every, "retry")
     session = open_session(desk_path, as_name, now_text)
     chosen = do_retry(session.desk, ids, every, session.now)
+    language = ui_lang(session)
+    zh = language == "zh"
     for row in chosen:
-        click.echo(f"retrying {_line(row)}")
+        click.echo(f"{'重新发送' if zh else 'retrying'} {_line(row, language)}")
     session.flush()
     left = entries(session.desk)
     queued = sum(1 for r in left if r["state"] == "queued")
     dead = len(left) - queued
-    click.echo(f"outbox: {queued} still owed, {dead} dead letter(s)")
+    if zh:
+        click.echo(f"发件箱：{queued} 条待发送，{dead} 封死信")
+    else:
+        click.echo(f"outbox: {queued} still owed, {dead} dead letter(s)")
 
 
 @command.command()
@@ -151,6 +172,7 @@ def retry(
 def discard(
     ids: tuple[int, ...],
     every: bool,
+    lang: str | None,
     desk_path: str | None,
     as_name: str | None,
     now_text: str | None,
@@ -167,5 +189,6 @@ def discard(
 
     _ids(ids, every, "discard")
     session = open_session(desk_path, as_name, now_text)
+    language = ui_lang(session)
     for row in do_discard(session.desk, ids, every):
-        click.echo(f"discarded {_line(row)}")
+        click.echo(f"{'已丢弃' if language == 'zh' else 'discarded'} {_line(row, language)}")

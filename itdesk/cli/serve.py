@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import desk_options
+from . import desk_lang, desk_options, lang_option
 
 
 @click.command(name="serve")
@@ -20,11 +20,13 @@ from . import desk_options
     "--threads", type=click.IntRange(1, 64), default=4, show_default=True,
     help="Requests served at once.",
 )  # fmt: skip
+@lang_option
 @desk_options
 def command(
     host: str,
     port: int,
     threads: int,
+    lang: str | None,
     desk_path: str | None,
     as_name: str | None,
     now_text: str | None,
@@ -53,7 +55,9 @@ def command(
     from ..web.app import create_app
 
     if as_name is not None:
-        raise click.UsageError("the portal acts as itdesk-portal; --as is not taken here")
+        from ..errors import UsageError
+
+        raise UsageError("the portal acts as itdesk-portal; --as is not taken here")
     clock = None
     if now_text is not None:
         tz = Desk.open(desk_path).policy.tz
@@ -68,10 +72,15 @@ def command(
     try:
         server = create_server(app, host=host, port=port, threads=threads, ident="itdesk")
     except OSError as exc:
-        raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        from ..errors import UsageError
+
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     # Printed once the socket listens (--port 0 picks a free port and says which).
     where = f"http://{host}:{getattr(server, 'effective_port', port)}/"
-    click.echo(f"itdesk: serving the portal on {where} (Ctrl-C stops)", err=True)
+    if desk_lang(desk_path) == "zh":
+        click.echo(f"itdesk：门户已在 {where} 上运行（Ctrl-C 停止）", err=True)
+    else:
+        click.echo(f"itdesk: serving the portal on {where} (Ctrl-C stops)", err=True)
     try:
         server.run()
     except KeyboardInterrupt:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import click
 
-from . import desk_options, dump_json, format_option, open_session
+from . import desk_options, dump_json, format_option, lang_option, neutral, open_session
 
 
 @click.command(name="sync")
 @format_option("table", "json")
+@lang_option
 @desk_options
-def command(fmt: str, desk_path: str | None, as_name: str | None, now_text: str | None) -> None:
+def command(
+    fmt: str, lang: str | None, desk_path: str | None, as_name: str | None, now_text: str | None
+) -> None:
     """Fetch, merge with the ticket merge driver, push; again if the remote moved.
 
     A ticket minted here whose number the remote already has is renumbered first (its
@@ -40,13 +43,25 @@ def command(fmt: str, desk_path: str | None, as_name: str | None, now_text: str 
             }
         )
         return
+    from ..core.i18n import subject
+
+    language = session.lang(lang)
     where = f"{report.remote}/{report.branch}"
+    zh = language == "zh"
     for old, new in report.renumbered:
-        click.echo(f"renumbered {old} -> {new} (the number was taken on {where}); "
-                   f"tell the requester {new}")  # fmt: skip
-    click.echo(f"in from {where}: {len(report.incoming)} commit(s)")
-    for subject in report.incoming:
-        click.echo(f"  {subject}")
-    click.echo(f"out to {where}: {len(report.outgoing)} commit(s)")
-    for subject in report.outgoing:
-        click.echo(f"  {subject}")
+        if zh:
+            line = (
+                f"已重新编号 {old} → {new}（该编号已在 {where} 上使用）；请告知提交人新编号 {new}"
+            )
+        else:
+            line = (f"renumbered {old} -> {new} (the number was taken on {where}); "
+                    f"tell the requester {new}")  # fmt: skip
+        click.echo(line)
+    for label, subjects in (("in from", report.incoming), ("out to", report.outgoing)):
+        if zh:
+            head = f"从 {where} 收到" if label == "in from" else f"推送到 {where}"
+            click.echo(f"{head}：{len(subjects)} 个提交")
+        else:
+            click.echo(f"{label} {where}: {len(subjects)} commit(s)")
+        for line in subjects:
+            click.echo(f"  {neutral(subject(line, language), one_line=True)}")

@@ -60,9 +60,12 @@ def command(
     if fmt == "json":
         dump_json({"tickets": count, "problems": problems})
     else:
+        from ..core.i18n import problem
+
+        language = lang or _locale(desk)
+        zh = language == "zh"
         for p in problems:
-            click.echo(neutral(p, one_line=True))
-        zh = (lang or _locale(desk)) == "zh"
+            click.echo(neutral(problem(p, language), one_line=True))
         click.echo(
             f"已检查 {count} 张工单，发现 {len(problems)} 个问题"
             if zh

@@ -404,7 +404,9 @@ def draft_article(t: Ticket, slug: str, now: datetime, lang: str = "en") -> Arti
         lines += ["", *details]
     lines += ["", said("## Cause (原因)"), "", said(CAUSE_PLACEHOLDER), ""]
     lines += [said("## Solution (解决方法)"), ""]
-    steps = [scrub(s) for s in solution_steps(t)]
+    from .i18n import log_text  # what itdesk wrote in the log, said in the article's language
+
+    steps = [scrub(log_text(s, lang)) for s in solution_steps(t)]
     lines += [f"{i}. {s}" for i, s in enumerate(steps, 1)]
     if t.resolution is not None:
         if steps:

@@ -200,6 +200,8 @@ def _merge_problem(exc: GitError) -> str:
     for line in text.splitlines():
         if "merge of" in line and "stopped:" in line:  # the ticket driver's line
             return line.split("stopped:", 1)[1].strip()
+        if "合并" in line and "停止：" in line:  # the same, on a zh desk
+            return line.split("停止：", 1)[1].strip()
     for line in text.splitlines():
         if line.startswith("CONFLICT"):
             return line.strip()

@@ -108,13 +108,15 @@ def _invalid_tickets(root: Path, old: str, new: str, branch: str) -> list[str]:
     return problems
 
 
-def hook_text() -> str:
+def hook_text(lang: str | None = None) -> str:
+    said = f" --lang {lang}" if lang else ""
     return (f"#!/bin/sh\n{HOOK_MARK}: refuses pushes that would harm the desk\n"
-            f"exec {shlex.quote(sys.executable)} -m itdesk guard\n")  # fmt: skip
+            f"exec {shlex.quote(sys.executable)} -m itdesk guard{said}\n")  # fmt: skip
 
 
-def install(path: Path) -> Path:
-    """Install the guard as ``pre-receive`` of the bare repository ``path``."""
+def install(path: Path, lang: str | None = None) -> Path:
+    """Install the guard as ``pre-receive`` of the bare repository ``path`` (its
+    refusals in ``lang``, when given)."""
     root = path.expanduser().resolve()
     if not root.is_dir():
         raise UsageError(f"no folder {root}; give the bare repository of the desk")
@@ -132,7 +134,7 @@ def install(path: Path) -> Path:
     hooks.mkdir(parents=True, exist_ok=True)
     from .files import write_atomic
 
-    write_atomic(target, hook_text(), mode=0o755)
+    write_atomic(target, hook_text(lang), mode=0o755)
     return target
 
 
