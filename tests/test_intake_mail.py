@@ -536,3 +536,19 @@ def test_a_report_and_the_reply_to_it_in_one_run_are_taken_in_arrival_order(
         "IT-20231025-001: reply from wang@corp.example logged",
     ]
     assert len(list((desk.desk / "tickets").glob("IT-*.yaml"))) == 1
+
+
+def test_a_run_reports_in_chinese_with_lang_zh(desk: Itdesk, tmp_path: Path) -> None:
+    box = maildir(tmp_path)
+    deliver(box, "1.msg", mail())
+    deliver(box, "2.msg", mail(msgid="<o1@x>", Auto_Submitted="auto-replied"))
+    result = desk.runner.invoke(
+        __import__("itdesk.cli", fromlist=["cli"]).cli,
+        ["intake", "mail", "--desk", str(desk.desk), "--maildir", str(box), "--now", NOW,
+         "--lang", "zh"],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert any(line.endswith("：新工单，来自 wang@corp.example") for line in lines), lines
+    assert any("未受理，自动发送的邮件（Auto-Submitted: auto-replied）" in line for line in lines)

@@ -10,7 +10,7 @@ import os
 
 import click
 
-from . import desk_options, echo_text, warn
+from . import desk_lang, desk_options, echo_text, lang_said, warn
 
 
 @click.group(name="intake", invoke_without_command=True)
@@ -55,6 +55,7 @@ def _imap_address(text: str) -> tuple[str, int]:
     "--interval", type=click.IntRange(5, 86_400), default=60, show_default=True,
     metavar="SECONDS", help="With --watch: seconds between looks.",
 )  # fmt: skip
+@lang_said
 @desk_options
 def mail(
     maildir: str | None,
@@ -131,7 +132,7 @@ def mail(
         finally:
             if isinstance(source, Imap):
                 source.close()
-        for line in report.lines():
+        for line in report.lines(desk_lang(desk_path)):
             echo_text(line)
         return bool(report.left)
 

@@ -502,13 +502,33 @@ class Report:
     already: int = 0  # recorded by an earlier (killed or overlapping) run
     left: list[tuple[str, str]] = field(default_factory=list)  # (message, why): next run
 
-    def lines(self) -> Iterator[str]:
-        for ticket, sender in self.created:
-            yield f"{ticket}: new ticket from {sender}"
-        for ticket, sender in self.logged:
-            yield f"{ticket}: reply from {sender} logged"
+    def lines(self, lang: str = "en") -> Iterator[str]:
+        zh = lang == "zh"
+        for ticket, who in self.created:
+            yield f"{ticket}：新工单，来自 {who}" if zh else f"{ticket}: new ticket from {who}"
+        for ticket, who in self.logged:
+            yield f"{ticket}：已记录 {who} 的回复" if zh else f"{ticket}: reply from {who} logged"
         for name, why in self.ignored:
-            yield f"{name}: ignored, {why}"
+            yield f"{name}：未受理，{_why_zh(why)}" if zh else f"{name}: ignored, {why}"
+
+
+_WHY_ZH = (
+    ("an automatic message", "自动发送的邮件"),
+    ("an automatic reply", "自动回复"),
+    ("a bounce (a delivery report)", "退信（投递报告）"),
+    ("a bounce (empty Return-Path)", "退信（Return-Path 为空）"),
+    ("a bounce", "退信"),
+    ("the desk's own mail", "服务台自己发出的邮件"),
+)
+
+
+def _why_zh(why: str) -> str:
+    """Why a mail records nothing, in Chinese (what follows the reason is kept)."""
+    for english, chinese in _WHY_ZH:
+        if why.startswith(english):
+            rest = why[len(english) :].strip()
+            return chinese + (f"（{rest.strip('()')}）" if rest else "")
+    return why
 
 
 def _number_in(subject: str, prefix: str) -> str | None:
