@@ -618,12 +618,17 @@ class Transaction:
         moved: list[tuple[str, str]] = []
         made: list[Path] = []  # folders the moves created, removed again on failure
         attempt: list[str] = []  # the commit offered to the branch, once offered
+        # Many files (an import): one sync for all of them before the commit, instead
+        # of an fsync each, which took a fifth of an import of 10,000 rows (#12).
+        many = len(self._texts) > STATUS_BATCH
         try:
             for rel, text in self._texts.items():
                 if text is None:
                     (root / rel).unlink(missing_ok=True)
                 else:
-                    write_atomic(root / rel, text)
+                    write_atomic(root / rel, text, fsync=not many)
+            if many:
+                os.sync()
             for rel, new_rel in self._moves.items():
                 folder = (root / new_rel).parent
                 if not folder.is_dir():
