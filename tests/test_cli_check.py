@@ -263,3 +263,24 @@ def test_the_cron_job_keeps_going_past_a_bad_ticket_file(
     assert f"tickets/{bad}.yaml" in result.stderr
     assert "supervisor" in str(d.ticket(good).get("escalations"))
     assert git(d.desk, "log", "-1", "--format=%s").startswith("check: escalate 1 ticket")
+
+
+def test_escalate_leaves_out_a_hand_edited_ticket_and_records_the_others(desk: Itdesk) -> None:
+    """The tickets to escalate are read under the lock with one git status for all
+    (#12); a hand edit is a finding, the others are still escalated."""
+    a = desk.new(now="2023-10-25T09:30")
+    b = desk.new(now="2023-10-25T09:31")
+    c = desk.new(now="2023-10-25T09:32")
+    edited = desk.desk / "tickets" / f"{b}.yaml"
+    edited.write_text(edited.read_text().replace("title:", "title: (edited)", 1))
+    before = commits(desk)
+    result = desk("check", "--now", "2023-10-25T09:45", "--escalate", "--format", "json")
+    assert result.exit_code == 1, result.output
+    assert f"tickets/{b}.yaml has uncommitted changes" in result.stderr
+    assert "not escalated, the other tickets are" in result.stderr
+    assert commits(desk) == before + 1
+    message = git(desk.desk, "log", "-1", "--format=%B")
+    assert f"Ticket: {a}" in message and f"Ticket: {c}" in message
+    assert f"Ticket: {b}" not in message
+    assert "(edited)" in edited.read_text() and "escalations: []" in edited.read_text()
+    assert desk.ticket(c)["escalations"] and git(desk.desk, "status", "--porcelain") != ""

@@ -880,3 +880,31 @@ def test_a_ticket_too_long_for_a_cell_is_exported_with_a_warning(
     empty = make_desk()
     empty.ok("import", str(sheet))
     assert empty.ticket(tid)["title"] == "长描述"  # rebuilt from the columns
+
+
+def test_import_follows_rows_and_tickets_with_progress_shown_only_on_a_terminal(
+    make_desk: Callable[..., Itdesk], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sheet of 100,000 rows takes a while: the rows and then the tickets are followed
+    by a progress bar on a terminal (#12); in cron or a pipe nothing is shown."""
+    import itdesk.cli.import_ as import_command
+    from itdesk.cli import Progress
+
+    calls: list[tuple[str, int, int]] = []
+
+    class Recorded(Progress):
+        def __call__(self, done: int, total: int) -> None:
+            calls.append((self.label, done, total))
+            super().__call__(done, total)
+
+    monkeypatch.setattr(import_command, "Progress", Recorded)
+    d = make_desk(members=MEMBERS)
+    sheet = write_csv(tmp_path / "records.csv", [ZH_HEADER, *unmasked_document()])
+    result = d.ok("import", str(sheet), "--now", "2023-11-01T09:00")
+    assert result.stderr == ""  # not a terminal
+    assert calls == [
+        ("checking rows", 1, 2),
+        ("checking rows", 2, 2),
+        ("importing tickets", 1, 2),
+        ("importing tickets", 2, 2),
+    ]

@@ -20,7 +20,7 @@ from itdesk.core.lifecycle import (
     resolve,
 )
 from itdesk.core.model import Category, Priority, Satisfaction, ticket_to_dict
-from itdesk.store.schema import jsonschema_problems, schema, schema_problems
+from itdesk.store.schema import jsonschema_problems, schema, schema_problems, schema_valid
 from itdesk.store.schemacheck import Checker
 
 json_values = st.recursive(
@@ -77,6 +77,7 @@ PATHS = _paths(BASE)
 def test_valid_ticket_passes_both() -> None:
     assert schema_problems(BASE) == []
     assert jsonschema_problems(BASE) == []
+    assert schema_valid(BASE)
 
 
 @settings(max_examples=250, deadline=None)
@@ -96,6 +97,13 @@ def test_checkers_agree_on_mutations(path: tuple[Any, ...], value: Any, how: str
     fast = schema_problems(data)
     reference = jsonschema_problems(data)
     assert bool(fast) == bool(reference), (path, how, value, fast, reference)
+    assert schema_valid(data) == (not fast), (path, how, value, fast)  # the compiled schema
+
+
+@settings(max_examples=250, deadline=None)
+@given(json_values)
+def test_compiled_schema_agrees_on_any_value(value: Any) -> None:
+    assert schema_valid(value) == (not schema_problems(value))
 
 
 def test_unsupported_keyword_is_refused() -> None:

@@ -840,8 +840,13 @@ def _refuse_masked(masked: list[tuple[int, str]]) -> None:
     )
 
 
-def parse_records(rows: Sequence[Sequence[object]], tz: tzinfo) -> list[Record]:
-    """Check every row of a sheet (rows of cells, the header among the first ones).
+def parse_records(
+    rows: Sequence[Sequence[object]],
+    tz: tzinfo,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Record]:
+    """Check every row of a sheet (rows of cells, the header among the first ones);
+    ``progress(done, total)`` follows the rows.
 
     A sheet exported without --reveal (names and contacts masked) is refused as a
     whole (:class:`MaskedSheet`). Else raises :class:`InvalidRecord` naming the first
@@ -874,6 +879,8 @@ def parse_records(rows: Sequence[Sequence[object]], tz: tzinfo) -> list[Record]:
     errors: list[InvalidRecord] = []
     numbers: dict[str, int] = {}
     for index in range(start + 1, len(rows)):
+        if progress is not None:
+            progress(index - start, len(rows) - start - 1)
         cells = rows[index]
         values = {k: cells[i] if i < len(cells) else None for k, i in seen.items()}
         if all(_text(v) is None for v in values.values()):

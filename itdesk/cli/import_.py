@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import desk_options, lang_said, neutral, open_session, ui_lang
+from . import Progress, desk_options, lang_said, neutral, open_session, ui_lang
 
 if TYPE_CHECKING:
     from ..channels.recordform import Record
@@ -61,7 +61,11 @@ def command(
     path = Path(file)
     rows = read_sheet(path)
     session = open_session(desk_path, as_name, now_text)
-    plan = plan_import(session, rows, source=path.name, check=dry_run)
+    progress = Progress("checking rows")  # on a terminal only (#12)
+    try:
+        plan = plan_import(session, rows, source=path.name, check=dry_run, progress=progress)
+    finally:
+        progress.close()
     if not plan.planned:
         _nothing(path.name, plan.skipped)
         return
@@ -80,7 +84,11 @@ def command(
             )
         _report_skipped(plan.skipped)
         return
-    result = import_records(session, plan)
+    progress = Progress("importing tickets")
+    try:
+        result = import_records(session, plan, progress)
+    finally:
+        progress.close()
     if not result.changes:  # another import of this sheet came first
         _nothing(path.name, result.skipped)
         return

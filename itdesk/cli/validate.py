@@ -39,24 +39,25 @@ def command(
         itdesk validate
     """
     from ..errors import InvalidPolicy
+    from ..service.kb import TicketsSeen, kb_problems
     from ..service.validation import coverage_notes, validate_desk
     from ..store.desk import Desk, find_desk
 
     desk = Desk(find_desk(desk_path))
     progress = Progress("checking tickets")
+    # the knowledge base's check reuses the one pass over the tickets
+    seen: TicketsSeen | None = TicketsSeen()
     try:
         try:
-            problems, count = validate_desk(desk, progress)
+            problems, count = validate_desk(desk, progress, seen)
         finally:
             progress.close()
     except InvalidPolicy as exc:
-        problems, count = [str(exc)], 0
+        problems, count, seen = [str(exc)], 0, None
     else:
         for line in coverage_notes(desk, _now(desk, now_text)):
             warn(line)
-    from ..service.kb import kb_problems
-
-    problems += kb_problems(desk)
+    problems += kb_problems(desk, seen)
     if fmt == "json":
         dump_json({"tickets": count, "problems": problems})
     else:

@@ -44,11 +44,12 @@ def escalate_breaches(
     actor = session.actor_or_system()  # cron often runs without a git identity
     recorded: list[tuple[Ticket, Step]] = []
     with session.transaction(actor) as tx:
+        # fresh, under the lock; one git status for all of them (#12)
+        fresh = tx.read_many([t.id for t in candidates])
         for old in candidates:
-            try:
-                ticket = tx.read(old.id)  # fresh, under the lock
-            except UsageError as exc:  # a hand edit, an untracked or a broken file
-                session.found(f"{exc}; not escalated, the other tickets are")
+            ticket = fresh[old.id]
+            if isinstance(ticket, UsageError):  # a hand edit, an untracked or a broken file
+                session.found(f"{ticket}; not escalated, the other tickets are")
                 continue
             steps = plan(ticket, policy, now, calendars)
             if not steps:

@@ -11,7 +11,7 @@ commands use: :func:`suggest` for ``new``, :func:`require_articles` for
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -179,19 +179,21 @@ def require_articles(desk: Desk, slugs: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def kb_problems(desk: Desk) -> list[str]:
+def kb_problems(desk: Desk, seen: TicketsSeen | None = None) -> list[str]:
     """Problems of the knowledge base, one ``path:line: message`` each, for ``validate``:
     articles with a bad file name or front matter, articles naming tickets that exist
-    neither active nor archived, and tickets whose ``kb`` names a missing article."""
+    neither active nor archived, and tickets whose ``kb`` names a missing article.
+
+    ``seen``: what ``validate``'s pass over the ticket files found (their numbers, and
+    the tickets that name articles), so that 100,000 tickets are not read a second
+    time; without it the tickets are read here, one at a time."""
     from ..core.kb import is_slug, split_front_matter
     from ..errors import InvalidTicket
-    from ..store.layout import ARCHIVE, TICKETS
     from ..store.yamlio import line_of
 
+    if seen is None:
+        seen = _tickets_seen(desk)
     problems: list[str] = []
-    root = desk.root
-    ids = {p.stem for p in (root / TICKETS).glob("*.yaml")}
-    ids |= {p.stem for p in (root / ARCHIVE).glob("*/*.yaml")}
     present: set[str] = set()
     for path in _article_files(desk):
         rel = desk.rel(path)
@@ -203,27 +205,53 @@ def kb_problems(desk: Desk) -> list[str]:
             problems.append(str(exc))
             continue
         for i, tid in enumerate(article.tickets):
-            if tid not in ids:
+            if tid not in seen.names:
                 front, _, first = split_front_matter(path.read_text(encoding="utf-8"), rel)
                 line = line_of(front, ["tickets", i])
                 where = f"{rel}:{first + line - 1}" if line is not None else rel
                 problems.append(
                     f"{where}: tickets: no ticket {tid} on this desk (neither active nor archived)"
                 )
-    for data in desk.ticket_data(include_archive=True, on_error=_ignore):
-        missing = [(i, s) for i, s in enumerate(data.get("kb") or ()) if s not in present]
+    for path, slugs in seen.kb:
+        missing = [(i, s) for i, s in enumerate(slugs) if s not in present]
         if not missing:
             continue
         try:
-            path = desk.locate(str(data["id"])).path
             text = path.read_text(encoding="utf-8")
-        except (InvalidTicket, OSError):
+        except OSError:
             continue
         for i, slug in missing:
             line = line_of(text, ["kb", i])
             where = f"{desk.rel(path)}:{line}" if line is not None else desk.rel(path)
             problems.append(f"{where}: kb: no article kb/{slug}.md")
     return problems
+
+
+@dataclass
+class TicketsSeen:
+    """What a pass over every ticket file saw, for :func:`kb_problems`: each file's
+    number (its name, valid or not) and, for each valid ticket naming articles, its
+    file and the slugs."""
+
+    names: set[str] = field(default_factory=set)
+    kb: list[tuple[Path, list[str]]] = field(default_factory=list)
+
+
+def _tickets_seen(desk: Desk) -> TicketsSeen:
+    from ..errors import ItdeskError
+    from ..store.layout import ARCHIVE, TICKETS
+
+    root = desk.root
+    seen = TicketsSeen({p.stem for p in (root / TICKETS).glob("*.yaml")})
+    seen.names |= {p.stem for p in (root / ARCHIVE).glob("*/*.yaml")}
+    for data in desk.iter_ticket_data(include_archive=True, on_error=_ignore):
+        if data.get("kb"):
+            try:
+                path = desk.locate(str(data["id"])).path
+            except ItdeskError:
+                continue
+            seen.kb.append((path, [str(s) for s in data["kb"]]))
+    return seen
 
 
 # ------------------------------------------------------------------ promoting

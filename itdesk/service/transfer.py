@@ -14,7 +14,7 @@ revealed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -56,11 +56,13 @@ def plan_import(
     source: str | None = None,
     *,
     check: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportPlan:
     """Check every row and build every ticket not yet on the desk, numbered as the desk
     stands now; one bad row raises, naming it. ``source`` (the file's name) is recorded
     in each ticket's log. The tickets are checked against the schema when the import
-    writes them, or here with ``check`` (a dry run)."""
+    writes them, or here with ``check`` (a dry run). ``progress(done, total)`` follows
+    the rows as they are checked."""
     from ..channels.recordform import parse_records
     from ..core.model import ticket_to_dict
     from ..store.schema import check_ticket_data
@@ -69,7 +71,7 @@ def plan_import(
     by = session.actor.name
     if source is not None:  # a file's name may hold a line break: not in a commit message
         source = "".join(c if c.isprintable() else "?" for c in source)
-    records = parse_records(rows, policy.tz)
+    records = parse_records(rows, policy.tz, progress)
     index = _index(session)
     todo, skipped = _split(records, index)
     numbers = _numbers(session, todo, index)
@@ -85,8 +87,11 @@ def plan_import(
     return ImportPlan(records, planned, skipped, source)
 
 
-def import_records(session: Context, plan: ImportPlan) -> ImportResult:
-    """Commit the planned tickets as one commit.
+def import_records(
+    session: Context, plan: ImportPlan, progress: Callable[[int, int], None] | None = None
+) -> ImportResult:
+    """Commit the planned tickets as one commit; ``progress(done, total)`` follows the
+    tickets as they are put into it.
 
     What is on the desk is read again under the lock, so that two imports of one sheet
     at the same time make its tickets once; a ticket whose number is still the planned
@@ -98,7 +103,11 @@ def import_records(session: Context, plan: ImportPlan) -> ImportResult:
     with session.transaction(actor) as tx:
         index = _index(session)
         todo, skipped = _split(plan.records, index)
-        for rec, ticket_id in zip(todo, _numbers(session, todo, index), strict=True):
+        for done, (rec, ticket_id) in enumerate(
+            zip(todo, _numbers(session, todo, index), strict=True), 1
+        ):
+            if progress is not None:
+                progress(done, len(todo))
             change = built.get(rec.row)
             if change is None or change.ticket.id != ticket_id:
                 change = _build(rec, ticket_id, actor.name, policy, plan.source)

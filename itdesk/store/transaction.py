@@ -27,7 +27,7 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -41,6 +41,10 @@ from .files import pid_alive, remove_stale_temps, write_atomic
 from .identity import Actor
 from .layout import HOOK_INDEX, JOURNAL, KB, LOCK_FILE, TICKETS
 from .schema import check_ticket_data
+
+# Paths per `git status` of read_many, as Desk's MANY_PATHS (not imported: desk imports
+# this module); and more written files than this are synced once, not one by one.
+STATUS_BATCH = 100
 
 if TYPE_CHECKING:
     from ..core.lifecycle import Change
@@ -418,6 +422,53 @@ class Transaction:
             self._clean.add(rel)
         return ticket
 
+    def read_many(self, ticket_ids: Sequence[str]) -> dict[str, Ticket | UsageError]:
+        """:meth:`read` of many active tickets with one ``git status`` for all of them,
+        not one each (~40 ms a process on a big desk: 200 escalations of one run took
+        8 s, #12). Each number maps to its ticket, or to the error :meth:`read` would
+        raise for it (an invalid file first, then uncommitted edits)."""
+        out: dict[str, Ticket | UsageError] = {}
+        where: dict[str, tuple[Path, str]] = {}
+        for ticket_id in ticket_ids:
+            try:
+                found = self.desk.locate(ticket_id)
+            except UsageError as exc:
+                out[ticket_id] = exc
+                continue
+            rel = self.desk.rel(found.path)
+            if found.archived:
+                out[ticket_id] = UsageError(f"{ticket_id} is archived ({rel}); it is read-only")
+            else:
+                where[ticket_id] = (found.path, rel)
+        rels = [rel for _, rel in where.values() if rel not in self._clean]
+        # in batches of a few paths: git matches each path of the index against each
+        # pathspec, and more paths would make it look at the whole of tickets/archive
+        step = STATUS_BATCH
+        checks = [
+            self.desk.start_uncommitted(rels[i : i + step]) for i in range(0, len(rels), step)
+        ]
+        for _, rel in list(where.values())[:1]:
+            self._read_trees_early(rel)
+        try:
+            for ticket_id, (path, _) in where.items():
+                try:
+                    out[ticket_id] = self.desk.read_file(path)
+                except UsageError as exc:
+                    out[ticket_id] = exc
+        except BaseException:
+            for check in checks:
+                check.cancel()
+            raise
+        dirty = {rel for check in checks for rel in check.result()}
+        for ticket_id, (_, rel) in where.items():
+            if isinstance(out[ticket_id], UsageError):
+                continue
+            if rel in dirty:
+                out[ticket_id] = UsageError(_dirty_message(rel))
+            else:
+                self._clean.add(rel)
+        return {ticket_id: out[ticket_id] for ticket_id in ticket_ids}
+
     def _check_clean(self, rels: list[str], reader: plumbing.TreeReader | None = None) -> None:
         """Hand edits are never overwritten nor swept into itdesk's commit.
 
@@ -460,10 +511,7 @@ class Transaction:
     @staticmethod
     def _raise_if_dirty(dirty: list[str]) -> None:
         if dirty:
-            raise UsageError(
-                f"{dirty[0]} has uncommitted changes; commit them with git (after itdesk "
-                "validate) or discard them (git checkout -- the file), then try again"
-            )
+            raise UsageError(_dirty_message(dirty[0]))
 
     # -- what to write -------------------------------------------------------
 
@@ -570,12 +618,17 @@ class Transaction:
         moved: list[tuple[str, str]] = []
         made: list[Path] = []  # folders the moves created, removed again on failure
         attempt: list[str] = []  # the commit offered to the branch, once offered
+        # Many files (an import): one sync for all of them before the commit, instead
+        # of an fsync each, which took a fifth of an import of 10,000 rows (#12).
+        many = len(self._texts) > STATUS_BATCH
         try:
             for rel, text in self._texts.items():
                 if text is None:
                     (root / rel).unlink(missing_ok=True)
                 else:
-                    write_atomic(root / rel, text)
+                    write_atomic(root / rel, text, fsync=not many)
+            if many:
+                os.sync()
             for rel, new_rel in self._moves.items():
                 folder = (root / new_rel).parent
                 if not folder.is_dir():
@@ -780,3 +833,10 @@ class Transaction:
 
 def _bytes(text: str | bytes) -> bytes:
     return text if isinstance(text, bytes) else text.encode("utf-8")
+
+
+def _dirty_message(rel: str) -> str:
+    return (
+        f"{rel} has uncommitted changes; commit them with git (after itdesk "
+        "validate) or discard them (git checkout -- the file), then try again"
+    )
