@@ -16,12 +16,9 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from ..errors import LockTimeout
 
 if TYPE_CHECKING:
     from ..store.desk import Desk
@@ -50,18 +47,10 @@ def intake_lock(desk: Desk, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Serialise intake (not re-entrant; the desk's own lock is taken inside it)."""
     path = desk.git_dir / LOCK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
+    from ..store.transaction import wait_for_flock
+
     with open(path, "a+") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LockTimeout(
-                        f"another intake run has held the desk for {timeout:.0f}s; try again"
-                    ) from None
-                time.sleep(0.02)
+        wait_for_flock(fh, timeout, "another intake run")
         try:
             yield
         finally:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from .intake import FIELDS
 
 if TYPE_CHECKING:
     from ..core.lifecycle import Change
@@ -29,19 +30,8 @@ if TYPE_CHECKING:
 
 PORTAL = "itdesk-portal"  # who the portal acts as: a robot the desk must know
 # The form's fields: new's options with dashes as underscores (SPEC "The employees'
-# channels"); the screenshot is a file field beside them.
-FORM_FIELDS = (
-    "title",
-    "requester",
-    "employee_id",
-    "department",
-    "contact",
-    "description",
-    "blocks_work",
-    "scope",
-    "devices",
-    "expected_by",
-)
+# channels"), less the two the portal sets itself; the screenshot is a file field beside.
+FORM_FIELDS = tuple(f for f in FIELDS if f not in ("channel", "reported_at"))
 REQUIRED = ("requester", "contact")
 COMMENT_MAX = 2_000
 SECRET_FILE = "itdesk/portal.key"  # inside .git: never committed, never cloned

@@ -29,7 +29,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from ..core.ids import allocate_id
 from ..core.model import Ticket, ticket_to_dict
@@ -91,6 +91,22 @@ class Desk(Protocol):
     def start_uncommitted(self, rels: list[str]) -> _Check: ...
 
 
+def wait_for_flock(fh: IO[str], timeout: float, holder: str) -> None:
+    """Take an exclusive ``flock`` on ``fh``, waiting up to ``timeout`` seconds; then one
+    line naming ``holder`` (who else takes that lock)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise LockTimeout(
+                    f"{holder} has held the desk for {timeout:.0f}s; try again"
+                ) from None
+            time.sleep(0.02)
+
+
 @contextlib.contextmanager
 def desk_lock(desk: Desk, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Serialise itdesk processes on this desk (a lock file inside ``.git``).
@@ -105,17 +121,7 @@ def desk_lock(desk: Desk, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
             "(Session.batch: its steps, or batch.apply)"
         )
     with open(desk.git_dir / LOCK_FILE, "a+") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LockTimeout(
-                        f"another itdesk process has held the desk for {timeout:.0f}s; try again"
-                    ) from None
-                time.sleep(0.02)
+        wait_for_flock(fh, timeout, "another itdesk process")
         desk.holding_lock = True
         try:
             yield
