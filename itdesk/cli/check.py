@@ -31,24 +31,28 @@ from . import (
 )
 
 if TYPE_CHECKING:
-    from ..core.model import Ticket
+    from collections.abc import Mapping, Sequence
+
     from ..core.sla import ClockState
     from ..service.session import Session
 
 
 def clock_states(
-    session: Session, tickets: list[Ticket], all_clocks: bool = False
+    session: Session, tickets: Sequence[Mapping[str, Any]], all_clocks: bool = False
 ) -> list[ClockState]:
-    """The clocks to show; a clock due past the holidays its calendar knows is a
-    warning (its days were counted as ordinary ones)."""
-    from ..core.sla import coverage_warnings, evaluate
+    """The clocks to show of the tickets' plain data (the SLA engine reads it as it is:
+    no Ticket is built); a clock due past the holidays its calendar knows is a warning
+    (its days were counted as ordinary ones)."""
+    from ..core.sla import Rules, coverage_warnings
+    from ..core.sla import clock_states as states_of
 
     policy, calendars = session.desk.policy, session.desk.calendars
+    rules = Rules.of(policy, calendars)
     progress = Progress("checking clocks")
     every = []
     try:
-        for done, t in enumerate(tickets, 1):
-            every += evaluate(t, policy, session.now, calendars)
+        for done, d in enumerate(tickets, 1):
+            every += states_of(d, rules, session.now)
             progress(done, len(tickets))
     finally:
         progress.close()
@@ -57,11 +61,9 @@ def clock_states(
     return [s for s in every if all_clocks or (s.open and s.state in ("at_risk", "breached"))]
 
 
-def open_tickets(session: Session, flt: Any) -> list[Ticket]:
-    from ..core.model import ticket_from_dict
-
-    data = session.ticket_data()
-    return [ticket_from_dict(d) for d in data if flt.matches(d) and d["status"] not in _FINAL]
+def open_tickets(session: Session, flt: Any) -> list[dict[str, Any]]:
+    """The open tickets that pass ``flt``, as plain data."""
+    return [d for d in session.iter_ticket_data() if flt.matches(d) and d["status"] not in _FINAL]
 
 
 _FINAL = ("closed", "cancelled")
@@ -166,8 +168,10 @@ def command(
         from ..service.escalation import escalate_breaches
 
         progress = Progress("looking for breaches")
+        from ..core.model import ticket_from_dict
+
         try:
-            summary = escalate_breaches(session, tickets, progress)
+            summary = escalate_breaches(session, [ticket_from_dict(d) for d in tickets], progress)
         finally:
             progress.close()
         if summary:
