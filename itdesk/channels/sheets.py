@@ -149,15 +149,6 @@ def _prolog(fh: IO[bytes], limit: int = 1_000_000) -> bytes | None:
 _ROOT = re.compile(rb"<[A-Za-z_]")
 
 
-def csv_bytes(rows: Iterable[Sequence[Cell]], bom: bool = True) -> bytes:
-    """The rows as CSV (see :func:`write_csv`)."""
-    import io
-
-    buf = io.BytesIO()
-    write_csv(rows, buf, bom)
-    return buf.getvalue()
-
-
 def write_csv(rows: Iterable[Sequence[Cell]], out: IO[bytes], bom: bool = True) -> None:
     """The rows as CSV as Excel reads it, written to ``out`` as they come: UTF-8 with a
     BOM (without it Excel takes the file for the machine's legacy code page, GBK on a
@@ -187,18 +178,6 @@ def display_width(text: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def xlsx_bytes(rows: Sequence[Sequence[Cell]], lang: str) -> bytes:
-    """The rows as an .xlsx workbook (see :func:`write_xlsx`)."""
-    import io
-
-    from .recordform import cell_text
-
-    widths = [max(display_width(cell_text(r[i])) for r in rows) for i in range(len(rows[0]))]
-    buf = io.BytesIO()
-    write_xlsx(rows, widths, lang, buf)
-    return buf.getvalue()
 
 
 def write_xlsx(

@@ -141,7 +141,7 @@ def _split(
 def _index(session: Context) -> DeskIndex:
     from ..channels.recordform import DeskIndex
 
-    return DeskIndex.of(session.ticket_data(include_archive=True), session.desk.policy.tz)
+    return DeskIndex.of(session.iter_ticket_data(include_archive=True), session.desk.policy.tz)
 
 
 def _numbers(session: Context, records: Sequence[Record], index: DeskIndex) -> list[str]:
@@ -210,20 +210,6 @@ def _build(rec: Record, ticket_id: str, by: str, policy: Policy, source: str | N
         raise UsageError(f"row {rec.row}: {exc}; nothing was imported") from None
 
 
-def export_rows(
-    session: Context,
-    *,
-    statuses: Sequence[str] = (),
-    month: str | None = None,
-    lang: str,
-    reveal: bool,
-) -> list[list[Cell]]:
-    """The record form's rows (header first) of the desk's tickets, archived included:
-    the form's 13 columns, then the extra ones an import reads the tickets back from."""
-    with export_sheet(session, statuses=statuses, month=month, lang=lang, reveal=reveal) as sheet:
-        return list(sheet.rows())
-
-
 class SpilledRows:
     """The rows of an export, kept in a temporary file in the order of the tickets'
     numbers: a sheet of 100,000 tickets is written without being held in memory.
@@ -281,7 +267,9 @@ def export_sheet(
     lang: str,
     reveal: bool,
 ) -> SpilledRows:
-    """:func:`export_rows`, one ticket at a time into a :class:`SpilledRows`."""
+    """The record form's rows (header first) of the desk's tickets, archived included
+    (the form's 13 columns, then the extra ones an import reads the tickets back from),
+    one ticket at a time into a :class:`SpilledRows`."""
     from ..channels.recordform import headers, id_key, ticket_row
     from ..core.model import parse_status, ticket_from_dict
 
