@@ -120,3 +120,18 @@ def test_nothing_reaches_the_terminal_as_an_escape(desk: Itdesk) -> None:
         out = result.stdout + result.stderr
         assert "\x1b" not in out and "\x07" not in out, argv
     assert "\\x1b[2J" in desk("kb", "show", "vpn").stdout
+
+
+def test_an_extra_trailer_from_untrusted_text_stays_one_line(desk: Itdesk) -> None:
+    """Intake channels name the employee in a trailer (a chat nick, a mail's display
+    name): the commit keeps it to one printable line, so it forges no trailer."""
+    from itdesk.service.session import Session
+
+    session = Session.open(desk.desk, as_name="zhang", now="2023-10-25T09:30")
+    session.trailers["Employee"] = "王小明\nTicket: IT-20000101-001\x1b[2J"
+    tid = session.new({"title": "x", "requester": "王小明"}).ticket.id
+    body = git(desk.desk, "log", "-1", "--format=%B")
+    assert f"Ticket: {tid}" in body and "IT-20000101-001\n" not in body
+    trailers = git(desk.desk, "log", "-1", "--format=%(trailers:key=Ticket,valueonly)")
+    assert trailers.split() == [tid]
+    assert "Employee: 王小明Ticket: IT-20000101-001[2J" in body

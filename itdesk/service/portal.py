@@ -79,11 +79,10 @@ def intake_values(form: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
-def employee_of(t: Ticket) -> str:
-    """The requester as the ``Employee:`` trailer names them: one line, never a newline."""
-    req = t.requester
-    who = req.name + (f" ({req.employee_id})" if req.employee_id else "")
-    return "".join(c for c in who if c.isprintable())
+def employee(name: str, employee_id: str | None) -> str:
+    """The requester as the ``Employee:`` trailer names them (the transaction keeps a
+    trailer to one printable line)."""
+    return name + (f" ({employee_id})" if employee_id else "")
 
 
 def report(
@@ -93,9 +92,7 @@ def report(
     stored under it: one commit by the portal, the employee named."""
     values = intake_values(form)
     name = screenshot_name(*screenshot) if screenshot else None
-    session.trailers["Employee"] = "".join(
-        c for c in str(values["requester"]) if c.isprintable()
-    ) + (f" ({values['employee_id']})" if values.get("employee_id") else "")
+    session.trailers["Employee"] = employee(str(values["requester"]), values.get("employee_id"))
     if screenshot is None or name is None:
         return session.new(values)
     with session.batch() as batch:
@@ -141,7 +138,7 @@ def comment(session: Session, ticket_id: str, text: str) -> Change:
     ticket = session.desk.read(ticket_id)
     if not ticket.status.is_open:
         raise FormProblem("this ticket is closed; report a new problem instead", "comment")
-    session.trailers["Employee"] = employee_of(ticket)
+    session.trailers["Employee"] = employee(ticket.requester.name, ticket.requester.employee_id)
     return session.log(ticket_id, f"{ticket.requester.name} (portal): {text}", via="note")
 
 

@@ -563,7 +563,7 @@ class Transaction:
         changes = self._changes
         if len(changes) == 1 and self.subject is None and not self.body:
             c = changes[0]
-            more = "".join(f"{key}: {value}\n" for key, value in self.trailers.items())
+            more = "".join(f"{key}: {value}\n" for key, value in self._more_trailers())
             return f"{c.subject}\n\nTicket: {c.ticket.id}\nAction: {c.action.value}\n{more}"
         lines = [self.subject or f"{len(changes)} changes", ""]
         if self.body:
@@ -578,8 +578,16 @@ class Transaction:
                 touched.append(name[: -len(".yaml")])
         lines += [f"Ticket: {tid}" for tid in dict.fromkeys(touched)]
         lines.append(f"Action: {self.action or (changes[0].action.value if changes else 'edit')}")
-        lines += [f"{key}: {value}" for key, value in self.trailers.items()]
+        lines += [f"{key}: {value}" for key, value in self._more_trailers()]
         return "\n".join(lines) + "\n"
+
+    def _more_trailers(self) -> list[tuple[str, str]]:
+        """The extra trailers, each value one printable line: an employee's name or a
+        chat nick (untrusted) can never add a line, nor forge a Ticket: trailer."""
+        return [
+            (key, "".join(c for c in str(value) if c.isprintable()))
+            for key, value in self.trailers.items()
+        ]
 
     def _env(self) -> dict[str, str]:
         env = {
