@@ -613,3 +613,40 @@ def test_text_and_markdown_layouts() -> None:
     assert "\n网络  ████████████████████ 1 (33.3%)\n" in md
     assert "| wifi-certificate | WiFi certificate | 2 |" in md
     assert "已解决 2 张，其中重新打开 1 张：50.0%" in md
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_tallies_of_parts_make_the_figures_of_the_whole(seed: int) -> None:
+    """stats tallies a month of the archive at a time and keeps the tallies of finished
+    months: merged in order, they must give exactly the figures of one pass, for any
+    cut of the tickets into parts and any period (the whole or a part of a month)."""
+    from itdesk.core.sla import Rules
+    from itdesk.core.stats import Period, figures, finished_tally, tally, within
+
+    rng = random.Random(seed)
+    made = [ticket_to_dict(t) for t in _random_tickets(20 + seed, 120)]
+    rules = Rules.of(POLICY, CALENDARS)
+    # finished tickets in months of the archive (by report here), then the open ones
+    done = sorted((d for d in made if d["status"] in ("closed", "cancelled")),
+                  key=lambda d: d["reported_at"])  # fmt: skip
+    cuts = sorted(rng.sample(range(1, len(done)), 5))
+    parts = [done[a:b] for a, b in zip([0, *cuts], [*cuts, len(done)], strict=True)]
+    parts.append([d for d in made if d["status"] not in ("closed", "cancelled")])
+    tickets = [d for part in parts for d in part]
+    start = T0 + timedelta(days=rng.randint(0, 6))
+    periods = [Period(), Period(start, start + timedelta(days=rng.randint(1, 6))), Period(start)]
+    for period in periods:
+        whole = compute(tickets, POLICY, NOW, CALENDARS, period)
+        kept = [finished_tally(p, rules) for p in parts]
+        assert all(k is not None for k in kept[:-1]) and kept[-1] is None
+        tallies = []
+        for part, finished in zip(parts, kept, strict=True):
+            inside = None if finished is None else within(finished, period)
+            if finished is not None and inside:
+                tallies.append(finished)
+            elif inside is None:
+                tallies.append(tally(part, rules, period.since, period.until))
+        assert figures(tallies, POLICY, NOW, period) == whole
+    finished = [d for d in tickets if d["status"] in ("closed", "cancelled")]
+    assert finished and finished_tally(finished, rules) is not None
+    assert finished_tally(tickets, rules) is None  # open tickets: figures change with time

@@ -105,28 +105,21 @@ def test_list_colours_states_and_breaches_on_a_terminal(desk: Itdesk) -> None:
     assert "\x1b" not in piped and late in piped
 
 
-def test_progress_only_on_a_terminal(desk: Itdesk, tmp_path: object) -> None:
-    """validate and check are silent on stderr in pipes and cron (no bar, no dots)."""
+def at_terminal(argv: list[str]) -> bytes:
+    """What ``itdesk argv`` shows on a terminal (stderr on a pseudo-terminal, stdout
+    piped), with the progress bar's half-second delay taken out."""
     import os
     import pty
     import subprocess
     import sys
-    from pathlib import Path
 
-    for _ in range(3):
-        desk.new()
-    itdesk = str(Path(sys.executable).parent / "itdesk")
-    piped = subprocess.run([itdesk, "validate", "--desk", str(desk.desk)],
-                           capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert piped.stderr == "3 tickets checked, 0 problems\n"
     primary, secondary = pty.openpty()
     env = {**os.environ, "COLUMNS": "80"}
     try:
         # Progress.DELAY 0: the bar shows at once instead of after half a second
-        at_terminal = subprocess.run(
-            [sys.executable, "-c",
-             "import itdesk.cli as c; c.Progress.DELAY = 0; c.main()",
-             "validate", "--desk", str(desk.desk)],
+        done = subprocess.run(
+            [sys.executable, "-c", "import itdesk.cli as c; c.Progress.DELAY = 0; c.main()",
+             *argv],
             stdin=secondary, stdout=subprocess.PIPE, stderr=secondary, env=env, timeout=60,
         )  # fmt: skip
         os.close(secondary)
@@ -141,8 +134,34 @@ def test_progress_only_on_a_terminal(desk: Itdesk, tmp_path: object) -> None:
             seen += chunk
     finally:
         os.close(primary)
-    assert at_terminal.returncode == 0
+    assert done.returncode == 0, seen
+    return seen + done.stdout
+
+
+def test_progress_only_on_a_terminal(desk: Itdesk, tmp_path: object) -> None:
+    """validate, check and a cold list --all are silent on stderr in pipes and cron (no
+    bar, no dots)."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    for _ in range(3):
+        desk.new()
+    itdesk = str(Path(sys.executable).parent / "itdesk")
+    piped = subprocess.run([itdesk, "validate", "--desk", str(desk.desk)],
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert piped.stderr == "3 tickets checked, 0 problems\n"
+    seen = at_terminal(["validate", "--desk", str(desk.desk)])
     assert b"checking tickets" in seen and b"3 tickets checked" in seen
+    cache = desk.desk / ".git" / "itdesk" / "cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    piped = subprocess.run([itdesk, "list", "--all", "--desk", str(desk.desk)],
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert piped.stderr == "" and piped.stdout.count("IT-") == 3
+    shutil.rmtree(cache, ignore_errors=True)
+    seen = at_terminal(["list", "--all", "--desk", str(desk.desk)])
+    assert b"reading tickets" in seen and seen.count(b"IT-") == 3
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -66,9 +66,9 @@ def render(
 ) -> str:
     """Header, dashes, rows, two spaces between columns; within ``max_width`` columns
     by cutting column ``shrink`` (the last by default) when one is given."""
-    cells = [list(row) for row in rows]
-    if max_width is not None and cells:
-        cells = _fit(headers, cells, max_width, shrink % len(headers))
+    cells: Sequence[Sequence[str]] = rows
+    if max_width is not None and rows:
+        cells = _fit(headers, [list(row) for row in rows], max_width, shrink % len(headers))
     if len(cells) > BIG:
         return _render_big(headers, cells)
     import tabulate as tabulate_module
@@ -99,21 +99,37 @@ def fit(
 BIG = 100
 
 
-def _render_big(headers: Sequence[str], rows: list[list[str]]) -> str:
-    texts = [[str(c).strip() for c in row] for row in rows]  # tabulate strips cells too
+def _render_big(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """The table of :func:`render` a column at a time: each cell measured once (once per
+    distinct value in a column of few values), padded to its column's width."""
     heads = [str(h) for h in headers]
-    measured = [[width(c) for c in row] for row in texts]
-    widths = [width(h) for h in heads]
-    for row_widths in measured:
-        widths = [max(a, b) for a, b in zip(widths, row_widths, strict=True)]
+    columns = [[str(c).strip() for c in column] for column in zip(*rows, strict=True)]
+    padded = []
+    widths = []
+    for i, (head, column) in enumerate(zip(heads, columns, strict=True)):
+        distinct = set(column)
+        if len(distinct) * 4 < len(column):
+            measure = {c: width(c) for c in distinct}
+            sizes = [measure[c] for c in column]
+        else:
+            sizes = [width(c) for c in column]
+        w = max(width(head), *sizes)
+        widths.append(w)
+        if i == len(columns) - 1:
+            padded.append(column)  # the last column: the line is stripped on the right
+        else:
+            padded.append([c + " " * (w - s) for c, s in zip(column, sizes, strict=True)])
+    head_line = "  ".join(h + " " * (w - width(h)) for h, w in zip(heads, widths, strict=True))
+    out = [head_line.rstrip(), "  ".join("-" * w for w in widths)]
+    out += ["  ".join(cells).rstrip() for cells in zip(*padded, strict=True)]
+    text = "\n".join(out)
+    if _BREAKS.search(text) is None and not text.endswith("\n"):
+        return text  # the common case: no copy of 10 MB of text
+    return "\n".join(text.splitlines())  # as render() ends tabulate's text
 
-    def line(cells: list[str], sizes: list[int]) -> str:
-        parts = [c + " " * (w - s) for c, s, w in zip(cells, sizes, widths, strict=True)]
-        return "  ".join(parts).rstrip()
 
-    out = [line(heads, [width(h) for h in heads]), "  ".join("-" * w for w in widths)]
-    out += [line(row, sizes) for row, sizes in zip(texts, measured, strict=True)]
-    return "\n".join("\n".join(out).splitlines())  # as render() ends tabulate's text
+# Where str.splitlines() splits besides "\n" (which the join puts back, but at the end)
+_BREAKS = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def _fit(

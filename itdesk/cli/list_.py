@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from . import (
+    Progress,
     colour,
     desk_options,
     filter_options,
@@ -87,8 +88,13 @@ def command(
     # On a terminal, states are coloured and a ticket with a breached clock is red
     breaches = _breach_finder(session) if fmt == "table" and colour() else None
 
+    def shown_of(d: Any, wanted: frozenset[str] | None) -> Any:
+        if not reveal:
+            return masked_data(d, personal, wanted)
+        return d if wanted is None else {k: d[k] for k in wanted if k in d}
+
     def keep(d: Any) -> Any:
-        shown = d if keys is None and reveal else masked_data(d, personal, keys)
+        shown = shown_of(d, keys)
         if breaches is not None and breaches(d):
             shown = {**shown, _BREACHED: True}
         if spill is None:
@@ -99,7 +105,23 @@ def command(
         spill.write(text)
         return row
 
-    chosen = sort_tickets(session.tickets(flt, breached=breached, keep=keep), sort, reverse)
+    heads = None
+    if spill is None:  # a table or CSV: a month of closed tickets is kept as its rows
+        from ..store.folders import salt_of
+
+        head_keys = frozenset((*COLUMNS, "team"))  # and the filter's team
+
+        def head(d: Any) -> Any:
+            return shown_of(d, head_keys)
+
+        kind = "list-revealed" if reveal else "list"
+        heads = (kind, salt_of(sorted(personal), COLUMNS), head)
+    progress = Progress("reading tickets")  # a cold cache: on a terminal only
+    try:
+        found = session.tickets(flt, breached=breached, keep=keep, heads=heads, progress=progress)
+    finally:
+        progress.close()
+    chosen = sort_tickets(found, sort, reverse)
     if spill is not None:
         with spill:
             _echo_json(spill, [row[_TEXT] for row in chosen])

@@ -71,6 +71,7 @@ LEVELS = ("supervisor", "manager", "vendor")
 WARNING = "assignee"  # the level of an at-risk warning to the assignee: not an escalation
 MANUAL = "manual"  # escalations not tied to an SLA clock (P1 inform, vendor, by hand)
 # Statuses in which a ticket is in a technician's hands.
+_FINISHED = frozenset({"closed", "cancelled"})
 WORKING = frozenset({"assigned", "in_progress", "pending_vendor", "pending_user", "reopened"})
 
 # Two titles are "the same problem" from this Jaccard similarity of their search terms
@@ -415,31 +416,138 @@ def compute(
     """
     period = period or Period()
     rules = Rules.of(policy, calendars)
-    # Thousands of small lists made while 100,000 tickets are alive would set off the
+    part = tally(tickets, rules, period.since, period.until)
+    return figures([part], policy, now, period, articles)
+
+
+def figures(
+    tallies: Iterable[Tally],
+    policy: Policy,
+    now: datetime,
+    period: Period | None = None,
+    articles: Mapping[str, str | None] | None = None,
+) -> dict[str, Any]:
+    """:func:`compute`'s figures from the :func:`tally` of each part of the tickets (a
+    month of the archive, the active tickets), the parts in the order of the files."""
+    return _figures(merge(tallies), policy, now, period or Period(), articles or {})
+
+
+# ------------------------------------------------------------------------- tally
+
+Tally = dict[str, Any]  # plain data (marshal, JSON-like): what _figures counts
+_COUNTED = ("kinds", "titles", "outcomes", "levels", "esc_clocks", "ratings", "assigned",
+            "open_by", "kb")  # fmt: skip
+_LISTED = ("response", "resolution", "resolved_by")  # {key: [seconds, ...]}
+_SUMMED = ("escalated", "warnings", "resolved", "reopened")
+
+
+def tally(
+    tickets: Iterable[Mapping[str, Any]],
+    rules: Rules,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Tally:
+    """What :func:`figures` needs of ``tickets`` (those reported in [since, until)),
+    counted: a few thousand values for a month of tickets, not the tickets. Tallies of
+    parts are merged by :func:`merge`; one of finished tickets is kept by the store."""
+    # Thousands of small lists made while the tickets are alive would set off the
     # cyclic collector again and again (the cache does the same, see itdesk.store.cache).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        s = _scan(tickets, rules, period.since, period.until)
-        return _figures(s, policy, now, period, articles or {})
+        return _tally(_scan(tickets, rules, since, until))
     finally:
         if collecting:
             gc.enable()
 
 
+def finished_tally(tickets: Sequence[Mapping[str, Any]], rules: Rules) -> Tally | None:
+    """The :func:`tally` of ``tickets`` when every one is closed or cancelled (its
+    figures no longer change with time), with the first and last time reported, so that
+    a period can take it whole or leave it out (:func:`within`); None otherwise."""
+    if any(d["status"] not in _FINISHED for d in tickets):
+        return None
+    part = tally(tickets, rules)
+    reported = [_parse(d["reported_at"]) for d in tickets]
+    part["span"] = [min(reported).isoformat(), max(reported).isoformat()] if reported else None
+    return part
+
+
+def within(part: Tally, period: Period) -> bool | None:
+    """Whether every ticket of a :func:`finished_tally` was reported in ``period``
+    (True), none (False), or some (None: the tickets must be tallied for the period)."""
+    if period.since is None and period.until is None:
+        return True
+    span = part.get("span")
+    if not span:
+        return False
+    first, last = _parse(span[0]), _parse(span[1])
+    since, until = period.since, period.until
+    if (since is not None and last < since) or (until is not None and first >= until):
+        return False
+    if (since is None or first >= since) and (until is None or last < until):
+        return True
+    return None
+
+
+def _tally(s: _Scan) -> Tally:
+    return {
+        "kinds": dict(Counter(zip(s.statuses, s.categories, s.priorities, strict=True))),
+        "titles": dict(Counter(s.titles)),
+        "title_names": {t: sorted(v) for t, v in s.title_names.items()},
+        "title_contacts": {t: sorted(v) for t, v in s.title_contacts.items()},
+        "response": dict(s.response),
+        "resolution": dict(s.resolution),
+        "outcomes": dict(Counter(s.outcomes)),
+        "levels": dict(Counter(s.levels)),
+        "esc_clocks": dict(Counter(s.esc_clocks)),
+        "escalated": s.escalated,
+        "warnings": s.warnings,
+        "ratings": dict(Counter(s.ratings)),
+        "assigned": dict(Counter(s.assigned)),
+        "open_by": dict(Counter(s.open_by)),
+        "resolved_by": dict(s.resolved_by),
+        "resolved": s.resolved,
+        "reopened": s.reopened,
+        "kb": dict(Counter(s.kb)),
+    }
+
+
+def merge(tallies: Iterable[Tally]) -> Tally:
+    """One tally of several parts, as if their tickets had been tallied in one pass
+    (counts in order of first appearance, as a Counter of the whole would keep them)."""
+    out: Tally = {k: Counter() for k in _COUNTED}
+    out |= {k: defaultdict(list) for k in _LISTED}
+    out |= {k: 0 for k in _SUMMED}
+    out |= {"title_names": defaultdict(set), "title_contacts": defaultdict(set)}
+    for part in tallies:
+        for k in _COUNTED:
+            out[k].update(part[k])
+        for k in _LISTED:
+            lists = out[k]
+            for key, values in part[k].items():
+                lists[key] += values
+        for k in _SUMMED:
+            out[k] += part[k]
+        for k in ("title_names", "title_contacts"):
+            found = out[k]
+            for title, values in part[k].items():
+                found[title].update(values)
+    return out
+
+
 def _figures(
-    s: _Scan,
+    t: Tally,
     policy: Policy,
     now: datetime,
     period: Period,
     articles: Mapping[str, str | None],
 ) -> dict[str, Any]:
-    total = len(s.statuses)
+    kinds: Counter[tuple[str, str | None, str | None]] = t["kinds"]
+    total = sum(kinds.values())
     by_status: Counter[str] = Counter()
     by_category: Counter[str | None] = Counter()
     by_priority: Counter[str | None] = Counter()
-    # One count of the (status, category, priority) triples costs half of three counts
-    kinds = Counter(zip(s.statuses, s.categories, s.priorities, strict=True))
     for (status, category, priority), n in kinds.items():
         by_status[status] += n
         if status != "cancelled":  # duplicates and mistakes count in no problem figure
@@ -456,24 +564,25 @@ def _figures(
             k: {"count": counter[k], "share": _share(counter[k], whole)} for k in (*keys, *extra)
         }
 
-    titles = Counter(s.titles)
+    titles: Counter[str] = t["titles"]
     groups, grouped = group_titles(titles)
-    masked = _mask_titles([g.title for g in groups], s.title_names, s.title_contacts)
+    masked = _mask_titles([g.title for g in groups], t["title_names"], t["title_contacts"])
 
-    for lists in (*s.response.values(), *s.resolution.values()):
+    response, resolution = t["response"], t["resolution"]
+    for lists in (*response.values(), *resolution.values()):
         lists.sort()
     times: dict[str, Any] = {}
     for key in (*PRIORITY_KEYS, "all"):
         if key == "all":
             # Sorted runs one after the other: timsort merges them in one pass.
-            resp = sorted(chain.from_iterable(s.response.values()))
-            reso = sorted(chain.from_iterable(s.resolution.values()))
+            resp = sorted(chain.from_iterable(response.values()))
+            reso = sorted(chain.from_iterable(resolution.values()))
         else:
             which = None if key == UNCLASSIFIED else key
-            resp, reso = s.response.get(which, []), s.resolution.get(which, [])
+            resp, reso = response.get(which, []), resolution.get(which, [])
         times[key] = {"response": _time_figures(resp), "resolution": _time_figures(reso)}
 
-    outcomes = Counter(s.outcomes)
+    outcomes: Counter[int] = t["outcomes"]
     sla: dict[str, Any] = {}
     for i, clock in enumerate(CLOCKS):
         met, breached = outcomes[3 * i + MET], outcomes[3 * i + BREACHED]
@@ -488,7 +597,7 @@ def _figures(
     met_all = sum(v["met"] for v in sla.values())
 
     satisfaction: dict[str, Any] = {}
-    combinations = Counter(s.ratings)
+    combinations: Counter[tuple[str, str, str]] = t["ratings"]
     for i, aspect in enumerate(ASPECTS):
         counter: Counter[str] = Counter()
         for ratings, n in combinations.items():
@@ -500,21 +609,22 @@ def _figures(
             "satisfied_share": _share(counter["satisfied"], rated),
         }
 
-    assigned, open_by = Counter(s.assigned), Counter(s.open_by)
-    names = set(assigned) | set(s.resolved_by)
+    assigned, open_by = t["assigned"], t["open_by"]
+    resolved_by = t["resolved_by"]
+    names = set(assigned) | set(resolved_by)
     technicians = [
         {
             "name": name,
             "assigned": assigned[name],
-            "resolved": len(s.resolved_by.get(name, ())),
+            "resolved": len(resolved_by.get(name, ())),
             "open": open_by[name],
             "median_resolution_seconds": _seconds(
-                _quantile(sorted(s.resolved_by.get(name, [])), 0.5)
+                _quantile(sorted(resolved_by.get(name, [])), 0.5)
             ),
         }
         for name in sorted(names, key=lambda n: (-assigned[n], n))
     ]
-    kb_counts = Counter(s.kb)
+    kb_counts: Counter[str] = t["kb"]
     kb = [
         {
             "slug": slug,
@@ -524,7 +634,7 @@ def _figures(
         }
         for slug in sorted(set(articles) | set(kb_counts), key=lambda x: (-kb_counts[x], x))
     ]
-    levels, esc_clocks = Counter(s.levels), Counter(s.esc_clocks)
+    levels, esc_clocks = t["levels"], t["esc_clocks"]
     return {
         "period": {
             "since": _iso(period.since),
@@ -536,7 +646,7 @@ def _figures(
         "tickets": {
             "total": total,
             "open": total - by_status["closed"] - by_status["cancelled"],
-            "resolved": s.resolved,
+            "resolved": t["resolved"],
             "closed": by_status["closed"],
             "cancelled": by_status["cancelled"],
         },
@@ -557,9 +667,9 @@ def _figures(
         "sla": sla,
         "sla_overall": {"stopped": stopped, "met": met_all, "met_share": _share(met_all, stopped)},
         "escalations": {
-            "total": len(s.levels),
-            "tickets": s.escalated,
-            "at_risk_warnings": s.warnings,
+            "total": sum(levels.values()),
+            "tickets": t["escalated"],
+            "at_risk_warnings": t["warnings"],
             "by_level": {k: levels[k] for k in (*LEVELS, *sorted(set(levels) - set(LEVELS)))},
             "by_clock": {
                 k: esc_clocks[k]
@@ -569,9 +679,9 @@ def _figures(
         "satisfaction": satisfaction,
         "technicians": technicians,
         "reopen": {
-            "reopened": s.reopened,
-            "resolved": s.resolved,
-            "rate": _share(s.reopened, s.resolved),
+            "reopened": t["reopened"],
+            "resolved": t["resolved"],
+            "rate": _share(t["reopened"], t["resolved"]),
         },
         "kb": kb,
     }

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..core.calendar import BusinessHours
     from ..core.model import Ticket
     from ..store.desk import Desk
+    from ..store.folders import TicketFolder
     from ..store.identity import Actor
     from ..store.transaction import Transaction
 
@@ -212,12 +213,61 @@ class Context:
         return list(self.iter_ticket_data(include_archive, on_parse))
 
     def iter_ticket_data(
-        self, include_archive: bool = False, on_parse: Callable[[], None] | None = None
+        self,
+        include_archive: bool = False,
+        on_parse: Callable[[], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """:meth:`ticket_data` one at a time (a big desk's tickets are never all held)."""
+        """:meth:`ticket_data` one at a time (a big desk's tickets are never all held);
+        ``progress(done, total)`` is told of the files parsed (the cache's misses)."""
         try:
             yield from self.desk.iter_ticket_data(
-                include_archive=include_archive, on_error=self.found, on_parse=on_parse
+                include_archive=include_archive,
+                on_error=self.found,
+                on_parse=on_parse,
+                progress=progress,
             )
+        finally:
+            self.take_store_warnings()
+
+    def folder_summaries(
+        self,
+        kind: str,
+        salt: str,
+        make: Callable[[list[dict[str, Any]]], Any | None],
+        include_archive: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Iterator[tuple[Any | None, Callable[[], list[dict[str, Any]]]]]:
+        """Each folder of tickets as ``(summary, read)``: its summary of ``kind`` (what
+        ``make(tickets)`` gives; None when ``make`` declines, e.g. for a folder with open
+        tickets, whose figures change with time), and ``read()``, its tickets (read once,
+        when asked). A summary is kept in ``.git`` for the folder's exact files and
+        ``salt`` (:mod:`itdesk.store.folders`): on a desk of two years the archive's
+        months are read once, not on every ``list --all`` or ``stats``."""
+        try:
+            folders = self.desk.ticket_folders(include_archive, on_error=self.found)
+            kept = [folder.summary(kind, salt) for folder in folders]
+            unread = [f for f, summary in zip(folders, kept, strict=True) if summary is None]
+            on_parse = None
+            if progress is not None and unread:
+                on_parse = self.desk.parse_progress(unread, progress)
+
+            def reader(folder: TicketFolder) -> Callable[[], list[dict[str, Any]]]:
+                tickets: list[list[dict[str, Any]]] = []
+
+                def read() -> list[dict[str, Any]]:
+                    if not tickets:
+                        tickets.append(list(folder.tickets(self.found, on_parse)))
+                    return tickets[0]
+
+                return read
+
+            for folder, summary in zip(folders, kept, strict=True):
+                read = reader(folder)
+                if summary is None:
+                    summary = make(read())
+                    if summary is not None:
+                        folder.keep_summary(kind, salt, summary)
+                yield summary, read
         finally:
             self.take_store_warnings()

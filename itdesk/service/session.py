@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ..store.transaction import Transaction
 
 Step = Callable[..., "Change"]  # step(ticket, now=..., by=...) -> Change
+_FINISHED = frozenset({"closed", "cancelled"})  # no clock runs: what is shown stays
 
 
 class Session(Context):
@@ -42,19 +43,43 @@ class Session(Context):
         flt: TicketFilter,
         breached: bool = False,
         keep: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
+        heads: tuple[str, str, Callable[[Mapping[str, Any]], Mapping[str, Any]]] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Mapping[str, Any]]:
         """The tickets (plain data) that pass ``flt``; ``breached``: only open ones with a
         breached SLA clock at ``now``. ``keep`` turns each into what the caller keeps
         (the few columns of a table): the tickets are read one at a time, so a listing of
-        the whole archive holds its rows, never every ticket's data."""
+        the whole archive holds its rows, never every ticket's data.
+
+        ``heads``, ``(kind, salt, head)``: ``head(ticket)`` is what ``keep`` gives for a
+        closed or cancelled ticket, with the fields the filter reads besides; a folder
+        of such tickets is kept as its heads (:meth:`folder_summaries`), so listing two
+        years of archive reads a month's heads, not its tickets, where no file changed.
+        Not with a text search or ``breached``, which read more than the heads.
+        ``progress(done, total)`` is told of the files parsed (a cold cache)."""
+        out: list[Mapping[str, Any]] = []
+        if heads is not None and flt.text is None and not breached:
+            kind, salt, head = heads
+
+            def make(tickets: list[dict[str, Any]]) -> list[Mapping[str, Any]] | None:
+                if any(d["status"] not in _FINISHED for d in tickets):
+                    return None  # an open ticket's row may be marked by its clocks
+                return [head(d) for d in tickets]
+
+            found = self.folder_summaries(kind, salt, make, flt.include_all, progress)
+            for summary, read in found:
+                if summary is not None:
+                    out += [h for h in summary if flt.matches(h)]
+                else:
+                    out += [d if keep is None else keep(d) for d in read() if flt.matches(d)]
+            return out
         rules = None
         if breached:
             from ..core.sla import Rules, clock_states
 
             # The engine reads plain data: no Ticket is built (closed ones have no clock).
             rules = Rules.of(self.desk.policy, self.desk.calendars)
-        out: list[Mapping[str, Any]] = []
-        for d in self.iter_ticket_data(include_archive=flt.include_all):
+        for d in self.iter_ticket_data(include_archive=flt.include_all, progress=progress):
             if not flt.matches(d):
                 continue
             if rules is not None and not any(

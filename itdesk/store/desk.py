@@ -33,6 +33,7 @@ from .schema import check_ticket_data
 
 if TYPE_CHECKING:
     from ..core.lifecycle import Change
+    from .folders import TicketFolder
     from .transaction import Transaction
 
 __all__ = ["MANY_PATHS", "Desk", "TicketFile", "find_desk"]
@@ -127,6 +128,11 @@ class Desk:
         own."""
         from ..core.sla import build_calendars
 
+        return build_calendars(self.calendar_definitions, self.policy.timezone)
+
+    @cached_property
+    def calendar_definitions(self) -> dict[str, Any]:
+        """The policy's calendars as plain data, their ``include`` files merged in."""
         merged: dict[str, Any] = {}
         for name, definition in self.policy.calendars.items():
             if not isinstance(definition, dict) or "include" not in definition:
@@ -139,7 +145,7 @@ class Desk:
                 definition["holidays"] = [*(definition.get("holidays") or []), *holidays]
                 definition["workdays"] = [*(definition.get("workdays") or []), *workdays]
             merged[name] = definition
-        return build_calendars(merged, self.policy.timezone)
+        return merged
 
     def _calendar_file(self, key: str, rel: str) -> tuple[list[Any], list[Any]]:
         path = (self.root / rel).resolve()
@@ -250,15 +256,20 @@ class Desk:
 
     # -- reading ------------------------------------------------------------
 
-    def load_file(self, path: Path) -> tuple[str, Any]:
+    def _inside(self, folder: Path) -> bool:
+        """Whether ``folder`` is inside the desk with no link on the way."""
+        return os.path.realpath(folder).startswith(self._real_root + os.sep)
+
+    def load_file(self, path: Path, folder_checked: bool = False) -> tuple[str, Any]:
         """The text of a ticket file and its parsed YAML (not yet validated).
 
         A symbolic link is never followed (O_NOFOLLOW, and a linked folder is refused):
-        a link in tickets/ could show, or get committed, a file from outside the desk."""
+        a link in tickets/ could show, or get committed, a file from outside the desk.
+        ``folder_checked``: the caller has checked the folder (once for its files)."""
         from .yamlio import load_yaml
 
         rel = self.rel(path)
-        if not os.path.realpath(path.parent).startswith(self._real_root + os.sep):
+        if not folder_checked and not self._inside(path.parent):
             raise InvalidTicket(LINKED, self.rel(path.parent))
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -316,55 +327,74 @@ class Desk:
         include_archive: bool = False,
         on_error: Callable[[InvalidTicket], None] | None = None,
         on_parse: Callable[[], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """:meth:`ticket_data` one ticket at a time, a folder's cache at a time: what
         reads every ticket of a big desk (list --all, export, stats) holds one month of
-        the archive in memory, not two years."""
-        from .cache import FileCache, stat_key
+        the archive in memory, not two years. ``progress(done, total)`` is told the
+        files parsed when the cache cannot serve them (the first read of a big desk is
+        parsed on every core: :func:`itdesk.store.folders.warm`)."""
+        folders = self.ticket_folders(include_archive, on_error)
+        if progress is not None:
+            on_parse = self.parse_progress(folders, progress, on_parse)
+        for folder in folders:
+            yield from folder.tickets(on_error, on_parse)
+
+    def parse_progress(
+        self,
+        folders: list[TicketFolder],
+        progress: Callable[[int, int], None],
+        on_parse: Callable[[], None] | None = None,
+    ) -> Callable[[], None]:
+        """Parse what the cache of ``folders`` cannot serve (on every core when it is
+        much: :func:`itdesk.store.folders.warm`), telling ``progress(done, total)``; the
+        ``on_parse`` to read them with, which tells it of the files left."""
+        from .folders import warm
+
+        left = warm(folders, progress)
+        count = [0]
+
+        def parsed() -> None:
+            count[0] += 1
+            progress(count[0], max(left, count[0]))
+            if on_parse is not None:
+                on_parse()
+
+        return parsed
+
+    def ticket_folders(
+        self,
+        include_archive: bool = False,
+        on_error: Callable[[InvalidTicket], None] | None = None,
+    ) -> list[TicketFolder]:
+        """The folders of ticket files, listed: ``tickets/``, then (``include_archive``)
+        each month of the archive. A linked folder or file goes to ``on_error`` (or
+        raises) and is never followed."""
+        from .folders import TicketFolder, list_folder
 
         self.check_readable()
-        folders = [self.root / TICKETS]
+        paths = [self.root / TICKETS]
         archive = self._archive()
         if include_archive and archive is not None:
-            folders += sorted(p for p in archive.iterdir() if p.is_dir())
+            paths += sorted(p for p in archive.iterdir() if p.is_dir())
         elif include_archive and (self.root / ARCHIVE).is_symlink():
-            folders.append(self.root / ARCHIVE)  # reported below, never followed
-        for folder in folders:
-            if folder.is_symlink():
-                self._linked(folder, on_error)
+            paths.append(self.root / ARCHIVE)  # reported below, never followed
+        folders = []
+        for path in paths:
+            if path.is_symlink() or not self._inside(path):
+                self._linked(path, on_error)
                 continue
-            try:
-                entries = sorted(os.scandir(folder), key=lambda e: e.name)
-            except FileNotFoundError:
-                continue
-            rel_folder = self.rel(folder)
-            cache = FileCache(self.git_dir / CACHE_DIR / (rel_folder.replace("/", "-")))
-            for entry in entries:
-                if not entry.name.endswith(".yaml"):
-                    continue
-                if entry.is_symlink():
-                    self._linked(Path(entry.path), on_error)
-                    continue
-                if not entry.is_file(follow_symlinks=False):
-                    continue
-                rel = f"{rel_folder}/{entry.name}"
-                key = stat_key(entry.stat(follow_symlinks=False))
-                data = cache.get(rel, key)
-                if data is None:
-                    if on_parse is not None:  # a file the cache cannot serve: progress
-                        on_parse()
-                    path = Path(entry.path)
-                    try:
-                        text, data = self.load_file(path)
-                        self._checked(path, text, data)
-                    except InvalidTicket as exc:
-                        if on_error is None:
-                            raise
-                        on_error(exc)
-                        continue
-                    cache.put(rel, key, data)
-                yield data
-            cache.save()
+            listing = list_folder(path, lambda p: self._linked(p, on_error))
+            if listing is not None:
+                cache_dir = self.git_dir / CACHE_DIR
+                folders.append(TicketFolder(cache_dir, path, self.rel(path), listing, self._data))
+        return folders
+
+    def _data(self, path: Path) -> dict[str, Any]:
+        """A ticket file's data, checked (its folder checked by the caller)."""
+        text, data = self.load_file(path, folder_checked=True)
+        self._checked(path, text, data)
+        return data  # type: ignore[no-any-return]
 
     # -- identity -----------------------------------------------------------
 

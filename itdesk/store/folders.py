@@ -1,0 +1,235 @@
+"""The desk's ticket files a folder at a time, and what is known of a folder as a whole.
+
+A desk of two years holds 100,000 ticket files: ``tickets/`` (the active ones) and a
+folder for each month of the archive. Reading all of them goes a folder at a time
+(:class:`TicketFolder`): the folder is listed once with each file's size, modification
+time and inode, and its files are read through the per-file cache of
+:mod:`itdesk.store.cache`.
+
+What a command derives from a whole folder of finished tickets (the rows of
+``list --all``, the figures of ``stats``) is kept too, as a *summary*: one file per
+folder and kind in ``.git/itdesk/cache/``, stored with the folder's listing (every
+file's name, size, modification time and inode) and a ``salt`` naming everything else
+it depends on (the masking, the policy's SLA rules, the code's version). It is used only
+while the listing and the salt are exactly those of the moment; a file added, removed,
+rewritten or touched makes it be computed again from the files. As with the per-file
+cache, a folder with a file modified in the last two seconds is not summarized ("racy"
+timestamps), nor is one with an invalid file (its warning must be given on every read).
+
+The first read of a big desk parses every file (about 1 ms each). :func:`warm` parses
+the folders the cache cannot serve in worker processes, one folder at a time on every
+core, and reports the files done, so that a cold 100,000-ticket desk is read within a
+minute with a progress bar.
+"""
+
+from __future__ import annotations
+
+import errno
+import gc
+import hashlib
+import marshal
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidTicket
+from .cache import CACHE_VERSION, RACY_NS, FileCache, Key
+
+__all__ = ["TicketFolder", "salt_of", "warm"]
+
+# Bump when a summary's meaning changes without a change of the salt's parts.
+SUMMARY_VERSION = 1
+# Below this many files to parse, the work is done in this process: a pool's start-up
+# (~50 ms a worker) and the collection of its results would cost more than they save.
+PARALLEL_FILES = 3000
+
+OnError = Callable[[InvalidTicket], None] | None
+Read = Callable[[Path], dict[str, Any]]  # a file's checked data, or InvalidTicket
+Listing = list[tuple[str, int, int, int]]  # (name, size, mtime_ns, inode), by name
+
+
+def salt_of(*parts: Any) -> str:
+    """A short digest of what a summary depends on besides its files."""
+    from .. import __version__
+
+    text = repr((SUMMARY_VERSION, CACHE_VERSION, __version__, parts))
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+class TicketFolder:
+    """One folder of ticket files (``tickets/`` or a month of the archive), listed once."""
+
+    def __init__(self, cache_dir: Path, path: Path, rel: str, listing: Listing, read: Read):
+        self.cache_dir = cache_dir
+        self.read = read
+        self.path = path
+        self.rel = rel
+        self.listing = listing
+        self._cache: FileCache | None = None
+        self._clean = True  # every file was valid, in the last full read
+        self._now_ns = time.time_ns()
+
+    def __len__(self) -> int:
+        return len(self.listing)
+
+    @property
+    def _cache_path(self) -> Path:
+        return self.cache_dir / self.rel.replace("/", "-")
+
+    def _summary_path(self, kind: str) -> Path:
+        return self.cache_dir / f"{kind}.{self.rel.replace('/', '-')}"
+
+    def file_cache(self) -> FileCache:
+        if self._cache is None:
+            self._cache = FileCache(self._cache_path)
+        return self._cache
+
+    def misses(self) -> int:
+        """How many of the folder's files the per-file cache cannot serve (its keys are
+        read, not its tickets)."""
+        if not self._cache_path.exists():
+            return len(self.listing)
+        cache = FileCache(self._cache_path)
+        return sum(
+            not cache.serves(f"{self.rel}/{name}", (size, mtime, ino))
+            for name, size, mtime, ino in self.listing
+        )
+
+    def tickets(
+        self, on_error: OnError = None, on_parse: Callable[[], None] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every valid ticket of the folder as plain data, in the order of the file
+        names, through the per-file cache; invalid files go to ``on_error`` (or raise).
+        ``on_parse`` is called before each file the cache cannot serve (for progress)."""
+        cache = self.file_cache()
+        self._clean = True
+        for name, size, mtime, ino in self.listing:
+            rel = f"{self.rel}/{name}"
+            key: Key = (size, mtime, ino)
+            data = cache.get(rel, key)
+            if data is None:
+                if on_parse is not None:
+                    on_parse()
+                try:
+                    data = self.read(self.path / name)
+                except InvalidTicket as exc:
+                    self._clean = False
+                    if on_error is None:
+                        raise
+                    on_error(exc)
+                    continue
+                cache.put(rel, key, data)
+            yield data
+        cache.save()
+        self._cache = None  # a month of the archive is not held longer than its reading
+
+    # -- summaries --------------------------------------------------------------
+
+    def summary(self, kind: str, salt: str) -> Any | None:
+        """The folder's summary of ``kind`` kept for exactly this listing and ``salt``,
+        or None."""
+        try:
+            with open(self._summary_path(kind), "rb") as fh:
+                blob = fh.read()
+        except OSError:
+            return None
+        gc.disable()  # unmarshalling thousands of dicts: see itdesk.store.cache
+        try:
+            version, kept_salt, listing, value = marshal.loads(blob)
+        except (EOFError, ValueError, TypeError):
+            return None
+        finally:
+            gc.enable()
+        if version != SUMMARY_VERSION or kept_salt != salt or listing != self.listing:
+            return None
+        return value
+
+    def keep_summary(self, kind: str, salt: str, value: Any) -> None:
+        """Store ``value`` as the folder's summary of ``kind``, computed from a full
+        read of its files (:meth:`tickets`) just before; not when a file was invalid or
+        too recently modified for its timestamp to be trusted."""
+        if not self._clean or any(self._now_ns - m < RACY_NS for _, _, m, _ in self.listing):
+            return
+        from .files import write_atomic
+
+        try:
+            blob = marshal.dumps((SUMMARY_VERSION, salt, self.listing, value))
+            write_atomic(self._summary_path(kind), blob, fsync=False)
+        except (OSError, ValueError):
+            pass  # a summary that cannot be kept is only slower
+
+
+def list_folder(path: Path, on_linked: Callable[[Path], None]) -> Listing | None:
+    """The ``*.yaml`` regular files of ``path`` with their stat, by name; None when the
+    folder is gone. Symbolic links go to ``on_linked`` and are never followed."""
+    listing: Listing = []
+    try:
+        entries = list(os.scandir(path))
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        return None
+    for entry in entries:
+        if not entry.name.endswith(".yaml"):
+            continue
+        if entry.is_symlink():
+            on_linked(Path(entry.path))
+            continue
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                continue  # removed while listed
+            raise
+        listing.append((entry.name, st.st_size, st.st_mtime_ns, st.st_ino))
+    listing.sort()
+    return listing
+
+
+# ------------------------------------------------------------------------- warm
+
+_WARMING: list[TicketFolder] = []  # the folders a forked worker reads (by index)
+
+
+def _warm_one(index: int) -> int:
+    for _ in _WARMING[index].tickets(on_error=lambda exc: None):
+        pass
+    return index
+
+
+def warm(folders: list[TicketFolder], progress: Callable[[int, int], None] | None) -> int:
+    """Fill the per-file cache of ``folders`` where it cannot serve them, the biggest
+    work first, in a worker process per core when there are thousands of files to parse
+    (the first read of a big desk: a fresh clone, a deleted cache); ``progress(done,
+    total)`` is told the files done. Returns how many files are left for the reading
+    that follows to parse: all of them when the work is too small for workers (invalid
+    files are left to it too: they are never cached, and it reports them)."""
+    todo = [(misses, i) for i, f in enumerate(folders) if (misses := f.misses())]
+    total = sum(m for m, _ in todo)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if total < PARALLEL_FILES or len(todo) < 2 or (cpus or 1) < 2:
+        return total
+    import multiprocessing
+
+    todo.sort(reverse=True)
+    counts = {i: m for m, i in todo}
+    _WARMING[:] = folders
+    done = 0
+    if progress is not None:
+        progress(0, total)
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(cpus or 1, len(todo))) as pool:
+            for i in pool.imap_unordered(_warm_one, [i for _, i in todo]):
+                done += counts[i]
+                if progress is not None:
+                    progress(done, total)
+    except Exception:  # noqa: BLE001 - a worker's failure: this process reads, and reports it
+        return total - done
+    finally:
+        _WARMING.clear()
+    return 0
