@@ -257,3 +257,32 @@ def test_stats_json_is_the_same_with_parts_kept(desk: Itdesk) -> None:
     kept = json.loads(_kept(desk, "stats", "--format", "json")[0])
     assert kept["tickets"]["total"] == 11
     assert kept["tickets"]["cancelled"] == 3
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty", "truncated", "payload"])
+def test_a_damaged_ticket_cache_is_read_again_from_the_files(desk: Itdesk, damage: str) -> None:
+    """The per-file cache of a folder damaged in any way (a crash, a full disk, a hand)
+    is never an answer: the files are read again, and the cache is written anew."""
+    import marshal
+
+    from itdesk.store.cache import CACHE_VERSION
+
+    expected = {argv: _kept(desk, *argv) for argv in READS}
+    for path in _cache(desk).iterdir():
+        if path.name.startswith(("list", "stats")):
+            path.unlink()  # the summaries gone: the tickets' cache must answer
+    for path in _cache(desk).iterdir():
+        blob = path.read_bytes()
+        if damage == "garbage":
+            path.write_bytes(b"\x07" * len(blob))
+        elif damage == "empty":
+            path.write_bytes(b"")
+        elif damage == "truncated":
+            path.write_bytes(blob[: len(blob) // 2])
+        else:  # the keys intact, the tickets' blob broken
+            version, keys, payload = marshal.loads(blob)
+            assert version == CACHE_VERSION and keys
+            path.write_bytes(marshal.dumps((version, keys, payload[: len(payload) // 3])))
+    for argv in READS:
+        assert desk(*argv, "--now", NOW).stdout == expected[argv][0], argv
+    assert desk("list", "--all", "--now", NOW).stdout == expected[READS[0]][0]

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import errno
 import gc
-import hashlib
 import marshal
 import os
 import time
@@ -52,6 +51,8 @@ Listing = list[tuple[str, int, int, int]]  # (name, size, mtime_ns, inode), by n
 
 def salt_of(*parts: Any) -> str:
     """A short digest of what a summary depends on besides its files."""
+    import hashlib
+
     from .. import __version__
 
     text = repr((SUMMARY_VERSION, CACHE_VERSION, __version__, parts))
