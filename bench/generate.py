@@ -214,9 +214,12 @@ class _Draft:
     priority: Priority
 
 
-def _reported_times(rng: random.Random, n: int) -> list[datetime]:
-    """``n`` arrival times before END, ~137 a day, four in five in working hours."""
-    span = max(n / TICKETS_PER_DAY, 1 / 24) * 86400
+def _reported_times(
+    rng: random.Random, n: int, per_day: float = TICKETS_PER_DAY
+) -> list[datetime]:
+    """``n`` arrival times before END, ~``per_day`` a day (137: 50,000 a year), four in
+    five in working hours."""
+    span = max(n / per_day, 1 / 24) * 86400
     out: list[datetime] = []
     while len(out) < n:
         t = END - timedelta(seconds=int(rng.uniform(60, span)))
@@ -409,13 +412,16 @@ def _cover(drafts: list[_Draft]) -> None:
     give("priority", list(Priority), lambda d: d.status not in unclassified)
 
 
-def generate_tickets(n: int, seed: int = DEFAULT_SEED) -> list[Ticket]:
-    """``n`` valid tickets, numbered per day in order of arrival; every status occurs."""
+def generate_tickets(
+    n: int, seed: int = DEFAULT_SEED, per_day: float = TICKETS_PER_DAY
+) -> list[Ticket]:
+    """``n`` valid tickets, numbered per day in order of arrival; every status occurs.
+    ``per_day``: arrivals a day (a busier desk packs more tickets into a month)."""
     rng = random.Random(seed)
     drafts = [
         _Draft(at, _status_for(rng, at), rng.choice(list(Category)),
                rng.choices(list(Priority), weights=(1, 4, 10))[0])
-        for at in _reported_times(rng, n)
+        for at in _reported_times(rng, n, per_day)
     ]  # fmt: skip
     if n >= 20:
         _cover(drafts)
@@ -486,23 +492,30 @@ def _month(t: Ticket) -> str:
     return f"{t.closed_at.astimezone(TZ):%Y-%m}"
 
 
-def build_desk(path: Path, n_tickets: int, seed: int = DEFAULT_SEED, archived: int = 0) -> Path:
+def build_desk(
+    path: Path,
+    n_tickets: int,
+    seed: int = DEFAULT_SEED,
+    archived: int = 0,
+    per_day: float = TICKETS_PER_DAY,
+) -> Path:
     """Make a desk at ``path`` (which must not exist) holding ``n_tickets`` tickets.
 
     The ``archived`` oldest closed or cancelled tickets go under
     ``tickets/archive/YYYY-MM/`` (month of closing), the rest under ``tickets/``.
+    ``per_day``: tickets arriving a day (default ~137, 50,000 a year).
     """
     path = Path(path)
     if path.exists():
         raise FileExistsError(f"{path} exists; build_desk makes a new desk")
-    start = END - timedelta(days=n_tickets / TICKETS_PER_DAY + 1)
+    start = END - timedelta(days=n_tickets / per_day + 1)
     subprocess.run(
         [str(itdesk_script()), "init", str(path), "--timezone", TIMEZONE, "--as", TECHNICIAN,
          "--now", start.isoformat(timespec="seconds")],
         check=True, capture_output=True, env=bench_env(),
     )  # fmt: skip
     _add_teams(path)
-    tickets = generate_tickets(n_tickets, seed)
+    tickets = generate_tickets(n_tickets, seed, per_day)
     final = [t for t in tickets if not t.status.is_open]
     if archived > len(final):
         raise ValueError(f"archived={archived}, but only {len(final)} tickets are closed")
@@ -540,14 +553,19 @@ def build_desk(path: Path, n_tickets: int, seed: int = DEFAULT_SEED, archived: i
     return path
 
 
-def cache_name(n_tickets: int, seed: int = DEFAULT_SEED, archived: int = 0) -> str:
-    return f"desk-{n_tickets}-a{archived}-s{seed}-v{GENERATOR_VERSION}"
+def cache_name(
+    n_tickets: int, seed: int = DEFAULT_SEED, archived: int = 0, per_day: float = TICKETS_PER_DAY
+) -> str:
+    rate = "" if per_day == TICKETS_PER_DAY else f"-d{per_day:g}"
+    return f"desk-{n_tickets}-a{archived}-s{seed}{rate}-v{GENERATOR_VERSION}"
 
 
 def cached_desk(n_tickets: int, seed: int = DEFAULT_SEED, archived: int = 0,
-                log: Callable[[str], None] | None = None) -> Path:  # fmt: skip
+                log: Callable[[str], None] | None = None,
+                per_day: float = TICKETS_PER_DAY) -> Path:  # fmt: skip
     """The cached desk of this size (built on first use); treat it as read-only."""
-    path = CACHE / cache_name(n_tickets, seed, archived)
+    name = cache_name(n_tickets, seed, archived, per_day)
+    path = CACHE / name
     if (path / ".git" / MARKER).is_file():
         return path
     if path.exists():  # a build that was interrupted
@@ -556,8 +574,8 @@ def cached_desk(n_tickets: int, seed: int = DEFAULT_SEED, archived: int = 0,
         log(f"building {path.name} (once; cached in {CACHE}) ...")
     tmp = CACHE / f"{path.name}.tmp{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    build_desk(tmp, n_tickets, seed, archived)
-    (tmp / ".git" / MARKER).write_text(f"{cache_name(n_tickets, seed, archived)}\n")
+    build_desk(tmp, n_tickets, seed, archived, per_day)
+    (tmp / ".git" / MARKER).write_text(f"{name}\n")
     os.replace(tmp, path)
     return path
 
@@ -567,13 +585,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("n_tickets", type=int)
     ap.add_argument("--archived", type=int, default=0, help="Tickets put under tickets/archive/.")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--per-day", type=float, default=TICKETS_PER_DAY,
+                    help="Tickets arriving a day (default ~137: 50,000 a year).")  # fmt: skip
     ap.add_argument("--out", type=Path, help="Build here instead of the cache.")
     args = ap.parse_args(argv)
     if args.out:
-        print(build_desk(args.out, args.n_tickets, args.seed, args.archived))
+        print(build_desk(args.out, args.n_tickets, args.seed, args.archived, args.per_day))
     else:
         print(cached_desk(args.n_tickets, args.seed, args.archived,
-                          log=lambda m: print(m, file=sys.stderr)))  # fmt: skip
+                          log=lambda m: print(m, file=sys.stderr),
+                          per_day=args.per_day))  # fmt: skip
 
 
 if __name__ == "__main__":

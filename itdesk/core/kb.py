@@ -15,6 +15,7 @@ which a title ``打印机共享设置`` contains. Latin text is lowercase words.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -307,8 +308,18 @@ CAUSE_PLACEHOLDER = (
 )
 
 # Ticket numbers and ISO dates look like phone numbers to the masking of free text.
-_KEEP = re.compile(r"[A-Z][A-Z0-9]{0,15}-\d{8}-\d{1,9}|\d{4}-\d{2}-\d{2}(?:[T ][\d:.+-]+)?")
-_NUMBERING = re.compile(r"^\s*(?:\d{1,2}\s*[.、)）]|[-*•]\s)\s*")
+# The module's patterns are compiled when first used (functools.cache): ``new`` imports
+# this module for its suggestions and, on a desk without articles, uses none of them.
+
+
+@functools.cache
+def _keep() -> re.Pattern[str]:
+    return re.compile(r"[A-Z][A-Z0-9]{0,15}-\d{8}-\d{1,9}|\d{4}-\d{2}-\d{2}(?:[T ][\d:.+-]+)?")
+
+
+@functools.cache
+def _numbering() -> re.Pattern[str]:
+    return re.compile(r"^\s*(?:\d{1,2}\s*[.、)）]|[-*•]\s)\s*")
 
 
 def scrubber(t: Ticket) -> Callable[[str], str]:
@@ -320,7 +331,7 @@ def scrubber(t: Ticket) -> Callable[[str], str]:
 
     def scrub(text: str) -> str:
         out, last = [], 0
-        for m in _KEEP.finditer(text):
+        for m in _keep().finditer(text):
             out += [redact(text[last : m.start()], names, contacts), m.group(0)]
             last = m.end()
         out.append(redact(text[last:], names, contacts))
@@ -338,7 +349,7 @@ def solution_steps(t: Ticket) -> list[str]:
             continue
         if e.text.startswith("follow-up call:"):
             continue
-        text = _NUMBERING.sub("", " ".join(e.text.split()))
+        text = _numbering().sub("", " ".join(e.text.split()))
         if text and text not in steps:
             steps.append(text)
     return steps
@@ -365,7 +376,9 @@ def promotable(t: Ticket) -> None:
         )
 
 
-_ZH_PART = re.compile(r"^(?P<en>.*?)\s*\((?P<zh>[^()]*[\u4e00-\u9fff][^()]*)\)(?P<end>[.:]?)$")
+@functools.cache
+def _zh_part() -> re.Pattern[str]:
+    return re.compile(r"^(?P<en>.*?)\s*\((?P<zh>[^()]*[\u4e00-\u9fff][^()]*)\)(?P<end>[.:]?)$")
 
 
 def _said(text: str, lang: str) -> str:
@@ -374,7 +387,7 @@ def _said(text: str, lang: str) -> str:
     if lang != "zh":
         return text
     heading = "## " if text.startswith("## ") else ""
-    m = _ZH_PART.match(text.removeprefix(heading))
+    m = _zh_part().match(text.removeprefix(heading))
     if m is None:
         return text
     end = {".": "。", ":": "：", "": ""}[m["end"]]
@@ -493,13 +506,17 @@ _NEGATED_VERB = {
     "用": "使用",
     "上": "上网",
 }
-_SYMPTOM = re.compile(
-    "上不了网|上不去网|"
-    f"([{''.join(_NEGATED_VERB)}])不(?:上去|进去|上|了|到|开|出|进|动)|"
-    "无法|不能|没法|不了|失败|报错|出错|错误|异常|故障|不正常|不好用|没反应|无响应|"
-    r"\b(?:cannot|can't|can not|unable|fail(?:ed|s|ure|ing)?|errors?|broken"
-    r"|not working|doesn't work|does not work)\b"
-)
+
+
+@functools.cache
+def _symptom_pattern() -> re.Pattern[str]:
+    return re.compile(
+        "上不了网|上不去网|"
+        f"([{''.join(_NEGATED_VERB)}])不(?:上去|进去|上|了|到|开|出|进|动)|"
+        "无法|不能|没法|不了|失败|报错|出错|错误|异常|故障|不正常|不好用|没反应|无响应|"
+        r"\b(?:cannot|can't|can not|unable|fail(?:ed|s|ure|ing)?|errors?|broken"
+        r"|not working|doesn't work|does not work)\b"
+    )
 
 
 # The commonest English words of a desk's titles read as their Chinese term, so a ticket
@@ -515,10 +532,14 @@ _ENGLISH = {
     "network": "网络",
     "install": "安装",
 }
-_ENGLISH_WORD = re.compile(
-    r"\b(?:(connect)(?:s|ed|ing|ion|ions)?|(log|sign)[ -]?(in|on)s?|(password)s?"
-    r"|(print)(?:s|ed|ing)?|(printer)s?|(network)s?|(install)(?:s|ed|ing|ation)?)\b"
-)
+
+
+@functools.cache
+def _english_word() -> re.Pattern[str]:
+    return re.compile(
+        r"\b(?:(connect)(?:s|ed|ing|ion|ions)?|(log|sign)[ -]?(in|on)s?|(password)s?"
+        r"|(print)(?:s|ed|ing)?|(printer)s?|(network)s?|(install)(?:s|ed|ing|ation)?)\b"
+    )
 
 
 def _symptom(m: re.Match[str]) -> str:
@@ -537,7 +558,7 @@ def symptom_words(text: str) -> str:
     """``text`` (already lowercase) with the words of failure blanked, negated verbs read
     as their verb and common English words as their Chinese term: the pass
     :func:`tokenize` and the stats' grouping share."""
-    return _ENGLISH_WORD.sub(_english, _SYMPTOM.sub(_symptom, text))
+    return _english_word().sub(_english, _symptom_pattern().sub(_symptom, text))
 
 
 def tokenize(text: str) -> list[str]:
