@@ -242,6 +242,11 @@ def test_the_first_read_parses_on_every_core_with_the_same_result(
         got = _fresh(desk, *argv)
         assert got == expected[argv], argv
         assert got[1].count(bad.name) == 1
+        # the workers kept the clean months' summaries; the month with the bad file: none
+        kind = "stats" if argv[0] == "stats" else "list-revealed" if "--reveal" in argv else "list"
+        names = {p.name for p in _cache(desk).iterdir()}
+        assert {f"{kind}.tickets-archive-2023-10", f"{kind}.tickets-archive-2023-12"} <= names
+        assert f"{kind}.tickets-archive-2023-11" not in names
     caches = {p.name for p in _cache(desk).iterdir()}
     assert {f"tickets-archive-2023-{m}" for m in ("10", "11", "12")} <= caches
     from itdesk.store.cache import FileCache

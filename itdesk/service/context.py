@@ -249,8 +249,12 @@ class Context:
             kept = [folder.summary(kind, salt) for folder in folders]
             unread = [f for f, summary in zip(folders, kept, strict=True) if summary is None]
             on_parse = None
-            if progress is not None and unread:
-                on_parse = self.desk.parse_progress(unread, progress)
+            if progress is not None and unread:  # a big desk's first read: on every core
+                on_parse = self.desk.parse_progress(unread, progress, None, (kind, salt, make))
+                kept = [
+                    f.summary(kind, salt) if s is None else s
+                    for f, s in zip(folders, kept, strict=True)
+                ]
 
             def reader(folder: TicketFolder) -> Callable[[], list[dict[str, Any]]]:
                 tickets: list[list[dict[str, Any]]] = []

@@ -33,7 +33,7 @@ from .schema import check_ticket_data
 
 if TYPE_CHECKING:
     from ..core.lifecycle import Change
-    from .folders import TicketFolder
+    from .folders import Summarize, TicketFolder
     from .transaction import Transaction
 
 __all__ = ["MANY_PATHS", "Desk", "TicketFile", "find_desk"]
@@ -345,13 +345,15 @@ class Desk:
         folders: list[TicketFolder],
         progress: Callable[[int, int], None],
         on_parse: Callable[[], None] | None = None,
+        summary: Summarize | None = None,
     ) -> Callable[[], None]:
         """Parse what the cache of ``folders`` cannot serve (on every core when it is
-        much: :func:`itdesk.store.folders.warm`), telling ``progress(done, total)``; the
-        ``on_parse`` to read them with, which tells it of the files left."""
+        much, keeping each folder's ``summary`` there: :func:`itdesk.store.folders.warm`),
+        telling ``progress(done, total)``; the ``on_parse`` to read them with, which
+        tells it of the files left."""
         from .folders import warm
 
-        left = warm(folders, progress)
+        left = warm(folders, progress, summary)
         count = [0]
 
         def parsed() -> None:

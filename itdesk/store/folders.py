@@ -193,32 +193,53 @@ def list_folder(path: Path, on_linked: Callable[[Path], None]) -> Listing | None
 
 # ------------------------------------------------------------------------- warm
 
-_WARMING: list[TicketFolder] = []  # the folders a forked worker reads (by index)
+Summarize = tuple[str, str, Callable[[list[dict[str, Any]]], Any | None]]  # kind, salt, make
+
+# What a forked worker reads: the folders (by index) and the summary it keeps of each
+_WARMING: list[tuple[list[TicketFolder], Summarize | None]] = []
 
 
 def _warm_one(index: int) -> int:
-    for _ in _WARMING[index].tickets(on_error=lambda exc: None):
-        pass
+    folders, summary = _WARMING[0]
+    folder = folders[index]
+    tickets = list(folder.tickets(on_error=lambda exc: None))
+    if summary is not None:
+        kind, salt, make = summary
+        value = make(tickets)
+        if value is not None:
+            folder.keep_summary(kind, salt, value)
     return index
 
 
-def warm(folders: list[TicketFolder], progress: Callable[[int, int], None] | None) -> int:
-    """Fill the per-file cache of ``folders`` where it cannot serve them, the biggest
-    work first, in a worker process per core when there are thousands of files to parse
-    (the first read of a big desk: a fresh clone, a deleted cache); ``progress(done,
-    total)`` is told the files done. Returns how many files are left for the reading
-    that follows to parse: all of them when the work is too small for workers (invalid
-    files are left to it too: they are never cached, and it reports them)."""
-    todo = [(misses, i) for i, f in enumerate(folders) if (misses := f.misses())]
+def warm(
+    folders: list[TicketFolder],
+    progress: Callable[[int, int], None] | None,
+    summary: Summarize | None = None,
+) -> int:
+    """Read ``folders`` ahead in a worker process per core, when there are thousands of
+    files (the first read of a big desk: a fresh clone, a deleted cache), the biggest
+    folders first: each worker fills a folder's per-file cache where it cannot serve,
+    and keeps its ``summary`` (kind, salt, make) when one is asked for, so that this
+    process reads the summaries alone. ``progress(done, total)`` is told the files done.
+
+    Returns how many files are left for the reading that follows to parse: all of them
+    when the work is too small for workers (invalid files are left to it too: they are
+    never cached, and it reports them)."""
+    misses = [f.misses() for f in folders]
+    left = sum(misses)
+    if summary is None:
+        todo = [(m, i) for i, m in enumerate(misses) if m]
+    else:  # every folder is read: its summary is made from all its tickets
+        todo = [(len(f), i) for i, f in enumerate(folders) if len(f)]
     total = sum(m for m, _ in todo)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if total < PARALLEL_FILES or len(todo) < 2 or (cpus or 1) < 2:
-        return total
+        return left
     import multiprocessing
 
     todo.sort(reverse=True)
     counts = {i: m for m, i in todo}
-    _WARMING[:] = folders
+    _WARMING[:] = [(folders, summary)]
     done = 0
     if progress is not None:
         progress(0, total)
@@ -227,10 +248,11 @@ def warm(folders: list[TicketFolder], progress: Callable[[int, int], None] | Non
         with context.Pool(min(cpus or 1, len(todo))) as pool:
             for i in pool.imap_unordered(_warm_one, [i for _, i in todo]):
                 done += counts[i]
+                misses[i] = 0
                 if progress is not None:
                     progress(done, total)
     except Exception:  # noqa: BLE001 - a worker's failure: this process reads, and reports it
-        return total - done
+        return sum(misses)
     finally:
         _WARMING.clear()
     return 0
