@@ -875,7 +875,8 @@ def iter_records(
     tz: tzinfo,
     progress: Callable[[int, int], None] | None = None,
     mapper: Mapper = map,
-) -> Iterator[Record]:
+    keep: Callable[[Record], Any] = lambda record: record,
+) -> Iterator[Any]:
     """Check every row of a sheet (``count`` rows of cells, the header among the first
     ones) and yield each row's record as it is checked, one at a time (a sheet of
     100,000 rows is never held, #12); ``progress(done, total)`` follows the rows.
@@ -889,7 +890,9 @@ def iter_records(
 
     ``mapper`` checks the rows, in order: ``map``, or worker processes
     (:func:`itdesk.service.workers.in_order`), whose findings are put together here
-    in the rows' order: the same records and the same errors.
+    in the rows' order: the same records and the same errors. What is yielded of each
+    record is ``keep(record)``, made where the row is checked (a worker sends back
+    less than a record).
     """
     rows = iter(rows)
     head = list(itertools.islice(rows, 10))
@@ -928,9 +931,10 @@ def iter_records(
         if all(_text(v) is None for v in values.values()):
             return _Checked()
         try:
-            return _Checked(record=_record(index + 1, values, tz, columns, lang))
+            record = _record(index + 1, values, tz, columns, lang)
         except InvalidRecord as exc:  # as text: the exception's fields do not pickle
             return _Checked(bad=(str(exc), exc.row))
+        return _Checked(row=record.row, number=record.number, kept=keep(record))
 
     items = enumerate(itertools.chain(head[start + 1 :], rows), start + 1)
     for index, checked in enumerate(mapper(check, items), start + 1):
@@ -948,26 +952,26 @@ def iter_records(
                 errors.append(InvalidRecord(checked.bad[0]))
                 errors[-1].row = checked.bad[1]
             continue
-        record = checked.record
-        if record is None:  # an empty row
+        if checked.row is None:  # an empty row
             continue
-        if record.number is not None:
-            if record.number in numbers:
+        number = checked.number
+        if number is not None:
+            if number in numbers:
                 bad += 1
                 if len(errors) < 7:
                     errors.append(
                         InvalidRecord(
-                            f"{record.number} is also the number of row "
-                            f"{numbers[record.number]}; each row must be a different ticket",
-                            record.row,
+                            f"{number} is also the number of row "
+                            f"{numbers[number]}; each row must be a different ticket",
+                            checked.row,
                             column_label("id"),
                         )
                     )
                 continue
-            numbers[record.number] = record.row
+            numbers[number] = checked.row
         found += 1
         if not bad:
-            yield record
+            yield checked.kept
     if masks:
         _refuse_masked(masked, masks)
     if errors:
@@ -992,11 +996,13 @@ class Mapper(Protocol):
 
 class _Checked(NamedTuple):
     """What checking one row found: a masked cell, an error (its text and row), the
-    row's record, or nothing (an empty row)."""
+    record's row and number and what is kept of it, or nothing (an empty row)."""
 
     mask: str | None = None
     bad: tuple[str, int | None] | None = None
-    record: Record | None = None
+    row: int | None = None
+    number: str | None = None
+    kept: Any = None
 
 
 def _implied_status(outcome: Outcome, closed: bool, handler: str | None) -> Status:

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..errors import GitError, ItdeskError, UsageError
 
 if TYPE_CHECKING:
+    from array import array
     from datetime import date
 
     from ..channels.recordform import Cell, DeskIndex, Record, RecordKey
     from ..channels.sheets import Sheet
-    from ..core.lifecycle import Action, Change
+    from ..core.lifecycle import Change
     from ..core.policy import Policy
     from .context import Context
 
@@ -66,16 +67,33 @@ class _Spill:
         self._file.close()
 
 
-class _Ready(NamedTuple):
-    """A planned row's ticket, built and checked before the lock: its file's text is in
-    the plan's spill."""
+class _Ready:
+    """The planned rows' tickets built and checked before the lock: each one's number,
+    and where in the plan's spill its status, action, commit subject, file and text
+    are (compact: 100,000 of them stay in memory, #12)."""
 
-    ticket_id: str
-    status: str
-    action: Action
-    subject: str
-    rel: str
-    place: tuple[int, int]
+    def __init__(self) -> None:
+        from array import array
+
+        self.by_row: dict[int, int] = {}
+        self.ids: list[str] = []
+        self.offsets = array("q")
+        self.sizes = array("q")
+
+    def add(self, row: int, ticket_id: str, place: tuple[int, int]) -> None:
+        self.by_row[row] = len(self.ids)
+        self.ids.append(ticket_id)
+        self.offsets.append(place[0])
+        self.sizes.append(place[1])
+
+    def number(self, row: int) -> str | None:
+        """The number row ``row``'s ticket was built with, if it was."""
+        i = self.by_row.get(row)
+        return None if i is None else self.ids[i]
+
+    def place(self, row: int) -> tuple[int, int]:
+        i = self.by_row[row]
+        return self.offsets[i], self.sizes[i]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +105,12 @@ class ImportPlan:
     plan when done."""
 
     keys: list[RecordKey]
-    places: list[tuple[int, int]]  # each record's place in the spill
+    places: tuple[array[int], array[int]]  # each record's offset and size in the spill
     planned: list[tuple[RecordKey, str]]
     skipped: list[tuple[RecordKey, str]]
     source: str | None
     spill: _Spill
-    ready: dict[int, _Ready]  # by row, filled by prepare_import
+    ready: _Ready  # filled by prepare_import
     workers: int
 
     def close(self) -> None:
@@ -101,10 +119,11 @@ class ImportPlan:
     def records(self, wanted: Iterable[tuple[RecordKey, str]]) -> Iterator[tuple[bytes, str]]:
         """The pickled record of each row in ``wanted`` (row order), with its number."""
         numbers = {key.row: number for key, number in wanted}
-        for key, place in zip(self.keys, self.places, strict=True):
+        offsets, sizes = self.places
+        for key, offset, size in zip(self.keys, offsets, sizes, strict=True):
             number = numbers.get(key.row)
             if number is not None:
-                yield self.spill.read(place), number
+                yield self.spill.read((offset, size)), number
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +148,10 @@ def plan_import(
     recorded in each ticket's log. ``progress(done, total)`` follows the rows as they
     are checked. A big sheet's rows are checked by worker processes (``workers``,
     default: one per processor; see :mod:`itdesk.service.workers`)."""
-    import pickle
+    from array import array
     from functools import partial
 
-    from ..channels.recordform import RecordKey, iter_records
+    from ..channels.recordform import iter_records
     from .workers import in_order, pool_size
 
     if source is not None:  # a file's name may hold a line break: not in a commit message
@@ -141,12 +160,15 @@ def plan_import(
     spill = _Spill()
     try:
         keys: list[RecordKey] = []
-        places: list[tuple[int, int]] = []
+        places = (array("q"), array("q"))
         tz = session.desk.policy.tz
         mapper = partial(in_order, workers=size)
-        for record in iter_records(sheet.rows(), sheet.count, tz, progress, mapper):
-            places.append(spill.add(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)))
-            keys.append(RecordKey.of(record))
+        checked = iter_records(sheet.rows(), sheet.count, tz, progress, mapper, _pickled)
+        for blob, key in checked:
+            offset, length = spill.add(blob)
+            places[0].append(offset)
+            places[1].append(length)
+            keys.append(key)
         index = _index(session)
         todo, skipped = _split(keys, index)
         numbers = _numbers(session, todo, index)
@@ -154,7 +176,17 @@ def plan_import(
         spill.close()
         raise
     planned = list(zip(todo, numbers, strict=True))
-    return ImportPlan(keys, places, planned, skipped, source, spill, {}, size)
+    return ImportPlan(keys, places, planned, skipped, source, spill, _Ready(), size)
+
+
+def _pickled(record: Record) -> tuple[bytes, RecordKey]:
+    """What a worker sends back of a checked record: the record pickled (as it waits in
+    the temporary file), and its key."""
+    import pickle
+
+    from ..channels.recordform import RecordKey
+
+    return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL), RecordKey.of(record)
 
 
 def prepare_import(
@@ -167,7 +199,8 @@ def prepare_import(
     """Build each planned row's ticket, with its planned number, and check it against
     the schema; one that fails raises, naming its row. The tickets' files wait in the
     plan's temporary file for :func:`import_records` (by worker processes on a big
-    sheet, as the rows were checked); ``progress(done, total)`` follows them."""
+    sheet, as the rows were checked); ``progress(done, total)`` follows them. With
+    ``dry_run``, returns what each row would become."""
     import pickle
 
     from ..store.transaction import ticket_text
@@ -175,7 +208,7 @@ def prepare_import(
 
     desk, policy, by, source = session.desk, session.desk.policy, session.actor.name, plan.source
 
-    def make(item: tuple[bytes, str]) -> tuple[str, str, Action, str, str, str] | str:
+    def make(item: tuple[bytes, str]) -> tuple[str, bytes] | str:
         rec: Record = pickle.loads(item[0])
         try:
             change = _build(rec, item[1], by, policy, source)
@@ -186,7 +219,8 @@ def prepare_import(
             return str(exc)
         except ItdeskError as exc:
             return f"row {rec.row}: {exc}; nothing was imported"
-        return t.id, t.status.value, change.action, change.subject, rel, text
+        ready = (t.status.value, change.action.value, change.subject, rel, text)
+        return t.id, pickle.dumps(ready, protocol=pickle.HIGHEST_PROTOCOL)
 
     out: list[Made] = []
     made = in_order(make, plan.records(plan.planned), plan.workers)
@@ -195,10 +229,10 @@ def prepare_import(
             progress(done, len(plan.planned))
         if isinstance(found, str):
             raise UsageError(found)
-        ticket_id, status, action, subject, rel, text = found
-        place = plan.spill.add(text.encode("utf-8"))
-        plan.ready[key.row] = _Ready(ticket_id, status, action, subject, rel, place)
-        out.append(Made(key, ticket_id, status))
+        ticket_id, blob = found
+        plan.ready.add(key.row, ticket_id, plan.spill.add(blob))
+        if dry_run:
+            out.append(Made(key, ticket_id, pickle.loads(blob)[0]))
     return out
 
 
@@ -213,7 +247,9 @@ def import_records(
     the number it still gets is not built again (the transaction keeps the tickets'
     files, not the tickets)."""
     import pickle
+    import sys
 
+    from ..core.lifecycle import Action
     from ..store.transaction import Made as Put
 
     policy = session.desk.policy
@@ -223,16 +259,18 @@ def import_records(
         index = _index(session)
         todo, skipped = _split(plan.keys, index)
         numbered = list(zip(todo, _numbers(session, todo, index), strict=True))
-        again = [(k, n) for k, n in numbered if _ready_as(plan, k) != n]
+        ready = plan.ready
+        again = [(k, n) for k, n in numbered if ready.number(k.row) != n]
         rebuilt = plan.records(again)  # the rows whose number changed, in row order
         for done, (key, ticket_id) in enumerate(numbered, 1):
             if progress is not None:
                 progress(done, len(todo))
-            ready = plan.ready.get(key.row)
-            if ready is not None and ready.ticket_id == ticket_id:
-                made = Put(ready.ticket_id, ready.action, ready.subject)
-                tx.put_text(made, ready.rel, plan.spill.read(ready.place))
-                changes.append(Made(key, ready.ticket_id, ready.status))
+            if ready.number(key.row) == ticket_id:
+                status, action, subject, rel, text = pickle.loads(
+                    plan.spill.read(ready.place(key.row))
+                )
+                tx.put_text(Put(ticket_id, Action(action), subject), rel, text)
+                changes.append(Made(key, ticket_id, sys.intern(status)))
                 continue
             rec = pickle.loads(next(rebuilt)[0])
             change = _build(rec, ticket_id, actor.name, policy, plan.source)
@@ -240,18 +278,12 @@ def import_records(
                 tx.put(change)  # checked against the schema here
             except ItdeskError as exc:
                 raise UsageError(f"row {rec.row}: {exc}; nothing was imported") from None
-            changes.append(Made(key, change.ticket.id, change.ticket.status.value))
+            changes.append(Made(key, change.ticket.id, sys.intern(change.ticket.status.value)))
         count = len(changes)
         what = f"{count} {'ticket' if count == 1 else 'tickets'}"
         tx.subject = f"import: {what}" + (f" from {plan.source}" if plan.source else "")
         tx.action = "import"
     return ImportResult(changes, skipped, tx.commit_id)
-
-
-def _ready_as(plan: ImportPlan, key: RecordKey) -> str | None:
-    """The number the ticket of row ``key`` was built with before the lock, if it was."""
-    ready = plan.ready.get(key.row)
-    return None if ready is None else ready.ticket_id
 
 
 def _split(

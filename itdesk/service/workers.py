@@ -63,13 +63,19 @@ def in_order(func: Callable[[T], R], items: Iterable[T], workers: int) -> Iterat
             sent.append(batch)
             yield batch
 
+    import gc
+
     _job[:] = [func]
+    # The workers' collector leaves this process's objects alone: walking them would
+    # copy every page of them into each worker (copy-on-write).
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for results in pool.imap(_run, batches()):
                 batch = sent.popleft()
                 yield from results if results is not None else map(func, batch)
     finally:
+        gc.unfreeze()
         _job.clear()
 
 
