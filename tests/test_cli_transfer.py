@@ -908,3 +908,155 @@ def test_import_follows_rows_and_tickets_with_progress_shown_only_on_a_terminal(
         ("importing tickets", 1, 2),
         ("importing tickets", 2, 2),
     ]
+
+
+# ------------------------------------------------------- big sheets (#12)
+
+
+def _rich_export(rich: Itdesk, tmp_path: Path, suffix: str) -> Path:
+    out = tmp_path / f"all{suffix}"
+    rich.ok("export", "--reveal", "--output", str(out))
+    return out
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@pytest.mark.parametrize("pool", [False, True])
+def test_a_sheet_imported_through_the_temporary_files_makes_the_same_desk(
+    rich: Itdesk,
+    make_desk: Callable[..., Itdesk],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    suffix: str,
+    pool: bool,
+) -> None:
+    """Rows are read into a temporary file in small batches, checked and built by
+    worker processes (with ``pool``) a few at a time, and the transaction keeps the
+    files beyond its first few in a temporary file: the tickets, the commit and the
+    output are those of an import held in memory by one process."""
+    import itdesk.channels.sheets as sheets
+    import itdesk.service.workers as workers
+    import itdesk.store.transaction as transaction
+
+    sheet = _rich_export(rich, tmp_path, suffix)
+    plain = make_desk()
+    monkeypatch.setattr(workers, "POOL_FROM", 10**9)
+    expected = plain.ok("import", str(sheet), "--now", "2023-11-01T09:00")
+    monkeypatch.setattr(sheets, "_BATCH", 2)
+    monkeypatch.setattr(transaction, "SPILL_FROM", 1)
+    if pool:
+        monkeypatch.setattr(workers, "POOL_FROM", 1)
+        monkeypatch.setattr(workers, "BATCH", 3)
+    spilled = make_desk()
+    result = spilled.ok("import", str(sheet), "--now", "2023-11-01T09:00")
+    assert result.stdout == expected.stdout
+    assert len(result.stdout.splitlines()) == len(tickets_of(rich)) + 1
+    assert git_state(spilled.desk).files == git_state(plain.desk).files
+    for args in (["rev-parse", "HEAD^{tree}"], ["log", "-1", "--format=%B"]):
+        assert git(spilled.desk, *args) == git(plain.desk, *args)
+    assert git(spilled.desk, "status", "--porcelain") == ""
+    dry = spilled.ok("import", str(sheet), "--dry-run")
+    assert "nothing to import" in dry.stdout
+
+
+def test_a_row_refused_while_the_tickets_are_written_leaves_the_desk_as_it_was(
+    rich: Itdesk,
+    make_desk: Callable[..., Itdesk],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tickets are built one at a time under the lock: one refused late, after others
+    were put (some kept in the temporary file), and nothing is written or committed."""
+    import itdesk.service.transfer as transfer
+    import itdesk.store.transaction as transaction
+
+    sheet = _rich_export(rich, tmp_path, ".csv")
+    d = make_desk()
+    before = git_state(d.desk)
+    build = transfer._build
+    built: list[int] = []
+
+    def refusing(rec: Any, ticket_id: str, by: str, policy: Any, source: str | None) -> Any:
+        built.append(rec.row)
+        if len(built) == 6:
+            raise transfer.UsageError(f"row {rec.row}: refused; nothing was imported")
+        return build(rec, ticket_id, by, policy, source)
+
+    monkeypatch.setattr(transfer, "_build", refusing)
+    monkeypatch.setattr(transaction, "SPILL_FROM", 2)
+    result = d("import", str(sheet))
+    assert result.exit_code == 2
+    assert result.stderr.endswith("refused; nothing was imported\n")
+    assert len(built) == 6
+    assert git_state(d.desk) == before
+
+
+def test_many_bad_rows_name_the_first_and_count_the_others(desk: Itdesk, tmp_path: Path) -> None:
+    rows = [["", "2023-10-25 09:30", "研发部/王小明", "", f"问题{i}", "特急", "", "", "", "待跟进",
+             "", "", ""] for i in range(9)]  # fmt: skip
+    result = desk("import", str(write_csv(tmp_path / "bad.csv", [ZH_HEADER, *rows])))
+    assert result.exit_code == 2
+    line = result.stderr.splitlines()[-1]
+    assert line.startswith("itdesk: error: row 2, 问题分级 (priority): '特急'"), line
+    assert line.endswith("(also bad: rows 3, 4, 5, 6, 7, …); nothing was imported"), line
+    two = desk("import", str(write_csv(tmp_path / "two.csv", [ZH_HEADER, *rows[:2]])))
+    assert two.stderr.splitlines()[-1].endswith("(also bad: row 3); nothing was imported")
+
+
+def test_a_masked_sheet_is_refused_whole_even_after_good_and_bad_rows(
+    desk: Itdesk, tmp_path: Path
+) -> None:
+    rows = unmasked_document()
+    bad = [list(rows[0]) for _ in range(12)]
+    for i, row in enumerate(bad):
+        row[0], row[2], row[5] = f"IT{100 + i}", "研发部/王*明", "特急"
+    sheet = write_csv(tmp_path / "masked.csv", [ZH_HEADER, *rows, *bad])
+    before = git_state(desk.desk)
+    result = desk("import", str(sheet))
+    assert result.exit_code == 2
+    line = result.stderr.splitlines()[-1]
+    assert "rows 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 and 2 more hold masked names" in line, line
+    assert git_state(desk.desk) == before
+
+
+@pytest.mark.parametrize("pool", [False, True])
+def test_bad_rows_are_found_alike_by_one_process_and_by_workers(
+    desk: Itdesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pool: bool
+) -> None:
+    import itdesk.service.workers as workers
+
+    monkeypatch.setattr(workers, "POOL_FROM", 1 if pool else 10**9)
+    monkeypatch.setattr(workers, "BATCH", 2)
+    rows = unmasked_document()
+    bad = [list(rows[0]) for _ in range(4)]
+    bad[1][5] = "特急"
+    bad[3][1] = "yesterday"
+    for i, row in enumerate(bad):
+        row[0] = f"IT{100 + i}"
+    bad[2][0] = "IT001"  # the number of the first row again
+    sheet = write_csv(tmp_path / "bad.csv", [ZH_HEADER, *rows, [""] * 13, *bad])
+    before = git_state(desk.desk)
+    result = desk("import", str(sheet))
+    assert result.exit_code == 2
+    line = result.stderr.splitlines()[-1]
+    assert line.startswith("itdesk: error: row 6, 问题分级 (priority): '特急'"), line
+    assert line.endswith("(also bad: rows 7, 8); nothing was imported"), line
+    assert git_state(desk.desk) == before
+
+
+def test_a_worker_that_fails_is_done_again_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import itdesk.service.workers as workers
+
+    monkeypatch.setattr(workers, "BATCH", 2)
+
+    def square(x: int) -> int:
+        if x == 5 and os.getpid() != parent:
+            raise RuntimeError("only in a worker")
+        return x * x
+
+    parent = os.getpid()
+    assert list(workers.in_order(square, iter(range(9)), 2)) == [x * x for x in range(9)]
+    assert workers.pool_size(workers.POOL_FROM - 1) == 1
+    assert workers.pool_size(10, 2) == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert workers.pool_size(100_000) == 1

@@ -25,12 +25,14 @@ command's job.
 from __future__ import annotations
 
 import enum
+import functools
+import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from ..core.ids import ID_PATTERN, format_id
 from ..core.lifecycle import (
@@ -634,6 +636,23 @@ class Record:
     ticket: Ticket | None = field(default=None, repr=False)  # the record column's
 
 
+class RecordKey(NamedTuple):
+    """What an import keeps in memory of each checked row (the records themselves wait
+    in a temporary file): enough to number it and to find it on the desk. The
+    description is kept only for a row without a number (see :meth:`DeskIndex.holding`)."""
+
+    row: int
+    number: str | None
+    reported_at: datetime
+    name: str
+    description: str | None
+
+    @classmethod
+    def of(cls, record: Record) -> RecordKey:
+        description = record.description if record.number is None else None
+        return cls(record.row, record.number, record.reported_at, record.name, description)
+
+
 # Fields of a Record that come from a column of another name.
 _FIELD_COLUMN = {
     "number": "id",
@@ -656,9 +675,13 @@ def _shown(value: object) -> str:
     return "nothing" if value is None else repr(value)
 
 
+@functools.lru_cache(maxsize=4096)  # the same few words in every row of a big sheet (#12)
 def _norm(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).replace("\ufeff", "").strip().lower()
-    return re.sub(r"\s+", " ", text)
+    return _SPACES.sub(" ", text)
+
+
+_SPACES = re.compile(r"\s+")
 
 
 def _without_note(text: str) -> str:
@@ -756,12 +779,7 @@ def _choice(text: str, parse_word: Callable[[str], E], accepted: str) -> E:
 
 def parse_outcome(text: str) -> Outcome:
     key = _norm(text)
-    found = [
-        (len(w), outcome)
-        for outcome, words in _OUTCOME_WORDS.items()
-        for w in words
-        if key.startswith(_norm(w))
-    ]
+    found = [(len(w), outcome) for outcome, w, normed in _OUTCOME_NORMED if key.startswith(normed)]
     if found:
         return max(found, key=lambda x: x[0])[1]
     raise InvalidValue(
@@ -770,8 +788,12 @@ def parse_outcome(text: str) -> Outcome:
     )
 
 
+# Each outcome's words, as given and normalized once (a sheet of 100,000 rows, #12).
+_OUTCOME_NORMED = [(o, w, _norm(w)) for o, words in _OUTCOME_WORDS.items() for w in words]
+
+
 def parse_feedback(text: str | None) -> Satisfaction | None:
-    if text is None or any(_norm(text).startswith(w) for w in _NO_FEEDBACK_WORDS):
+    if text is None or _norm(text).startswith(_NO_FEEDBACK_WORDS):
         return None
     return _choice(
         text,
@@ -812,28 +834,25 @@ def column_label(key: str) -> str:
 _MASKABLE = ("submitter", "contact", "handler", "employee_id")
 
 
-def _masked_rows(
-    rows: Sequence[Sequence[object]], start: int, seen: Mapping[str, int]
-) -> list[tuple[int, str]]:
-    found = []
-    for index in range(start + 1, len(rows)):
-        cells = rows[index]
-        for key in _MASKABLE:
-            i = seen.get(key)
-            text = _cell(cells[i]) if i is not None and i < len(cells) else ""
-            if "*" in text:
-                found.append((index + 1, text))
-                break
-    return found
+def _masked(cells: Sequence[object], seen: Mapping[str, int]) -> str | None:
+    """The first masked cell of a row (a ``*`` where an export masks), or None."""
+    for key in _MASKABLE:
+        i = seen.get(key)
+        text = _cell(cells[i]) if i is not None and i < len(cells) else ""
+        if "*" in text:
+            return text
+    return None
 
 
-def _refuse_masked(masked: list[tuple[int, str]]) -> None:
+def _refuse_masked(masked: list[tuple[int, str]], count: int) -> None:
+    """``masked``: the first masked rows (at least 10 of them, when there are), ``count``:
+    how many there are."""
     rows = ", ".join(str(row) for row, _ in masked[:10])
-    if len(masked) > 10:
-        rows += f" and {len(masked) - 10} more"
+    if count > 10:
+        rows += f" and {count - 10} more"
     examples = ", ".join(dict.fromkeys(text for _, text in masked[:3]))
     raise MaskedSheet(
-        f"{'row' if len(masked) == 1 else 'rows'} {rows} hold masked names or contacts "
+        f"{'row' if count == 1 else 'rows'} {rows} hold masked names or contacts "
         f"({examples}): an export without --reveal cannot become tickets; export the "
         "tickets again with `itdesk export --reveal` and import that file; nothing was "
         "imported"
@@ -846,15 +865,38 @@ def parse_records(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Record]:
     """Check every row of a sheet (rows of cells, the header among the first ones);
-    ``progress(done, total)`` follows the rows.
+    ``progress(done, total)`` follows the rows. See :func:`iter_records`."""
+    return list(iter_records(rows, len(rows), tz, progress))
 
-    A sheet exported without --reveal (names and contacts masked) is refused as a
-    whole (:class:`MaskedSheet`). Else raises :class:`InvalidRecord` naming the first
-    bad row (its spreadsheet number) and column and what is accepted, and how many
-    other rows are bad, so that a sheet is fixed in one go and imported whole or not
-    at all.
+
+def iter_records(
+    rows: Iterable[Sequence[object]],
+    count: int,
+    tz: tzinfo,
+    progress: Callable[[int, int], None] | None = None,
+    mapper: Mapper = map,
+    keep: Callable[[Record], Any] = lambda record: record,
+) -> Iterator[Any]:
+    """Check every row of a sheet (``count`` rows of cells, the header among the first
+    ones) and yield each row's record as it is checked, one at a time (a sheet of
+    100,000 rows is never held, #12); ``progress(done, total)`` follows the rows.
+
+    Raises once every row has been read, so a caller must use the records only when
+    the iteration ends without an error. A sheet exported without --reveal (names and
+    contacts masked) is refused as a whole (:class:`MaskedSheet`). Else raises
+    :class:`InvalidRecord` naming the first bad row (its spreadsheet number) and column
+    and what is accepted, and how many other rows are bad, so that a sheet is fixed in
+    one go and imported whole or not at all.
+
+    ``mapper`` checks the rows, in order: ``map``, or worker processes
+    (:func:`itdesk.service.workers.in_order`), whose findings are put together here
+    in the rows' order: the same records and the same errors. What is yielded of each
+    record is ``keep(record)``, made where the row is checked (a worker sends back
+    less than a record).
     """
-    start, keys = find_header(rows)
+    rows = iter(rows)
+    head = list(itertools.islice(rows, 10))
+    start, keys = find_header(head)
     seen: dict[str, int] = {}
     for i, key in enumerate(keys):
         if key is None:
@@ -869,53 +911,98 @@ def parse_records(
     missing = [column_label(k) for k in REQUIRED if k not in seen]
     if missing:
         raise InvalidRecord(f"no column {', '.join(missing)} in the header row", start + 1)
-    masked = _masked_rows(rows, start, seen)
-    if masked:
-        _refuse_masked(masked)
     columns = frozenset(seen)
     zh = {_norm(h) for h in _all_headers("zh")}
-    lang = "zh" if any(_norm(_cell(h)) in zh for h in rows[start]) else "en"
-    records: list[Record] = []
-    errors: list[InvalidRecord] = []
+    lang = "zh" if any(_norm(_cell(h)) in zh for h in head[start]) else "en"
+    errors: list[InvalidRecord] = []  # the first few
+    bad = 0
+    masked: list[tuple[int, str]] = []  # the first few
+    masks = 0
     numbers: dict[str, int] = {}
-    for index in range(start + 1, len(rows)):
-        if progress is not None:
-            progress(index - start, len(rows) - start - 1)
-        cells = rows[index]
+    found = 0
+    total = count - start - 1
+
+    def check(item: tuple[int, Sequence[object]]) -> _Checked:
+        index, cells = item
+        mask = _masked(cells, seen)
+        if mask is not None:
+            return _Checked(mask=mask)
         values = {k: cells[i] if i < len(cells) else None for k, i in seen.items()}
         if all(_text(v) is None for v in values.values()):
-            continue
+            return _Checked()
         try:
             record = _record(index + 1, values, tz, columns, lang)
-        except InvalidRecord as exc:
-            errors.append(exc)
+        except InvalidRecord as exc:  # as text: the exception's fields do not pickle
+            return _Checked(bad=(str(exc), exc.row))
+        return _Checked(row=record.row, number=record.number, kept=keep(record))
+
+    items = enumerate(itertools.chain(head[start + 1 :], rows), start + 1)
+    for index, checked in enumerate(mapper(check, items), start + 1):
+        if progress is not None:
+            progress(index - start, total)
+        if checked.mask is not None:
+            masks += 1
+            if len(masked) < 10:
+                masked.append((index + 1, checked.mask))
+        if masks:  # the sheet is refused whole: its rows need no more checking
             continue
-        if record.number is not None:
-            if record.number in numbers:
-                errors.append(
-                    InvalidRecord(
-                        f"{record.number} is also the number of row {numbers[record.number]}; "
-                        "each row must be a different ticket",
-                        record.row,
-                        column_label("id"),
+        if checked.bad is not None:
+            bad += 1
+            if len(errors) < 7:
+                errors.append(InvalidRecord(checked.bad[0]))
+                errors[-1].row = checked.bad[1]
+            continue
+        if checked.row is None:  # an empty row
+            continue
+        number = checked.number
+        if number is not None:
+            if number in numbers:
+                bad += 1
+                if len(errors) < 7:
+                    errors.append(
+                        InvalidRecord(
+                            f"{number} is also the number of row "
+                            f"{numbers[number]}; each row must be a different ticket",
+                            checked.row,
+                            column_label("id"),
+                        )
                     )
-                )
                 continue
-            numbers[record.number] = record.row
-        records.append(record)
+            numbers[number] = checked.row
+        found += 1
+        if not bad:
+            yield checked.kept
+    if masks:
+        _refuse_masked(masked, masks)
     if errors:
         first = errors[0]
         more = ""
-        if len(errors) > 1:
-            others = ", ".join(str(e.row) for e in errors[1:6]) + (", …" if len(errors) > 6 else "")
-            rows_word = "row" if len(errors) == 2 else "rows"
+        if bad > 1:
+            others = ", ".join(str(e.row) for e in errors[1:6]) + (", …" if bad > 6 else "")
+            rows_word = "row" if bad == 2 else "rows"
             more = f" (also bad: {rows_word} {others}); nothing was imported"
         else:
             more = "; nothing was imported"
         raise InvalidRecord(f"{first}{more}")
-    if not records:
+    if not found:
         raise InvalidRecord("the sheet has a header row but no rows to import")
-    return records
+
+
+class Mapper(Protocol):
+    """``map``, or a function that maps as it does (the results in the items' order)."""
+
+    def __call__(self, func: Callable[[Any], Any], items: Iterable[Any], /) -> Iterator[Any]: ...
+
+
+class _Checked(NamedTuple):
+    """What checking one row found: a masked cell, an error (its text and row), the
+    record's row and number and what is kept of it, or nothing (an empty row)."""
+
+    mask: str | None = None
+    bad: tuple[str, int | None] | None = None
+    row: int | None = None
+    number: str | None = None
+    kept: Any = None
 
 
 def _implied_status(outcome: Outcome, closed: bool, handler: str | None) -> Status:
@@ -1158,9 +1245,7 @@ def _check_agrees(
         k: cells[ALL_COLUMNS.index(k)] for k in record.columns if k != "record"
     }
     expected = _record(record.row, values, tz, record.columns - {"record"})
-    for key in (f.name for f in fields(Record)):
-        if key in ("row", "columns", "ticket"):
-            continue
+    for key in _COMPARED:
         given, wanted = getattr(record, key), getattr(expected, key)
         if given != wanted:
             column = _FIELD_COLUMN.get(key, key)
@@ -1170,6 +1255,9 @@ def _check_agrees(
                 f"this cell says {_shown(wanted)} (changed after the export?); clear the "
                 "cell to import what the columns say, or undo the change",
             )
+
+
+_COMPARED = [f.name for f in fields(Record) if f.name not in ("row", "columns", "ticket")]
 
 
 def title_of(description: str) -> str:
@@ -1374,11 +1462,11 @@ class DeskIndex:
                 sources.setdefault((number, minute), tid)
         return cls(tz, ids, sources, contents)
 
-    def holding(self, record: Record) -> str | None:
+    def holding(self, record: Record | RecordKey) -> str | None:
         """The number of the ticket on the desk that ``record`` already is, or None."""
         minute = _minute(record.reported_at, self.tz)
         if record.number is None:
-            return self.contents.get((minute, record.name, record.description))
+            return self.contents.get((minute, record.name, record.description or ""))
         found = self.sources.get((record.number, minute))
         if found is not None:
             return found

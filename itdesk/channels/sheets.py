@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -14,17 +14,74 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     from .recordform import Cell
 
-# Bounds on what import reads: two years of a large desk fit (100,000 rows), a bomb does not.
+# Bounds on what import reads: two years of a large desk fit (100,000 rows), a bomb does
+# not. The file is read as a stream (#12), so its size bounds time, not memory: 100,000
+# rows exported with --reveal are ~300 MB of CSV.
 MAX_ROWS = 200_000
-MAX_FILE_BYTES = 200_000_000
+MAX_FILE_BYTES = 1_000_000_000
 MAX_INFLATED_BYTES = 1_000_000_000
 _WIDTH_CAP = 60  # characters; long descriptions and steps wrap instead
 _DATE_FORMAT = "yyyy-mm-dd hh:mm"
 _SECONDS_FORMAT = "yyyy-mm-dd hh:mm:ss"
+_BATCH = 500  # rows pickled together in a Sheet's temporary file
 
 
-def read_sheet(path: Path) -> list[list[object]]:
-    """The cells of a CSV file or of an .xlsx workbook's record-form sheet, row by row."""
+class Sheet:
+    """The cells of a CSV file or of an .xlsx workbook's record-form sheet, row by row,
+    read once from the file into a temporary file: :meth:`rows` goes over them again as
+    often as needed, and a sheet of 100,000 rows is never held in memory (#12)."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self._file = tempfile.TemporaryFile()
+        self._batch: list[list[object]] = []
+        self.count = 0  # rows
+
+    def _add(self, row: list[object]) -> None:
+        self._batch.append(row)
+        self.count += 1
+        if len(self._batch) >= _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pickle
+
+        if self._batch:
+            pickle.dump(self._batch, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._batch = []
+
+    def _clear(self) -> None:
+        self._file.seek(0)
+        self._file.truncate()
+        self._batch, self.count = [], 0
+
+    def rows(self) -> Iterator[list[object]]:
+        """Every row, the first one first (one pass at a time)."""
+        import pickle
+
+        self._flush()
+        self._file.seek(0)
+        while True:
+            try:
+                batch = pickle.load(self._file)
+            except EOFError:
+                return
+            yield from batch
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Sheet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_sheet(path: Path) -> Sheet:
+    """The rows of a CSV file or of an .xlsx workbook's record-form sheet (see
+    :class:`Sheet`; the caller closes it)."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx", ".xlsm"):
         hint = " (save it as .xlsx first)" if suffix == ".xls" else ""
@@ -36,59 +93,75 @@ def read_sheet(path: Path) -> list[list[object]]:
                 f"{path.name} is {size // 1_000_000} MB; a sheet may be at most "
                 f"{MAX_FILE_BYTES // 1_000_000} MB (split it)"
             )
-        data = path.read_bytes()
+        with path.open("rb"):
+            pass  # readable (a folder, a file without permission: said here)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    if suffix == ".csv":
-        return _csv_rows(data, path)
-    return _xlsx_rows(data, path)
+    sheet = Sheet()
+    try:
+        if suffix == ".csv":
+            _csv_rows(path, sheet)
+        else:
+            _xlsx_rows(path, sheet)
+    except BaseException:
+        sheet.close()
+        raise
+    return sheet
 
 
-def _csv_rows(data: bytes, path: Path) -> list[list[object]]:
+def _csv_rows(path: Path, sheet: Sheet) -> None:
     import csv
-    import io
 
     for encoding in ("utf-8-sig", "gb18030"):  # Excel on a Chinese Windows saves GBK
+        sheet._clear()
         try:
-            text = data.decode(encoding)
-            break
+            with path.open(encoding=encoding, newline="") as fh:
+                first = _first_line(fh)
+                delimiter = "\t" if first.count("\t") > first.count(",") else ","
+                try:
+                    for r in csv.reader(fh, delimiter=delimiter):
+                        sheet._add(list(r))
+                        if sheet.count > MAX_ROWS:
+                            raise UsageError(f"{path.name} has more than {MAX_ROWS} rows; split it")
+                except csv.Error as exc:
+                    raise UsageError(f"{path.name}: not a readable CSV file: {exc}") from None
+            return
         except UnicodeDecodeError:
             continue
-    else:
-        raise UsageError(f"{path.name}: not UTF-8 or GBK text; save it as CSV UTF-8")
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if first.count("\t") > first.count(",") else ","
-    rows: list[list[object]] = []
-    try:
-        for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            rows.append(list(r))
-            if len(rows) > MAX_ROWS:
-                raise UsageError(f"{path.name} has more than {MAX_ROWS} rows; split it")
-        return rows
-    except csv.Error as exc:
-        raise UsageError(f"{path.name}: not a readable CSV file: {exc}") from None
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    raise UsageError(f"{path.name}: not UTF-8 or GBK text; save it as CSV UTF-8")
 
 
-def _xlsx_rows(data: bytes, path: Path) -> list[list[object]]:
-    import io
+def _first_line(fh: IO[str]) -> str:
+    """The text before the file's first ``\\n``; the file is then back at its start."""
+    first = ""
+    while "\n" not in first:
+        chunk = fh.read(65536)
+        if not chunk:
+            break
+        first += chunk
+    fh.seek(0)
+    return first.split("\n", 1)[0]
+
+
+def _xlsx_rows(path: Path, sheet: Sheet) -> None:
     import zipfile
 
     from openpyxl import load_workbook
 
     from .recordform import SHEET_TITLE
 
-    _check_workbook(data, path)
+    _check_workbook(path)
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = load_workbook(path, read_only=True, data_only=True)
         try:
             names = [n for n in wb.sheetnames if n in SHEET_TITLE.values()]
             ws = wb[names[0]] if names else wb.worksheets[0]
-            rows: list[list[object]] = []
             for row in ws.iter_rows(values_only=True):
-                rows.append(list(row))
-                if len(rows) > MAX_ROWS:
+                sheet._add(list(row))
+                if sheet.count > MAX_ROWS:
                     raise UsageError(f"{path.name} has more than {MAX_ROWS} rows; split it")
-            return rows
         finally:
             wb.close()
     except UsageError:
@@ -99,15 +172,14 @@ def _xlsx_rows(data: bytes, path: Path) -> list[list[object]]:
         raise UsageError(f"{path.name}: not a readable .xlsx workbook ({what})") from None
 
 
-def _check_workbook(data: bytes, path: Path) -> None:
+def _check_workbook(path: Path) -> None:
     """Refuse what no spreadsheet program writes but an attacker does: XML with a
     document type (entity expansion, "billion laughs"), and a zip that inflates to far
     more than a record form can hold. Checked before openpyxl parses anything."""
-    import io
     import zipfile
 
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
+        with zipfile.ZipFile(path) as z:
             members = z.infolist()
             if len(members) > 1_000:
                 raise UsageError(f"{path.name}: {len(members)} parts; not a record form")

@@ -11,7 +11,9 @@ import click
 from . import Progress, desk_options, lang_said, neutral, open_session, ui_lang
 
 if TYPE_CHECKING:
-    from ..channels.recordform import Record
+    from ..channels.recordform import RecordKey
+    from ..service.context import Context
+    from ..service.transfer import ImportPlan
 
 
 @click.command()
@@ -56,50 +58,64 @@ def command(
         itdesk import records.csv --dry-run
     """
     from ..channels.sheets import read_sheet
-    from ..service.transfer import import_records, plan_import
+    from ..service.transfer import plan_import
 
     path = Path(file)
-    rows = read_sheet(path)
-    session = open_session(desk_path, as_name, now_text)
-    progress = Progress("checking rows")  # on a terminal only (#12)
+    # The sheet is read into a temporary file and its rows checked one at a time, then
+    # built into tickets one at a time: 100,000 rows in bounded memory (#12).
+    with read_sheet(path) as sheet:
+        session = open_session(desk_path, as_name, now_text)
+        progress = Progress("checking rows")  # on a terminal only (#12)
+        try:
+            plan = plan_import(session, sheet, source=path.name, progress=progress)
+        finally:
+            progress.close()
     try:
-        plan = plan_import(session, rows, source=path.name, check=dry_run, progress=progress)
+        _import(session, plan, path.name, dry_run)
+    finally:
+        plan.close()
+
+
+def _import(session: Context, plan: ImportPlan, name: str, dry_run: bool) -> None:
+    """The checked sheet's tickets made (or, in a dry run, built and checked), and said."""
+    from ..service.transfer import import_records, prepare_import
+
+    if not plan.planned:
+        _nothing(name, plan.skipped)
+        return
+    # the tickets are built and checked before the desk is locked (#12)
+    progress = Progress("checking tickets" if dry_run else "importing tickets")
+    try:
+        made = prepare_import(session, plan, progress, dry_run=dry_run)
     finally:
         progress.close()
-    if not plan.planned:
-        _nothing(path.name, plan.skipped)
-        return
     if dry_run:
-        count = len(plan.planned)
+        count = len(made)
         click.echo(
-            f"导入（试运行，未写入）：将从 {_shown(path.name)} 导入 {count} 张工单"
+            f"导入（试运行，未写入）：将从 {_shown(name)} 导入 {count} 张工单"
             if _zh()
-            else f"import: {_tickets(count)} from {_shown(path.name)} (dry run: nothing written)"
+            else f"import: {_tickets(count)} from {_shown(name)} (dry run: nothing written)"
         )
-        for rec, change in plan.planned:
+        for rec, _, status in made:
             row = f"第 {rec.row} 行" if _zh() else f"row {rec.row}"
             click.echo(
                 f"  {row}  {rec.reported_at:%Y-%m-%d %H:%M}  "
-                f"{_status(change.ticket.status.value)} {_shown(rec.number or '')}".rstrip()
+                f"{_status(status)} {_shown(rec.number or '')}".rstrip()
             )
         _report_skipped(plan.skipped)
         return
-    progress = Progress("importing tickets")
-    try:
-        result = import_records(session, plan, progress)
-    finally:
-        progress.close()
+    result = import_records(session, plan)
     if not result.changes:  # another import of this sheet came first
-        _nothing(path.name, result.skipped)
+        _nothing(name, result.skipped)
         return
     count = len(result.changes)
     click.echo(
-        f"导入：从 {_shown(path.name)} 导入 {count} 张工单"
+        f"导入：从 {_shown(name)} 导入 {count} 张工单"
         if _zh()
-        else f"import: {_tickets(count)} from {_shown(path.name)}"
+        else f"import: {_tickets(count)} from {_shown(name)}"
     )
-    for rec, change in result.changes:
-        click.echo(f"  {change.ticket.id}  {_status(change.ticket.status.value)} {_origin(rec)}")
+    for rec, ticket_id, status in result.changes:
+        click.echo(f"  {ticket_id}  {_status(status)} {_origin(rec)}")
     _report_skipped(result.skipped)
 
 
@@ -124,7 +140,7 @@ def _status(value: str) -> str:
     return shown + " " * max(14 - width(shown), 0)
 
 
-def _origin(rec: Record) -> str:
+def _origin(rec: RecordKey) -> str:
     if _zh():
         if rec.number:
             return f"来自 {_shown(rec.number)}（第 {rec.row} 行）"
@@ -134,7 +150,7 @@ def _origin(rec: Record) -> str:
     return f"from row {rec.row}"
 
 
-def _report_skipped(skipped: list[tuple[Record, str]]) -> None:
+def _report_skipped(skipped: list[tuple[RecordKey, str]]) -> None:
     if skipped:
         click.echo(
             f"跳过 {len(skipped)} 行（已在服务台上）："
@@ -146,7 +162,7 @@ def _report_skipped(skipped: list[tuple[Record, str]]) -> None:
         click.echo(f"  {held}  {_origin(rec)}")
 
 
-def _nothing(name: str, skipped: list[tuple[Record, str]]) -> None:
+def _nothing(name: str, skipped: list[tuple[RecordKey, str]]) -> None:
     """A sheet imported before: nothing changes, and the command says so."""
     click.echo(
         f"导入：{_shown(name)} 没有可导入的内容：其 {len(skipped)} 行已在服务台上"

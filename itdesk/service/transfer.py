@@ -14,77 +14,226 @@ revealed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import GitError, ItdeskError, UsageError
 
 if TYPE_CHECKING:
+    from array import array
     from datetime import date
 
-    from ..channels.recordform import Cell, DeskIndex, Record
+    from ..channels.recordform import Cell, DeskIndex, Record, RecordKey
+    from ..channels.sheets import Sheet
     from ..core.lifecycle import Change
     from ..core.policy import Policy
     from .context import Context
 
 
+class Made(NamedTuple):
+    """A row of the sheet and the ticket it becomes (or would, in a dry run)."""
+
+    rec: RecordKey
+    ticket_id: str
+    status: str
+
+
+class _Spill:
+    """Blobs in a temporary file, read back by their place: what an import of 100,000
+    rows would otherwise hold in memory (#12)."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self._file = tempfile.TemporaryFile()
+        self._end = 0
+
+    # By position (pread, pwrite): a pool's feeder thread reads while this one writes.
+    def add(self, blob: bytes) -> tuple[int, int]:
+        import os
+
+        place = (self._end, len(blob))
+        self._end += len(blob)
+        os.pwrite(self._file.fileno(), blob, place[0])
+        return place
+
+    def read(self, place: tuple[int, int]) -> bytes:
+        import os
+
+        return os.pread(self._file.fileno(), place[1], place[0])
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _Ready:
+    """The planned rows' tickets built and checked before the lock: each one's number,
+    and where in the plan's spill its status, action, commit subject, file and text
+    are (compact: 100,000 of them stay in memory, #12)."""
+
+    def __init__(self) -> None:
+        from array import array
+
+        self.by_row: dict[int, int] = {}
+        self.ids: list[str] = []
+        self.offsets = array("q")
+        self.sizes = array("q")
+
+    def add(self, row: int, ticket_id: str, place: tuple[int, int]) -> None:
+        self.by_row[row] = len(self.ids)
+        self.ids.append(ticket_id)
+        self.offsets.append(place[0])
+        self.sizes.append(place[1])
+
+    def number(self, row: int) -> str | None:
+        """The number row ``row``'s ticket was built with, if it was."""
+        i = self.by_row.get(row)
+        return None if i is None else self.ids[i]
+
+    def place(self, row: int) -> tuple[int, int]:
+        i = self.by_row[row]
+        return self.offsets[i], self.sizes[i]
+
+
 @dataclass(frozen=True, slots=True)
 class ImportPlan:
-    """The checked rows of a sheet: those to import, each with the ticket it becomes
-    (numbered provisionally), and those already on the desk, each with the number of
-    the ticket it is there."""
+    """The checked rows of a sheet: the key of each (in row order), those to import
+    with the number each would get as the desk stands now, and those already on the
+    desk, each with the number of the ticket it is there. The records, and the tickets
+    :func:`prepare_import` builds of them, wait in a temporary file: :meth:`close` the
+    plan when done."""
 
-    records: list[Record]
-    planned: list[tuple[Record, Change]]
-    skipped: list[tuple[Record, str]]
-    source: str | None = None
+    keys: list[RecordKey]
+    places: tuple[array[int], array[int]]  # each record's offset and size in the spill
+    planned: list[tuple[RecordKey, str]]
+    skipped: list[tuple[RecordKey, str]]
+    source: str | None
+    spill: _Spill
+    ready: _Ready  # filled by prepare_import
+    workers: int
+
+    def close(self) -> None:
+        self.spill.close()
+
+    def records(self, wanted: Iterable[tuple[RecordKey, str]]) -> Iterator[tuple[bytes, str]]:
+        """The pickled record of each row in ``wanted`` (row order), with its number."""
+        numbers = {key.row: number for key, number in wanted}
+        offsets, sizes = self.places
+        for key, offset, size in zip(self.keys, offsets, sizes, strict=True):
+            number = numbers.get(key.row)
+            if number is not None:
+                yield self.spill.read((offset, size)), number
 
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
     """What an import made (in row order) and the rows it found on the desk already."""
 
-    changes: list[tuple[Record, Change]]
-    skipped: list[tuple[Record, str]]
+    changes: list[Made]
+    skipped: list[tuple[RecordKey, str]]
     commit: str | None
 
 
 def plan_import(
     session: Context,
-    rows: Sequence[Sequence[object]],
+    sheet: Sheet,
     source: str | None = None,
     *,
-    check: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> ImportPlan:
-    """Check every row and build every ticket not yet on the desk, numbered as the desk
-    stands now; one bad row raises, naming it. ``source`` (the file's name) is recorded
-    in each ticket's log. The tickets are checked against the schema when the import
-    writes them, or here with ``check`` (a dry run). ``progress(done, total)`` follows
-    the rows as they are checked."""
-    from ..channels.recordform import parse_records
-    from ..core.model import ticket_to_dict
-    from ..store.schema import check_ticket_data
+    """Check every row, one at a time, and number each row not yet on the desk as the
+    desk stands now; one bad row raises, naming it. ``source`` (the file's name) is
+    recorded in each ticket's log. ``progress(done, total)`` follows the rows as they
+    are checked. A big sheet's rows are checked by worker processes (``workers``,
+    default: one per processor; see :mod:`itdesk.service.workers`)."""
+    from array import array
+    from functools import partial
 
-    policy = session.desk.policy
-    by = session.actor.name
+    from ..channels.recordform import iter_records
+    from .workers import in_order, pool_size
+
     if source is not None:  # a file's name may hold a line break: not in a commit message
         source = "".join(c if c.isprintable() else "?" for c in source)
-    records = parse_records(rows, policy.tz, progress)
-    index = _index(session)
-    todo, skipped = _split(records, index)
-    numbers = _numbers(session, todo, index)
-    planned = [
-        (rec, _build(rec, number, by, policy, source))
-        for rec, number in zip(todo, numbers, strict=True)
-    ]
-    for rec, change in planned if check else ():
+    size = pool_size(sheet.count, workers)
+    spill = _Spill()
+    try:
+        keys: list[RecordKey] = []
+        places = (array("q"), array("q"))
+        tz = session.desk.policy.tz
+        mapper = partial(in_order, workers=size)
+        checked = iter_records(sheet.rows(), sheet.count, tz, progress, mapper, _pickled)
+        for blob, key in checked:
+            offset, length = spill.add(blob)
+            places[0].append(offset)
+            places[1].append(length)
+            keys.append(key)
+        index = _index(session)
+        todo, skipped = _split(keys, index)
+        numbers = _numbers(session, todo, index)
+    except BaseException:
+        spill.close()
+        raise
+    planned = list(zip(todo, numbers, strict=True))
+    return ImportPlan(keys, places, planned, skipped, source, spill, _Ready(), size)
+
+
+def _pickled(record: Record) -> tuple[bytes, RecordKey]:
+    """What a worker sends back of a checked record: the record pickled (as it waits in
+    the temporary file), and its key."""
+    import pickle
+
+    from ..channels.recordform import RecordKey
+
+    return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL), RecordKey.of(record)
+
+
+def prepare_import(
+    session: Context,
+    plan: ImportPlan,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    dry_run: bool = False,
+) -> list[Made]:
+    """Build each planned row's ticket, with its planned number, and check it against
+    the schema; one that fails raises, naming its row. The tickets' files wait in the
+    plan's temporary file for :func:`import_records` (by worker processes on a big
+    sheet, as the rows were checked); ``progress(done, total)`` follows them. With
+    ``dry_run``, returns what each row would become."""
+    import pickle
+
+    from ..store.transaction import ticket_text
+    from .workers import in_order
+
+    desk, policy, by, source = session.desk, session.desk.policy, session.actor.name, plan.source
+
+    def make(item: tuple[bytes, str]) -> tuple[str, bytes] | str:
+        rec: Record = pickle.loads(item[0])
         try:
-            check_ticket_data(ticket_to_dict(change.ticket), f"row {rec.row}")
+            change = _build(rec, item[1], by, policy, source)
+            t = change.ticket
+            rel = desk.rel(desk.active_path(t.id))
+            text = ticket_text(t, f"row {rec.row}" if dry_run else rel)
+        except UsageError as exc:
+            return str(exc)
         except ItdeskError as exc:
-            raise UsageError(f"row {rec.row}: {exc}; nothing was imported") from None
-    return ImportPlan(records, planned, skipped, source)
+            return f"row {rec.row}: {exc}; nothing was imported"
+        ready = (t.status.value, change.action.value, change.subject, rel, text)
+        return t.id, pickle.dumps(ready, protocol=pickle.HIGHEST_PROTOCOL)
+
+    out: list[Made] = []
+    made = in_order(make, plan.records(plan.planned), plan.workers)
+    for done, ((key, _), found) in enumerate(zip(plan.planned, made, strict=True), 1):
+        if progress is not None:
+            progress(done, len(plan.planned))
+        if isinstance(found, str):
+            raise UsageError(found)
+        ticket_id, blob = found
+        plan.ready.add(key.row, ticket_id, plan.spill.add(blob))
+        if dry_run:
+            out.append(Made(key, ticket_id, pickle.loads(blob)[0]))
+    return out
 
 
 def import_records(
@@ -94,28 +243,42 @@ def import_records(
     tickets as they are put into it.
 
     What is on the desk is read again under the lock, so that two imports of one sheet
-    at the same time make its tickets once; a ticket whose number is still the planned
-    one is not built again."""
+    at the same time make its tickets once; a ticket :func:`prepare_import` made with
+    the number it still gets is not built again (the transaction keeps the tickets'
+    files, not the tickets)."""
+    import pickle
+    import sys
+
+    from ..core.lifecycle import Action
+    from ..store.transaction import Made as Put
+
     policy = session.desk.policy
     actor = session.actor
-    built = {rec.row: change for rec, change in plan.planned}
-    changes: list[tuple[Record, Change]] = []
+    changes: list[Made] = []
     with session.transaction(actor) as tx:
         index = _index(session)
-        todo, skipped = _split(plan.records, index)
-        for done, (rec, ticket_id) in enumerate(
-            zip(todo, _numbers(session, todo, index), strict=True), 1
-        ):
+        todo, skipped = _split(plan.keys, index)
+        numbered = list(zip(todo, _numbers(session, todo, index), strict=True))
+        ready = plan.ready
+        again = [(k, n) for k, n in numbered if ready.number(k.row) != n]
+        rebuilt = plan.records(again)  # the rows whose number changed, in row order
+        for done, (key, ticket_id) in enumerate(numbered, 1):
             if progress is not None:
                 progress(done, len(todo))
-            change = built.get(rec.row)
-            if change is None or change.ticket.id != ticket_id:
-                change = _build(rec, ticket_id, actor.name, policy, plan.source)
+            if ready.number(key.row) == ticket_id:
+                status, action, subject, rel, text = pickle.loads(
+                    plan.spill.read(ready.place(key.row))
+                )
+                tx.put_text(Put(ticket_id, Action(action), subject), rel, text)
+                changes.append(Made(key, ticket_id, sys.intern(status)))
+                continue
+            rec = pickle.loads(next(rebuilt)[0])
+            change = _build(rec, ticket_id, actor.name, policy, plan.source)
             try:
                 tx.put(change)  # checked against the schema here
             except ItdeskError as exc:
                 raise UsageError(f"row {rec.row}: {exc}; nothing was imported") from None
-            changes.append((rec, change))
+            changes.append(Made(key, change.ticket.id, sys.intern(change.ticket.status.value)))
         count = len(changes)
         what = f"{count} {'ticket' if count == 1 else 'tickets'}"
         tx.subject = f"import: {what}" + (f" from {plan.source}" if plan.source else "")
@@ -124,11 +287,11 @@ def import_records(
 
 
 def _split(
-    records: Sequence[Record], index: DeskIndex
-) -> tuple[list[Record], list[tuple[Record, str]]]:
+    records: Sequence[RecordKey], index: DeskIndex
+) -> tuple[list[RecordKey], list[tuple[RecordKey, str]]]:
     """(rows to import, rows already on the desk with the number of their ticket)."""
-    todo: list[Record] = []
-    skipped: list[tuple[Record, str]] = []
+    todo: list[RecordKey] = []
+    skipped: list[tuple[RecordKey, str]] = []
     for rec in records:
         held = index.holding(rec)
         if held is None:
@@ -144,7 +307,7 @@ def _index(session: Context) -> DeskIndex:
     return DeskIndex.of(session.iter_ticket_data(include_archive=True), session.desk.policy.tz)
 
 
-def _numbers(session: Context, records: Sequence[Record], index: DeskIndex) -> list[str]:
+def _numbers(session: Context, records: Sequence[RecordKey], index: DeskIndex) -> list[str]:
     """Each row's ticket number: its own when it is one of this desk's form and free,
     else the next of its submitted day. Each day's numbers on the desk are listed once
     and then counted up (the per-day sequence of :func:`itdesk.core.ids.allocate_id`:

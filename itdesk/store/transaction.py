@@ -29,7 +29,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..core.ids import allocate_id
 from ..core.model import Ticket, ticket_to_dict
@@ -45,15 +45,34 @@ from .schema import check_ticket_data
 # Paths per `git status` of read_many, as Desk's MANY_PATHS (not imported: desk imports
 # this module); and more written files than this are synced once, not one by one.
 STATUS_BATCH = 100
+# Beyond this many files, a transaction keeps what it will write in a temporary file, not
+# in memory: an import of 100,000 tickets is ~200 MB of YAML (#12).
+SPILL_FROM = 1_000
 
 if TYPE_CHECKING:
-    from ..core.lifecycle import Change
+    from ..core.lifecycle import Action, Change
 
 LOCK_TIMEOUT = 30.0
 COMMIT_TRIES = 5  # builds of the tree when the branch keeps moving
 GIT_LOCK_WAIT = 2.0  # seconds to wait for a git lock held by a running git
 STALE_AFTER = 2.0  # a lock untouched this long, left by a killed itdesk, is removed
 STEP_WINDOW = 10.0  # seconds after a step began within which its git made its lock
+
+
+class _Spilled(NamedTuple):
+    """A text kept in the transaction's temporary file: where, and how many bytes."""
+
+    offset: int
+    size: int
+
+
+class Made(NamedTuple):
+    """A change a transaction holds: what its commit message says of it (the ticket
+    itself is not kept: an import holds 100,000)."""
+
+    ticket_id: str
+    action: Action
+    subject: str
 
 
 class _Located(Protocol):
@@ -371,9 +390,11 @@ class Transaction:
         self.actor = actor
         self.now = now
         self.head = head if head is not None else gitdir.refuse_to_write(desk.git_dir)
-        self._texts: dict[str, str | bytes | None] = {}  # rel path -> new text (None: delete)
+        # rel path -> new text (None: delete), or where it is in the temporary file
+        self._texts: dict[str, str | bytes | _Spilled | None] = {}
+        self._spill: IO[bytes] | None = None  # the texts beyond SPILL_FROM
         self._moves: dict[str, str] = {}  # rel path -> new rel path, the bytes unchanged
-        self._changes: list[Change] = []
+        self._changes: list[Made] = []
         self._taken: set[str] = set()
         self._archived: dict[str, str] = {}  # ticket id -> its archive path, when read there
         self._clean: set[str] = set()  # paths found free of hand edits under the lock
@@ -507,6 +528,9 @@ class Transaction:
 
     def close(self) -> None:
         """Stop the checks of paths that were never written (a number not used)."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
         if self._trees is not None:
             self._trees.close()
             self._trees = None
@@ -525,8 +549,6 @@ class Transaction:
         """Write ``change.ticket`` to ``rel``, else where it was read from. A ticket read
         from the archive that is open again (reopened) goes back to the active folder,
         in the same commit: only closed and cancelled tickets live in the archive."""
-        from .yamlio import dump_yaml
-
         ticket = change.ticket
         archived = self._archived.get(ticket.id)
         if rel is None and archived is not None and not ticket.status.is_open:
@@ -534,15 +556,43 @@ class Transaction:
         elif rel is None and archived is not None:
             self._texts[archived] = None  # out of the archive, into tickets/
         rel = rel or self.desk.rel(self.desk.active_path(ticket.id))
-        data = ticket_to_dict(ticket)
-        check_ticket_data(data, rel)
-        self._texts[rel] = dump_yaml(data)
-        self._changes.append(change)
+        self._keep(rel, ticket_text(ticket, rel))
+        self._changes.append(Made(ticket.id, change.action, change.subject))
+
+    def put_text(self, made: Made, rel: str, text: str | bytes) -> None:
+        """A new ticket's file, made beforehand by :func:`ticket_text` (checked there):
+        an import builds its tickets in worker processes before it takes the lock."""
+        self._keep(rel, text)
+        self._changes.append(made)
 
     def put_file(self, rel: str, text: str | bytes | None) -> None:
         """Write (or, with None, remove) another file of the desk, such as a KB article
         (text) or an attachment (bytes)."""
-        self._texts[rel] = text
+        self._keep(rel, text)
+
+    def _keep(self, rel: str, text: str | bytes | None) -> None:
+        """Hold ``text`` until the commit: in memory, or beyond :data:`SPILL_FROM` files
+        in a temporary file (the commit reads each back once or twice)."""
+        if text is None or len(self._texts) < SPILL_FROM or rel in self._texts:
+            self._texts[rel] = text
+            return
+        if self._spill is None:
+            import tempfile
+
+            self._spill = tempfile.TemporaryFile()
+        data = _bytes(text)
+        offset = self._spill.seek(0, os.SEEK_END)
+        self._spill.write(data)
+        self._texts[rel] = _Spilled(offset, len(data))
+
+    def _text(self, rel: str) -> str | bytes | None:
+        """What :meth:`commit` writes to ``rel`` (None: remove it)."""
+        text = self._texts[rel]
+        if isinstance(text, _Spilled):
+            assert self._spill is not None
+            self._spill.seek(text.offset)
+            return self._spill.read(text.size)
+        return text
 
     def move(self, rel: str, new_rel: str) -> None:
         """Rename a file of the desk, its bytes unchanged (a ticket going to the archive):
@@ -552,7 +602,7 @@ class Transaction:
         self._moves[rel] = new_rel
 
     @property
-    def changes(self) -> list[Change]:
+    def changes(self) -> list[Made]:
         return list(self._changes)
 
     # -- commit ----------------------------------------------------------------
@@ -564,14 +614,14 @@ class Transaction:
         if len(changes) == 1 and self.subject is None and not self.body:
             c = changes[0]
             more = "".join(f"{key}: {value}\n" for key, value in self._more_trailers())
-            return f"{c.subject}\n\nTicket: {c.ticket.id}\nAction: {c.action.value}\n{more}"
+            return f"{c.subject}\n\nTicket: {c.ticket_id}\nAction: {c.action.value}\n{more}"
         lines = [self.subject or f"{len(changes)} changes", ""]
         if self.body:
             lines += [self.body.strip("\n"), ""]
         if changes:
             lines += [f"- {c.subject}" for c in changes] + [""]
         # every ticket the commit touches, also one only moved or removed (archive, purge)
-        touched = [c.ticket.id for c in changes]
+        touched = [c.ticket_id for c in changes]
         for rel in [*self._texts, *self._moves]:
             name = rel.rsplit("/", 1)[-1]
             if rel.startswith(f"{TICKETS}/") and name.endswith(".yaml"):
@@ -636,7 +686,8 @@ class Transaction:
         # of an fsync each, which took a fifth of an import of 10,000 rows (#12).
         many = len(self._texts) > STATUS_BATCH
         try:
-            for rel, text in self._texts.items():
+            for rel in self._texts:
+                text = self._text(rel)
                 if text is None:
                     (root / rel).unlink(missing_ok=True)
                 else:
@@ -684,12 +735,14 @@ class Transaction:
         root, git_dir = self.desk.root, self.desk.git_dir
         ref, base = self.head.ref, self.head.oid
         assert ref is not None and base is not None
-        written = {rel: _bytes(text) for rel, text in self._texts.items()
-                   if text is not None}  # fmt: skip
+        written = [rel for rel, text in self._texts.items() if text is not None]
         # git stores the blobs while the tree is built with the ids they will have
-        stored = plumbing.start_hash_files(root, list(written))
+        stored = plumbing.start_hash_files(root, written)
         blobs: dict[str, str | None] = dict.fromkeys(self._texts)
-        blobs |= {rel: plumbing.blob_id(data, len(base)) for rel, data in written.items()}
+        for rel in written:  # one text at a time: they may be in the temporary file
+            text = self._text(rel)
+            assert text is not None
+            blobs[rel] = plumbing.blob_id(_bytes(text), len(base))
         message: str | None = None
         env = self._env()
         for _ in range(COMMIT_TRIES):
@@ -698,7 +751,7 @@ class Transaction:
             tree, unchanged = plumbing.build_tree(root, reader, blobs, self._moves,
                                                   missing_ok=True)  # fmt: skip
             if written:
-                ids, written = stored(), {}
+                ids, written = stored(), []
                 if any(blobs[rel] != oid for rel, oid in ids.items()):
                     blobs |= ids  # a filter (.gitattributes) changed the bytes: git's ids
                     tree, unchanged = plumbing.build_tree(root, reader, blobs, self._moves)
@@ -829,7 +882,7 @@ class Transaction:
         root = self.desk.root
         for rel, content in old.items():
             path = root / rel
-            text = self._texts.get(rel)
+            text = self._text(rel) if rel in self._texts else None
             try:
                 now: bytes | None = path.read_bytes()
             except FileNotFoundError:
@@ -843,6 +896,16 @@ class Transaction:
                 path.unlink(missing_ok=True)
             elif now != content:
                 write_atomic(path, content)
+
+
+def ticket_text(ticket: Ticket, rel: str) -> str:
+    """The file of ``ticket`` as :meth:`Transaction.put` writes it, once checked against
+    the schema (InvalidTicket naming ``rel`` if it fails)."""
+    from .yamlio import dump_yaml
+
+    data = ticket_to_dict(ticket)
+    check_ticket_data(data, rel)
+    return dump_yaml(data)
 
 
 def _bytes(text: str | bytes) -> bytes:

@@ -47,15 +47,76 @@ def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
 Dumper.add_representer(str, _str_representer)
 
 
+_DUMPED_SCALARS: dict[type, tuple[str, Any]] = {
+    bool: ("tag:yaml.org,2002:bool", lambda v: "true" if v else "false"),
+    int: ("tag:yaml.org,2002:int", str),
+    type(None): ("tag:yaml.org,2002:null", lambda v: "null"),
+}
+_RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}  # plain scalar -> its tag
+_RESOLVED_MAX = 20_000  # keys, names, statuses: short texts that come back in every ticket
+
+
+class _Unrepresented(Exception):
+    """Data :func:`_node` does not represent (another type, a shared list or dict)."""
+
+
 def dump_yaml(data: Any) -> str:
-    return yaml.dump(
-        data,
-        Dumper=Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
+    """``data`` as YAML, block style, keys in their order; multi-line text as ``|``.
+
+    The same text as ``yaml.dump`` with :class:`Dumper`, made faster for what tickets
+    hold (dicts, lists, text, booleans, integers, null): the nodes are built here, where
+    PyYAML's representer spent 40% of an import of 100,000 rows in Python (#12), and
+    libyaml's emitter writes them. Anything else goes through ``yaml.dump``."""
+    try:
+        node = _node(data, set())
+    except _Unrepresented:
+        return yaml.dump(
+            data,
+            Dumper=Dumper,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+            width=100,
+        )
+    return yaml.serialize(node, Dumper=_FastDumper, allow_unicode=True, width=100)
+
+
+def _node(data: Any, seen: set[int]) -> yaml.Node:
+    """The node SafeRepresenter makes of ``data`` (with ``default_flow_style=False`` and
+    :func:`_str_representer`); a list or dict met twice would be an alias: unusual."""
+    kind = type(data)
+    if kind is str:
+        return yaml.ScalarNode(_STR, data, style="|" if "\n" in data else None)
+    if kind is dict or kind is list:
+        if id(data) in seen:
+            raise _Unrepresented
+        seen.add(id(data))
+        if kind is dict:
+            pairs = [(_node(k, seen), _node(v, seen)) for k, v in data.items()]
+            return yaml.MappingNode("tag:yaml.org,2002:map", pairs, flow_style=False)
+        items = [_node(v, seen) for v in data]
+        return yaml.SequenceNode("tag:yaml.org,2002:seq", items, flow_style=False)
+    scalar = _DUMPED_SCALARS.get(kind)
+    if scalar is None:
+        raise _Unrepresented
+    tag, text = scalar
+    return yaml.ScalarNode(tag, text(data))
+
+
+class _FastDumper(Dumper):
+    """:class:`Dumper` remembering how plain scalars resolve: libyaml's emitter asks
+    the Python resolver (regular expressions) about every scalar it writes."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not yaml.ScalarNode or len(value) > 40:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_RESOLVED) < _RESOLVED_MAX:
+                _RESOLVED[key] = tag
+        return tag
 
 
 def parse(text: str, *, aliases: bool = True) -> Any:
