@@ -162,6 +162,12 @@ def test_progress_only_on_a_terminal(desk: Itdesk, tmp_path: object) -> None:
     shutil.rmtree(cache, ignore_errors=True)
     seen = at_terminal(["list", "--all", "--desk", str(desk.desk)])
     assert b"reading tickets" in seen and seen.count(b"IT-") == 3
+    shutil.rmtree(cache, ignore_errors=True)
+    seen = at_terminal(["export", "--desk", str(desk.desk)])
+    assert b"reading tickets" in seen and seen.count(b"IT-") == 3
+    piped = subprocess.run([itdesk, "export", "--desk", str(desk.desk)],
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert piped.stderr == "" and piped.stdout.count("IT-") == 3
 
 
 @pytest.mark.parametrize("seed", range(4))

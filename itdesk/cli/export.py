@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import desk_options, lang_option, open_session, output_path, write_output
+from . import Progress, desk_options, lang_option, open_session, output_path, write_output
 
 if TYPE_CHECKING:
     from typing import BinaryIO
@@ -122,7 +122,14 @@ def command(
     lang = session.lang(lang)
     # The rows go to a temporary file as the tickets are read and are written out from
     # there in number order: an export of 100,000 tickets is never held in memory.
-    with export_sheet(session, statuses=status, month=month, lang=lang, reveal=reveal) as sheet:
+    progress = Progress("reading tickets")  # a cold cache, on a terminal only
+    try:
+        sheet = export_sheet(
+            session, statuses=status, month=month, lang=lang, reveal=reveal, progress=progress
+        )
+    finally:
+        progress.close()
+    with sheet:
         if fmt == "xlsx":
 
             def write(fh: BinaryIO) -> None:

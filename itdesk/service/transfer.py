@@ -429,10 +429,12 @@ def export_sheet(
     month: str | None = None,
     lang: str,
     reveal: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SpilledRows:
     """The record form's rows (header first) of the desk's tickets, archived included
     (the form's 13 columns, then the extra ones an import reads the tickets back from),
-    one ticket at a time into a :class:`SpilledRows`."""
+    one ticket at a time into a :class:`SpilledRows`. ``progress(done, total)`` is told
+    of the files parsed (the first read of a big desk, on every core)."""
     from ..channels.recordform import headers, id_key, ticket_row
     from ..core.model import parse_status, ticket_from_dict
 
@@ -441,7 +443,7 @@ def export_sheet(
     personal = session.desk.policy.personal
     sheet = SpilledRows(list(headers(lang)))
     big: list[str] = []
-    for d in session.iter_ticket_data(include_archive=True):
+    for d in session.iter_ticket_data(include_archive=True, progress=progress):
         if wanted and d["status"] not in wanted:
             continue
         t = ticket_from_dict(d)
