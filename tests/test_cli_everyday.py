@@ -222,3 +222,11 @@ def test_purge_removes_the_attachments_too(make_desk: object, tmp_path: Path) ->
     assert git(desk.desk, "status", "--porcelain", "--untracked-files=all") == ""
     changed = git(desk.desk, "show", "--name-only", "--format=", "HEAD").split()
     assert f"attachments/{tid}/screen.png" in changed
+
+
+def test_validate_counts_in_words(desk: Itdesk) -> None:
+    assert desk.ok("validate").stderr == "0 tickets checked, 0 problems\n"
+    desk.new()
+    assert desk.ok("validate").stderr == "1 ticket checked, 0 problems\n"
+    desk.new()
+    assert desk.ok("validate", "--lang", "zh").stderr == "已检查 2 张工单，发现 0 个问题\n"

@@ -70,7 +70,7 @@ def command(
         click.echo(
             f"已检查 {count} 张工单，发现 {len(problems)} 个问题"
             if zh
-            else f"{count} tickets checked, {len(problems)} problems",
+            else f"{_count(count, 'ticket')} checked, {_count(len(problems), 'problem')}",
             err=True,
         )
     if problems:
@@ -89,3 +89,8 @@ def _locale(desk: Any) -> str:
         return str(desk.policy.locale)
     except Exception:  # an invalid itdesk.yaml (reported above): English
         return "en"
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 ticket``, ``3 tickets``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
