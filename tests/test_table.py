@@ -60,20 +60,18 @@ def test_no_colour_outside_a_terminal(desk: Itdesk) -> None:
     assert "\x1b" not in result.stdout
 
 
-def _at_terminal(argv: list[str], **env: str) -> bytes:
-    """What ``itdesk ARGV`` writes when stdout is a terminal (a pty)."""
+def _pty_run(command: list[str], stdout: int | None, env: dict[str, str]) -> bytes:
+    """Run ``command`` with stdin and stderr on a pseudo-terminal (stdout too when
+    ``stdout`` is None, else there): what the terminal showed, then what was piped."""
     import os
     import pty
     import subprocess
-    import sys
-    from pathlib import Path
 
-    itdesk = str(Path(sys.executable).parent / "itdesk")
     primary, secondary = pty.openpty()
-    clean = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     try:
-        subprocess.run([itdesk, *argv], stdin=secondary, stdout=secondary, stderr=secondary,
-                       env={**clean, "COLUMNS": "120", **env}, timeout=60)  # fmt: skip
+        done = subprocess.run(command, stdin=secondary, env=env, timeout=60,
+                              stdout=secondary if stdout is None else stdout,
+                              stderr=secondary)  # fmt: skip
         os.close(secondary)
         seen = b""
         while True:
@@ -86,7 +84,18 @@ def _at_terminal(argv: list[str], **env: str) -> bytes:
             seen += chunk
     finally:
         os.close(primary)
-    return seen
+    return seen + (done.stdout or b"")
+
+
+def _at_terminal(argv: list[str], **env: str) -> bytes:
+    """What ``itdesk ARGV`` writes when stdout is a terminal (a pty)."""
+    import os
+    import sys
+    from pathlib import Path
+
+    itdesk = str(Path(sys.executable).parent / "itdesk")
+    clean = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    return _pty_run([itdesk, *argv], None, {**clean, "COLUMNS": "120", **env})
 
 
 def test_list_colours_states_and_breaches_on_a_terminal(desk: Itdesk) -> None:
@@ -109,33 +118,12 @@ def at_terminal(argv: list[str]) -> bytes:
     """What ``itdesk argv`` shows on a terminal (stderr on a pseudo-terminal, stdout
     piped), with the progress bar's half-second delay taken out."""
     import os
-    import pty
     import subprocess
     import sys
 
-    primary, secondary = pty.openpty()
-    env = {**os.environ, "COLUMNS": "80"}
-    try:
-        # Progress.DELAY 0: the bar shows at once instead of after half a second
-        done = subprocess.run(
-            [sys.executable, "-c", "import itdesk.cli as c; c.Progress.DELAY = 0; c.main()",
-             *argv],
-            stdin=secondary, stdout=subprocess.PIPE, stderr=secondary, env=env, timeout=60,
-        )  # fmt: skip
-        os.close(secondary)
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(primary, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    finally:
-        os.close(primary)
-    assert done.returncode == 0, seen
-    return seen + done.stdout
+    # Progress.DELAY 0: the bar shows at once instead of after half a second
+    command = [sys.executable, "-c", "import itdesk.cli as c; c.Progress.DELAY = 0; c.main()"]
+    return _pty_run([*command, *argv], subprocess.PIPE, {**os.environ, "COLUMNS": "80"})
 
 
 def test_progress_only_on_a_terminal(desk: Itdesk, tmp_path: object) -> None:
