@@ -106,7 +106,8 @@ def command(
         return row
 
     heads = None
-    if spill is None:  # a table or CSV: a month of closed tickets is kept as its rows
+    if spill is None and flt.include_all:  # a table or CSV of the archive too: a month
+        # of closed tickets is kept as its rows
         from ..store.folders import salt_of
 
         head_keys = frozenset((*COLUMNS, "team"))  # and the filter's team

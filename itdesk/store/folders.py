@@ -50,13 +50,11 @@ Listing = list[tuple[str, int, int, int]]  # (name, size, mtime_ns, inode), by n
 
 
 def salt_of(*parts: Any) -> str:
-    """A short digest of what a summary depends on besides its files."""
-    import hashlib
-
+    """What a summary depends on besides its files, as text compared whole (a few KB
+    kept in each summary; no digest, whose import would cost ``list`` ~3 ms)."""
     from .. import __version__
 
-    text = repr((SUMMARY_VERSION, CACHE_VERSION, __version__, parts))
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    return repr((SUMMARY_VERSION, CACHE_VERSION, __version__, parts))
 
 
 class TicketFolder:
@@ -225,6 +223,8 @@ def warm(
     Returns how many files are left for the reading that follows to parse: all of them
     when the work is too small for workers (invalid files are left to it too: they are
     never cached, and it reports them)."""
+    if len(folders) < 2:  # nothing to share out (the active tickets alone: `list`)
+        return sum(len(f) for f in folders)  # at most; its cache is not read twice
     misses = [f.misses() for f in folders]
     left = sum(misses)
     if summary is None:
