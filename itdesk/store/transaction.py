@@ -898,13 +898,15 @@ class Transaction:
                 write_atomic(path, content)
 
 
-def ticket_text(ticket: Ticket, rel: str) -> str:
+def ticket_text(ticket: Ticket, rel: str, *, checked: bool = False) -> str:
     """The file of ``ticket`` as :meth:`Transaction.put` writes it, once checked against
-    the schema (InvalidTicket naming ``rel`` if it fails)."""
+    the schema (InvalidTicket naming ``rel`` if it fails). ``checked``: its data, as
+    ``ticket_to_dict`` makes it, passed the schema already (an import's record cell)."""
     from .yamlio import dump_yaml
 
     data = ticket_to_dict(ticket)
-    check_ticket_data(data, rel)
+    if not checked:
+        check_ticket_data(data, rel)
     return dump_yaml(data)
 
 
