@@ -178,6 +178,28 @@ def test_a_filter_that_changes_the_bytes_gets_gits_blob(desk: Itdesk) -> None:
     assert git(desk.desk, "status", "--porcelain") == ""
 
 
+def test_many_files_go_into_one_pack_and_a_filter_still_gets_gits_blobs(desk: Itdesk) -> None:
+    git(desk.desk, "config", "filter.upper.clean", "tr a-z A-Z")
+    (desk.desk / ".gitattributes").write_text(
+        (desk.desk / ".gitattributes").read_text() + "kb/loud/*.txt filter=upper\n"
+    )
+    git(desk.desk, "commit", "-qam", "an upper-case filter")
+    d = Desk.open(desk.desk)
+    with d.transaction(Actor("zhang", "z@example.com"), datetime.now(SHANGHAI)) as tx:
+        for i in range(150):  # more than one batch: the blobs are packed
+            tx.put_file(f"kb/quiet/{i}.txt", f"hello {i}\n")
+        tx.subject, tx.action = "kb: many", "kb"
+    assert git(desk.desk, "show", "HEAD:kb/quiet/7.txt") == "hello 7\n"
+    assert git(desk.desk, "fsck").strip() == ""
+    with d.transaction(Actor("zhang", "z@example.com"), datetime.now(SHANGHAI)) as tx:
+        for i in range(150):
+            tx.put_file(f"kb/loud/{i}.txt", f"hello {i}\n")
+        tx.subject, tx.action = "kb: many, loud", "kb"
+    assert git(desk.desk, "show", "HEAD:kb/loud/7.txt") == "HELLO 7\n"
+    assert git(desk.desk, "status", "--porcelain") == ""
+    assert git(desk.desk, "fsck", "--no-dangling").strip() == ""  # the first tree dangles
+
+
 def test_a_sha256_repository(tmp_path: Path) -> None:
     root = tmp_path / "desk"
     git(tmp_path, "init", "-q", "--object-format=sha256", str(root))
@@ -185,6 +207,12 @@ def test_a_sha256_repository(tmp_path: Path) -> None:
     d.ok("init", str(root), "--timezone", "Asia/Shanghai", "--as", "zhang")
     tid = d.new()
     d.ok("ack", tid, "--now", "2023-10-25T09:35")
+    desk = Desk.open(root)
+    with desk.transaction(Actor("zhang", "z@example.com"), datetime.now(SHANGHAI)) as tx:
+        for i in range(150):  # packed by fast-import
+            tx.put_file(f"kb/{i}.txt", f"hello {i}\n")
+        tx.subject, tx.action = "kb: many", "kb"
+    assert git(root, "show", "HEAD:kb/7.txt") == "hello 7\n"
     assert len(git(root, "rev-parse", "HEAD").strip()) == 64
     assert git(root, "fsck").strip() == ""
     assert git(root, "status", "--porcelain") == ""

@@ -634,6 +634,9 @@ class Record:
     later_steps: tuple[str, ...] = ()
     columns: frozenset[str] = field(default=frozenset(COLUMNS), repr=False)
     ticket: Ticket | None = field(default=None, repr=False)  # the record column's
+    # whether the file of ``ticket`` (its ``ticket_to_dict``) is the very data the schema
+    # passed in the record cell: then it needs no second check when written (#12)
+    checked: bool = field(default=False, repr=False, compare=False)
 
 
 class RecordKey(NamedTuple):
@@ -1194,19 +1197,21 @@ def _record(
     if whole is None:
         return record
     try:
-        ticket = _whole_ticket(whole)
+        ticket, as_checked = _whole_ticket(whole)
     except InvalidValue as exc:
         raise fail(
             "record", f"{exc}; clear the cell to import what the other columns say"
         ) from None
     _check_agrees(record, ticket, tz, lang, fail)
-    return replace(record, ticket=ticket)
+    return replace(record, ticket=ticket, checked=as_checked)
 
 
-def _whole_ticket(text: str) -> Ticket:
-    """The ticket of a ``record`` cell, its data and its history checked."""
+def _whole_ticket(text: str) -> tuple[Ticket, bool]:
+    """The ticket of a ``record`` cell, its data and its history checked, and whether
+    the ticket's data (``ticket_to_dict``) is the data checked, as an export writes it."""
     import json
 
+    from ..core.model import ticket_to_dict
     from ..core.status import history_problems
     from ..errors import ItdeskError
     from ..store.schema import check_ticket_data
@@ -1227,7 +1232,7 @@ def _whole_ticket(text: str) -> Ticket:
     if problems:
         path, why = problems[0]
         raise InvalidValue(f"its {'.'.join(map(str, path))} {why}")
-    return ticket
+    return ticket, ticket_to_dict(ticket) == data
 
 
 def _check_agrees(
@@ -1257,7 +1262,9 @@ def _check_agrees(
             )
 
 
-_COMPARED = [f.name for f in fields(Record) if f.name not in ("row", "columns", "ticket")]
+_COMPARED = [
+    f.name for f in fields(Record) if f.name not in ("row", "columns", "ticket", "checked")
+]
 
 
 def title_of(description: str) -> str:

@@ -214,7 +214,9 @@ def prepare_import(
             change = _build(rec, item[1], by, policy, source)
             t = change.ticket
             rel = desk.rel(desk.active_path(t.id))
-            text = ticket_text(t, f"row {rec.row}" if dry_run else rel)
+            # a record cell's ticket kept as it was passed the schema when its row did
+            checked = rec.checked and t is rec.ticket
+            text = ticket_text(t, f"row {rec.row}" if dry_run else rel, checked=checked)
         except UsageError as exc:
             return str(exc)
         except ItdeskError as exc:

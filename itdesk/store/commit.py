@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import posixpath
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -165,18 +165,49 @@ def _hasher(oid_len: int) -> Any:
         return hashlib.sha256 if oid_len == 64 else hashlib.sha1
 
 
-def start_hash_files(root: Path, rels: list[str]) -> Callable[[], dict[str, str]]:
+def start_hash_files(
+    root: Path, rels: list[str], *, write: bool = True
+) -> Callable[[], dict[str, str]]:
     """Store the files ``rels`` as blobs, as ``git add`` would (git's filters apply); the
-    returned function waits and gives their ids."""
+    returned function waits and gives their ids. ``write=False``: only their ids, nothing
+    stored (see :func:`pack_blobs`)."""
     if not rels:
         return dict
-    pending = git.start("hash-object", "-w", "--stdin-paths", cwd=root,
+    pending = git.start("hash-object", *(["-w"] if write else []), "--stdin-paths", cwd=root,
                         input="".join(f"{rel}\n" for rel in rels).encode("utf-8"))  # fmt: skip
 
     def result() -> dict[str, str]:
         return dict(zip(rels, pending.wait().decode("ascii").split(), strict=True))
 
     return result
+
+
+@contextlib.contextmanager
+def pack_blobs(root: Path) -> Iterator[Callable[[bytes], None]]:
+    """Store blobs of these bytes (no filter applies) in one pack, by ``git fast-import``:
+    the function given stores one; they are all stored when the block ends.
+
+    For many files at once (an import): ``hash-object -w`` writes a loose object each, a
+    file and a folder entry, which took 2.5 s of 10,000 tickets (0.07 s to hash them
+    alone); ``fast-import`` writes one pack (0.85 s, reading the files too) (#12)."""
+    with git.pipe("fast-import", "--quiet", "--done", cwd=root) as proc:
+        stdin = proc.stdin
+        assert stdin is not None
+        broken: list[bool] = []
+
+        def add(data: bytes) -> None:
+            if broken:
+                return
+            try:
+                stdin.write(b"blob\ndata %d\n" % len(data))
+                stdin.write(data)
+                stdin.write(b"\n")
+            except BrokenPipeError:  # fast-import failed: its message is raised at the end
+                broken.append(True)
+
+        yield add
+        with contextlib.suppress(BrokenPipeError):
+            stdin.write(b"done\n")
 
 
 def build_tree(

@@ -736,13 +736,20 @@ class Transaction:
         ref, base = self.head.ref, self.head.oid
         assert ref is not None and base is not None
         written = [rel for rel, text in self._texts.items() if text is not None]
-        # git stores the blobs while the tree is built with the ids they will have
-        stored = plumbing.start_hash_files(root, written)
+        # git stores the blobs while the tree is built with the ids they will have; many
+        # files (an import) go into one pack, git only telling the ids its filters give
+        packed = len(written) > STATUS_BATCH
+        stored = plumbing.start_hash_files(root, written, write=not packed)
         blobs: dict[str, str | None] = dict.fromkeys(self._texts)
-        for rel in written:  # one text at a time: they may be in the temporary file
-            text = self._text(rel)
-            assert text is not None
-            blobs[rel] = plumbing.blob_id(_bytes(text), len(base))
+        with contextlib.ExitStack() as stack:
+            pack = stack.enter_context(plumbing.pack_blobs(root)) if packed else None
+            for rel in written:  # one text at a time: they may be in the temporary file
+                text = self._text(rel)
+                assert text is not None
+                data = _bytes(text)
+                blobs[rel] = plumbing.blob_id(data, len(base))
+                if pack is not None:
+                    pack(data)
         message: str | None = None
         env = self._env()
         for _ in range(COMMIT_TRIES):
@@ -751,10 +758,13 @@ class Transaction:
             tree, unchanged = plumbing.build_tree(root, reader, blobs, self._moves,
                                                   missing_ok=True)  # fmt: skip
             if written:
-                ids, written = stored(), []
+                ids = stored()
                 if any(blobs[rel] != oid for rel, oid in ids.items()):
+                    if packed:  # the pack holds the files' bytes: git stores its own
+                        ids = plumbing.start_hash_files(root, written)()
                     blobs |= ids  # a filter (.gitattributes) changed the bytes: git's ids
                     tree, unchanged = plumbing.build_tree(root, reader, blobs, self._moves)
+                written = []
             if unchanged:
                 return False  # the files already are as the commit has them
             if message is None:  # the hooks run once, on the first tree, as for git commit
@@ -898,13 +908,15 @@ class Transaction:
                 write_atomic(path, content)
 
 
-def ticket_text(ticket: Ticket, rel: str) -> str:
+def ticket_text(ticket: Ticket, rel: str, *, checked: bool = False) -> str:
     """The file of ``ticket`` as :meth:`Transaction.put` writes it, once checked against
-    the schema (InvalidTicket naming ``rel`` if it fails)."""
+    the schema (InvalidTicket naming ``rel`` if it fails). ``checked``: its data, as
+    ``ticket_to_dict`` makes it, passed the schema already (an import's record cell)."""
     from .yamlio import dump_yaml
 
     data = ticket_to_dict(ticket)
-    check_ticket_data(data, rel)
+    if not checked:
+        check_ticket_data(data, rel)
     return dump_yaml(data)
 
 
