@@ -8,6 +8,7 @@ person should be told to the caller's ``on_warning`` (and keeps it in ``warnings
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
@@ -206,16 +207,13 @@ class Context:
 
         return self.desk.read(normal_id(ticket_id))
 
-    def ticket_data(
-        self, include_archive: bool = False, on_parse: Callable[[], None] | None = None
-    ) -> list[dict[str, Any]]:
+    def ticket_data(self, include_archive: bool = False) -> list[dict[str, Any]]:
         """Every valid ticket as plain data; invalid files become warnings (and findings)."""
-        return list(self.iter_ticket_data(include_archive, on_parse))
+        return list(self.iter_ticket_data(include_archive))
 
     def iter_ticket_data(
         self,
         include_archive: bool = False,
-        on_parse: Callable[[], None] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """:meth:`ticket_data` one at a time (a big desk's tickets are never all held);
@@ -224,7 +222,6 @@ class Context:
             yield from self.desk.iter_ticket_data(
                 include_archive=include_archive,
                 on_error=self.found,
-                on_parse=on_parse,
                 progress=progress,
             )
         finally:
@@ -250,21 +247,14 @@ class Context:
             unread = [f for f, summary in zip(folders, kept, strict=True) if summary is None]
             on_parse = None
             if progress is not None and unread:  # a big desk's first read: on every core
-                on_parse = self.desk.parse_progress(unread, progress, None, (kind, salt, make))
+                on_parse = self.desk.parse_progress(unread, progress, (kind, salt, make))
                 kept = [
                     f.summary(kind, salt) if s is None else s
                     for f, s in zip(folders, kept, strict=True)
                 ]
 
             def reader(folder: TicketFolder) -> Callable[[], list[dict[str, Any]]]:
-                tickets: list[list[dict[str, Any]]] = []
-
-                def read() -> list[dict[str, Any]]:
-                    if not tickets:
-                        tickets.append(list(folder.tickets(self.found, on_parse)))
-                    return tickets[0]
-
-                return read
+                return functools.cache(lambda: list(folder.tickets(self.found, on_parse)))
 
             for folder, summary in zip(folders, kept, strict=True):
                 read = reader(folder)

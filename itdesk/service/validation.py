@@ -134,18 +134,10 @@ def _checked_files(
 
 
 def _pool_size(total: int, workers: int | None) -> int:
-    """How many worker processes check ``total`` files: none (1) where a pool cannot
-    help (one processor, a small desk) or cannot be made (no fork)."""
-    import multiprocessing
+    """How many worker processes check ``total`` files (from :data:`POOL_FROM` on)."""
+    from .workers import pool_size
 
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    if workers is not None:
-        return workers
-    if total < POOL_FROM:
-        return 1
-    usable = getattr(os, "sched_getaffinity", None)  # the processors this process may use
-    return min(os.cpu_count() or 1, len(usable(0)) if usable else os.cpu_count() or 1)
+    return pool_size(total, workers, start=POOL_FROM)
 
 
 def _check_task(task: _Task) -> list[_Checked] | None:

@@ -9,7 +9,6 @@ items) or cannot be made (no fork), the function runs in this process.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -23,20 +22,21 @@ BATCH = 200  # items sent to a worker at a time
 _job: list[Callable[[Any], Any]] = []  # the function the workers of the pool run
 
 
-def pool_size(count: int, workers: int | None = None) -> int:
-    """How many workers map over ``count`` items: 1 (none) where a pool cannot help or
-    cannot be made; ``workers`` when given; else one per usable processor."""
+def pool_size(count: int, workers: int | None = None, start: int | None = None) -> int:
+    """How many workers map over ``count`` items: 1 (none) where a pool cannot help (one
+    processor, fewer than ``start`` items: default :data:`POOL_FROM`) or cannot be made
+    (no fork); ``workers`` when given; else one per usable processor."""
     import multiprocessing
+
+    from ..store.folders import usable_cpus
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     if workers is not None:
         return workers
-    if count < POOL_FROM:
+    if count < (POOL_FROM if start is None else start):
         return 1
-    cpus = os.cpu_count() or 1
-    usable = getattr(os, "sched_getaffinity", None)  # the processors this process may use
-    return min(cpus, len(usable(0))) if usable else cpus
+    return usable_cpus()
 
 
 def in_order(func: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:

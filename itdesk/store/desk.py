@@ -313,20 +313,17 @@ class Desk:
         self,
         include_archive: bool = False,
         on_error: Callable[[InvalidTicket], None] | None = None,
-        on_parse: Callable[[], None] | None = None,
     ) -> list[dict[str, Any]]:
         """Every valid ticket as plain data (the YAML's keys), through the cache in .git.
 
         Unreadable or invalid files go to ``on_error`` (or raise); they are never cached.
-        ``on_parse`` is called before each file that has to be parsed (for progress).
         """
-        return list(self.iter_ticket_data(include_archive, on_error, on_parse))
+        return list(self.iter_ticket_data(include_archive, on_error))
 
     def iter_ticket_data(
         self,
         include_archive: bool = False,
         on_error: Callable[[InvalidTicket], None] | None = None,
-        on_parse: Callable[[], None] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """:meth:`ticket_data` one ticket at a time, a folder's cache at a time: what
@@ -335,8 +332,7 @@ class Desk:
         files parsed when the cache cannot serve them (the first read of a big desk is
         parsed on every core: :func:`itdesk.store.folders.warm`)."""
         folders = self.ticket_folders(include_archive, on_error)
-        if progress is not None:
-            on_parse = self.parse_progress(folders, progress, on_parse)
+        on_parse = None if progress is None else self.parse_progress(folders, progress)
         for folder in folders:
             yield from folder.tickets(on_error, on_parse)
 
@@ -344,7 +340,6 @@ class Desk:
         self,
         folders: list[TicketFolder],
         progress: Callable[[int, int], None],
-        on_parse: Callable[[], None] | None = None,
         summary: Summarize | None = None,
     ) -> Callable[[], None]:
         """Parse what the cache of ``folders`` cannot serve (on every core when it is
@@ -359,8 +354,6 @@ class Desk:
         def parsed() -> None:
             count[0] += 1
             progress(count[0], max(left, count[0]))
-            if on_parse is not None:
-                on_parse()
 
         return parsed
 

@@ -191,6 +191,14 @@ def list_folder(path: Path, on_linked: Callable[[Path], None]) -> Listing | None
 
 # ------------------------------------------------------------------------- warm
 
+
+def usable_cpus() -> int:
+    """The processors this process may run on (its affinity, where the system tells it)."""
+    cpus = os.cpu_count() or 1
+    usable = getattr(os, "sched_getaffinity", None)
+    return min(cpus, len(usable(0))) if usable else cpus
+
+
 Summarize = tuple[str, str, Callable[[list[dict[str, Any]]], Any | None]]  # kind, salt, make
 
 # What a forked worker reads: the folders (by index) and the summary it keeps of each
@@ -232,8 +240,8 @@ def warm(
     else:  # every folder is read: its summary is made from all its tickets
         todo = [(len(f), i) for i, f in enumerate(folders) if len(f)]
     total = sum(m for m, _ in todo)
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if total < PARALLEL_FILES or len(todo) < 2 or (cpus or 1) < 2:
+    cpus = usable_cpus()
+    if total < PARALLEL_FILES or len(todo) < 2 or cpus < 2:
         return left
     import multiprocessing
 
@@ -245,7 +253,7 @@ def warm(
         progress(0, total)
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(cpus or 1, len(todo))) as pool:
+        with context.Pool(min(cpus, len(todo))) as pool:
             for i in pool.imap_unordered(_warm_one, [i for _, i in todo]):
                 done += counts[i]
                 misses[i] = 0
