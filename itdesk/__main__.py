@@ -2,7 +2,8 @@
 
 ``itdesk --version`` is answered here, before click and the command line are imported:
 it is what scripts and package managers call to see that itdesk works, and it should
-cost little more than starting Python. Everything else goes to :func:`itdesk.cli.main`.
+cost little more than starting Python. ``itdesk new`` with flags is tried by
+:mod:`itdesk.quicknew` first (no click). Everything else goes to :func:`itdesk.cli.main`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ def run() -> None:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(141)
         return
+    if sys.argv[1:2] == ["new"]:  # a scripted report: the short path, when it applies
+        from .quicknew import main as quick
+
+        status = quick(sys.argv[2:])
+        if status is not None:
+            raise SystemExit(status)
     from .cli import main
 
     main()

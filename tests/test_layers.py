@@ -7,9 +7,11 @@
     web       the employees' portal (Flask): all of the above
     cli       the command line: anything
 
-Nothing imports the CLI but the CLI (and ``__main__``), click is imported only by the
-CLI, and no module reaches itself again through its imports. The service layer is
-also imported and used in a fresh interpreter in which click cannot be imported.
+Outside the layers are the entry point (``__main__``) and its short path for a
+scripted ``new`` (``quicknew``, the store only). Nothing imports the CLI but the CLI
+(and ``__main__``), click is imported only by the CLI, and no module reaches itself
+again through its imports. The service layer is also imported and used in a fresh
+interpreter in which click cannot be imported.
 """
 
 from __future__ import annotations
@@ -87,8 +89,18 @@ def _layer(module: str) -> str | None:
 
 
 def test_every_module_is_in_a_layer() -> None:
-    loose = [m for m in _graph() if _layer(m) is None and m not in SHARED | {"itdesk.__main__"}]
+    loose = [m for m in _graph() if _layer(m) is None and m not in SHARED | ENTRY]
     assert loose == []
+
+
+ENTRY = {"itdesk.__main__", "itdesk.quicknew"}
+
+
+def test_the_short_path_of_new_reads_only_the_store() -> None:
+    """quicknew is the entry point's: it may use the store, never the model, the service
+    or the CLI (whose imports it exists to avoid)."""
+    reached = {_layer(target) for target, _ in _graph()["itdesk.quicknew"]}
+    assert reached <= {"store", None}
 
 
 def test_each_layer_imports_only_the_layers_below_it() -> None:

@@ -157,6 +157,9 @@ def command(
         # The number is printed the moment it is committed, before notifications are sent.
         change = session.new(values, on_committed=lambda c: click.echo(c.ticket.id))
     ticket = change.ticket
+    from ..quicknew import keep_facts
+
+    keep_facts(session.desk)  # what the next `new` needs to take the short path
     zh = ui_lang(session) == "zh"
     name = neutral(ticket.requester.name, one_line=True)
     click.echo(

@@ -26,10 +26,15 @@ WIDTH = 100  # the dumper's width: plain and quoted text folds at a space past i
 INDENT = 2
 
 # SafeDumper's implicit resolvers (PyYAML's resolver.py): a plain scalar matching one of
-# these would be read back as a boolean, number, null, date, merge key or value key.
-_NOT_TEXT = re.compile(
-    r"""(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
-    |[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+# these would be read back as a boolean, null, merge key or value key ...
+_WORDS = frozenset(
+    "yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF "
+    "~ null Null NULL << =".split()
+)
+# ... or, starting with one of these, as a number or a date. (Compiled on first use: a
+# ticket's own times are recognised without it, and compiling costs ~3 ms.)
+_NUMERIC_FIRST = frozenset("-+0123456789.")
+_NUMERIC = r"""(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
     |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
     |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
     |[-+]?\.(?:inf|Inf|INF)
@@ -39,24 +44,12 @@ _NOT_TEXT = re.compile(
     |[-+]?(?:0|[1-9][0-9_]*)
     |[-+]?0x[0-9a-fA-F_]+
     |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+
-    |<<
-    |~|null|Null|NULL
     |[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
     |[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?
      (?:[Tt]|[\ \t]+)[0-9][0-9]?
      :[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?
-     (?:[\ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?
-    |=)$""",
-    re.X,
-)
-# The first characters with which a resolver above can match: anything else is text.
-_RESOLVABLE_FIRST = frozenset("yYnNtTfFoO-+0123456789.<~=")
-# Characters libyaml writes as they are in text (with allow_unicode): printable ones
-# of the Basic Multilingual Plane. Others (a tab, a control character, U+0085, U+2028,
-# U+2029, U+FEFF, U+FFFE, U+FFFF, surrogates, anything past U+FFFF such as emoji) make
-# it use double quotes and escapes, which this module does not write.
-_UNPRINTABLE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
-_SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+     (?:[\ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$"""
+_numeric: re.Pattern[str] | None = None
 _FLOW_ONLY = frozenset(",?[]{}")  # indicators that only matter in flow context
 _FIRST_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
 
@@ -82,7 +75,7 @@ def _mapping(data: dict, indent: int, out: list[str], first_inline: bool) -> Non
     follows a ``- `` already written."""
     pad = " " * indent
     for i, (key, value) in enumerate(data.items()):
-        if type(key) is not str or not _SIMPLE_KEY.fullmatch(key) or _resolves(key):
+        if type(key) is not str or not (key.isascii() and key.isidentifier()) or _resolves(key):
             raise Unsure
         if not (first_inline and i == 0):
             out.append(pad)
@@ -158,14 +151,47 @@ def _column(out: list[str]) -> int:
 
 def _resolves(text: str) -> bool:
     """Whether plain ``text`` would be read back as something other than text."""
-    return text[0] in _RESOLVABLE_FIRST and _NOT_TEXT.match(text) is not None
+    global _numeric
+    if text in _WORDS:
+        return True
+    if text[0] not in _NUMERIC_FIRST:
+        return False
+    if _is_time(text):
+        return True
+    if _numeric is None:
+        _numeric = re.compile(_NUMERIC, re.X)
+    return _numeric.match(text) is not None
+
+
+def _is_time(text: str) -> bool:
+    """``2026-11-25T17:30:00+08:00``: how the desk writes times (a date to the resolver)."""
+    return (
+        len(text) == 25
+        and text[4] == text[7] == "-"
+        and text[10] == "T"
+        and text[13] == text[16] == text[22] == ":"
+        and text[19] in "+-"
+        and (text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]
+             + text[20:22] + text[23:]).isdigit()
+        and text.isascii()
+    )  # fmt: skip
+
+
+def printable(text: str) -> bool:
+    """Whether libyaml writes every character of ``text`` as it is (allow_unicode), a
+    line break aside; tested strictly: Python's printable characters of the Basic
+    Multilingual Plane. (A tab, a control or format character, U+0085, U+2028, a
+    no-break space, an emoji and the like are left to PyYAML: double quotes.)"""
+    if text.isascii():
+        return text.replace("\n", "").isprintable()
+    return text.replace("\n", "").isprintable() and max(text) <= "\uffff"
 
 
 def _text(text: str, indent: int, column: int, out: list[str]) -> None:
     if not text:
         out.append("''\n")
         return
-    if _UNPRINTABLE.search(text) or "\r" in text:
+    if not printable(text):
         raise Unsure
     if "\n" in text:
         _literal(text, indent, out)
