@@ -37,13 +37,15 @@ from __future__ import annotations
 import fcntl
 import marshal
 import os
-import re
 import sys
 import time
-from collections.abc import Callable
 
 from . import __version__
 from .store.emit import printable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 FACTS = "itdesk/cache/new.marshal"  # in .git
 FACTS_VERSION = 1
@@ -133,8 +135,11 @@ def _parse(argv: list[str]) -> dict[str, object]:
         ):
             raise Declined
     contact = values.get("contact")
-    if contact is not None and not re.fullmatch(_CONTACT, str(contact)):
-        raise Declined
+    if contact is not None:
+        import re
+
+        if not re.fullmatch(_CONTACT, str(contact)):
+            raise Declined
     if values.get("channel", "chat") not in _CHANNELS or values.get("lang", "en") not in (
         "en",
         "zh",
@@ -363,8 +368,11 @@ class _Run:
         now, clock = _moments(str(facts["timezone"]), values.get("now"))  # type: ignore[arg-type]
         if now.epoch - clock.epoch > _FUTURE_SLACK or self._kb_articles():
             raise Declined
-        # git's config is read while the rest is checked
+        # git's config, and the trees of the branch's commit, are read while the rest is
+        # checked (the commit again under the lock, if the branch moved meanwhile)
         config = _Config(self.root)
+        ref, base = self._branch()
+        self._early = (base, _trees(self.root, base))
         actors: dict[str, str] = facts["actors"]  # type: ignore[assignment]
         as_name = values.get("as")
         if as_name is None:
@@ -449,20 +457,13 @@ class _Run:
         for marker in UNFINISHED:
             if os.path.lexists(os.path.join(git_dir, marker)):
                 raise Declined
-        head = (_read(os.path.join(git_dir, "HEAD")) or "").strip()
-        if not head.startswith("ref: refs/heads/"):
-            raise Declined
-        ref = head[5:].strip()
-        if not _plain(ref[len("refs/heads/") :], "-_./"):
-            raise Declined  # (written by hand into the journal below)
+        ref, base = self._branch()
         locks = ["index.lock", "HEAD.lock", f"{ref}.lock"]
         if any(os.path.lexists(os.path.join(git_dir, name)) for name in locks):
             raise Declined
-        base = (_read(os.path.join(git_dir, ref)) or "").strip()
-        if len(base) != 40:
-            raise Declined  # packed, or no commit yet
-        # the trees the new one is built from, read while the ticket is made
-        trees = _trees(root, base)
+        early, trees = self._early
+        if base != early:
+            trees = _trees(root, base)
         highest = self._highest(base)
         ticket_id = self._allocate(start, highest)
         rel = f"tickets/{ticket_id}.yaml"
@@ -513,6 +514,20 @@ class _Run:
         self._advance(new, highest, start, ticket_id)
         self._maintain(settings)
         return self._tell(ticket_id)
+
+    def _branch(self) -> tuple[str, str]:
+        """The branch HEAD is on, and its commit (a loose ref: a packed one is left to
+        the full path)."""
+        head = (_read(os.path.join(self.git_dir, "HEAD")) or "").strip()
+        if not head.startswith("ref: refs/heads/"):
+            raise Declined
+        ref = head[5:].strip()
+        if not _plain(ref[len("refs/heads/") :], "-_./"):
+            raise Declined  # (written by hand into the journal)
+        base = (_read(os.path.join(self.git_dir, ref)) or "").strip()
+        if len(base) != 40 or not _plain(base, ""):
+            raise Declined  # packed, or no commit yet
+        return ref, base
 
     def _highest(self, base: str) -> dict[str, str]:
         """store.numbers' cache of the highest number of each day history ever held,

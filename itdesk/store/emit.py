@@ -20,7 +20,9 @@ as it quotes them.
 
 from __future__ import annotations
 
-import re
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
 
 WIDTH = 100  # the dumper's width: plain and quoted text folds at a space past it
 INDENT = 2
@@ -159,6 +161,8 @@ def _resolves(text: str) -> bool:
     if _is_time(text):
         return True
     if _numeric is None:
+        import re  # (not at the top: `new`'s short path does without it, #12)
+
         _numeric = re.compile(_NUMERIC, re.X)
     return _numeric.match(text) is not None
 
