@@ -469,9 +469,11 @@ def ticket_row(
     tz: tzinfo,
     personal: frozenset[str] = DEFAULT_PERSONAL,
     extra: bool = True,
+    whole: bool = True,
 ) -> list[Cell]:
     """One row of the record form, in :data:`ALL_COLUMNS` order (:data:`COLUMNS` only
-    without ``extra``)."""
+    without ``extra``); without ``whole``, the record cell is left empty (its JSON is
+    not made)."""
     lang = "zh" if lang == "zh" else "en"
     free = _keeping_times(redactor(t.requester, reveal, personal))
     req = t.requester
@@ -526,7 +528,7 @@ def ticket_row(
         free(fu.comment or "") if fu else "",
         free(t.remarks or ""),
         free(format_steps(later)),
-        record_cell(t) if reveal else "",
+        record_cell(t) if reveal and whole else "",
     ]
     return row
 
@@ -1202,7 +1204,7 @@ def _record(
         raise fail(
             "record", f"{exc}; clear the cell to import what the other columns say"
         ) from None
-    _check_agrees(record, ticket, tz, lang, fail)
+    _check_agrees(record, values, ticket, tz, lang, fail)
     return replace(record, ticket=ticket, checked=as_checked)
 
 
@@ -1237,6 +1239,7 @@ def _whole_ticket(text: str) -> tuple[Ticket, bool]:
 
 def _check_agrees(
     record: Record,
+    given: Mapping[str, object],
     ticket: Ticket,
     tz: tzinfo,
     lang: str,
@@ -1244,22 +1247,49 @@ def _check_agrees(
 ) -> None:
     """Refuse a row whose cells were changed after the export: the row the ticket of its
     ``record`` cell makes (in the sheet's language) must read back as the row does,
-    column by column."""
-    cells = ticket_row(ticket, lang=lang, reveal=True, tz=tz)
+    column by column. ``given`` are the row's cells, by column.
+
+    When every cell reads as the ticket's own (:func:`_same_cell`), the row reads back
+    as the record: a second :func:`_record` of the ticket's row is not needed (#12)."""
+    cells = ticket_row(ticket, lang=lang, reveal=True, tz=tz, whole=False)
     values: dict[str, object] = {
         k: cells[ALL_COLUMNS.index(k)] for k in record.columns if k != "record"
     }
+    if all(_same_cell(k, given.get(k), v, tz) for k, v in values.items()):
+        return
     expected = _record(record.row, values, tz, record.columns - {"record"})
     for key in _COMPARED:
-        given, wanted = getattr(record, key), getattr(expected, key)
-        if given != wanted:
+        given_value, wanted = getattr(record, key), getattr(expected, key)
+        if given_value != wanted:
             column = _FIELD_COLUMN.get(key, key)
             raise fail(
                 "record",
-                f"the column {column_label(column)} says {_shown(given)} but the ticket in "
-                f"this cell says {_shown(wanted)} (changed after the export?); clear the "
-                "cell to import what the columns say, or undo the change",
+                f"the column {column_label(column)} says {_shown(given_value)} but the "
+                f"ticket in this cell says {_shown(wanted)} (changed after the export?); "
+                "clear the cell to import what the columns say, or undo the change",
             )
+
+
+# The columns :func:`_record` reads as times (parse_cell_time); it reads every other
+# column as its text (_text), and the time columns' text only to say what is wrong.
+_TIME_COLUMNS = frozenset({"submitted_at", "closed_at", "resolved_at"})
+
+
+def _same_cell(key: str, given: object, wanted: object, tz: tzinfo) -> bool:
+    """Whether :func:`_record` reads the cells ``given`` and ``wanted`` of column ``key``
+    alike: the same value, the same text, or (a time column) both empty or the same
+    time. A record read from cells that are all alike equals, field by field, the
+    record read from the others."""
+    if type(given) is type(wanted) and given == wanted:
+        return True
+    if key not in _TIME_COLUMNS:
+        return _cell(given) == _cell(wanted)
+    if _text(given) is None or _text(wanted) is None:
+        return _text(given) is None and _text(wanted) is None
+    try:
+        return parse_cell_time(given, tz) == parse_cell_time(wanted, tz)
+    except InvalidValue:
+        return False
 
 
 _COMPARED = [
