@@ -964,8 +964,10 @@ def test_a_row_refused_while_the_tickets_are_written_leaves_the_desk_as_it_was(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Tickets are built one at a time under the lock: one refused late, after others
-    were put (some kept in the temporary file), and nothing is written or committed."""
+    """Tickets are built one at a time: one refused late, after others were built (some
+    kept in the temporary file), and nothing is written or committed. A row keeping its
+    own number is built as it is checked; one that fails there is built again with the
+    rest, which says why."""
     import itdesk.service.transfer as transfer
     import itdesk.store.transaction as transaction
 
@@ -977,7 +979,7 @@ def test_a_row_refused_while_the_tickets_are_written_leaves_the_desk_as_it_was(
 
     def refusing(rec: Any, ticket_id: str, by: str, policy: Any, source: str | None) -> Any:
         built.append(rec.row)
-        if len(built) == 6:
+        if rec.row == 7:
             raise transfer.UsageError(f"row {rec.row}: refused; nothing was imported")
         return build(rec, ticket_id, by, policy, source)
 
@@ -985,8 +987,8 @@ def test_a_row_refused_while_the_tickets_are_written_leaves_the_desk_as_it_was(
     monkeypatch.setattr(transaction, "SPILL_FROM", 2)
     result = d("import", str(sheet))
     assert result.exit_code == 2
-    assert result.stderr.endswith("refused; nothing was imported\n")
-    assert len(built) == 6
+    assert result.stderr.endswith("row 7: refused; nothing was imported\n")
+    assert built.count(7) == 2 and built.index(7) == 5  # as checked, and again
     assert git_state(d.desk) == before
 
 

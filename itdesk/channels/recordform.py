@@ -29,7 +29,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple, Protocol, TypeVar
@@ -901,24 +901,7 @@ def iter_records(
     """
     rows = iter(rows)
     head = list(itertools.islice(rows, 10))
-    start, keys = find_header(head)
-    seen: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        if key is None:
-            continue
-        if key in seen:
-            raise InvalidRecord(
-                f"the column {column_label(key)} appears twice (columns {seen[key] + 1} "
-                f"and {i + 1})",
-                start + 1,
-            )
-        seen[key] = i
-    missing = [column_label(k) for k in REQUIRED if k not in seen]
-    if missing:
-        raise InvalidRecord(f"no column {', '.join(missing)} in the header row", start + 1)
-    columns = frozenset(seen)
-    zh = {_norm(h) for h in _all_headers("zh")}
-    lang = "zh" if any(_norm(_cell(h)) in zh for h in head[start]) else "en"
+    start, seen, columns, lang = _layout(head)
     errors: list[InvalidRecord] = []  # the first few
     bad = 0
     masked: list[tuple[int, str]] = []  # the first few
@@ -991,6 +974,45 @@ def iter_records(
         raise InvalidRecord(f"{first}{more}")
     if not found:
         raise InvalidRecord("the sheet has a header row but no rows to import")
+
+
+def _layout(head: Sequence[Sequence[object]]) -> tuple[int, dict[str, int], frozenset[str], str]:
+    """A sheet's header among its first rows ``head``: the header row's index, each
+    column key's place, the keys, and the header's language; raises on a missing or
+    repeated column."""
+    start, keys = find_header(head)
+    seen: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key is None:
+            continue
+        if key in seen:
+            raise InvalidRecord(
+                f"the column {column_label(key)} appears twice (columns {seen[key] + 1} "
+                f"and {i + 1})",
+                start + 1,
+            )
+        seen[key] = i
+    missing = [column_label(k) for k in REQUIRED if k not in seen]
+    if missing:
+        raise InvalidRecord(f"no column {', '.join(missing)} in the header row", start + 1)
+    zh = {_norm(h) for h in _all_headers("zh")}
+    lang = "zh" if any(_norm(_cell(h)) in zh for h in head[start]) else "en"
+    return start, seen, frozenset(seen), lang
+
+
+def reread_records(
+    rows: Iterable[Sequence[object]], tz: tzinfo, wanted: Container[int]
+) -> Iterator[Record]:
+    """The records of the rows numbered ``wanted`` (spreadsheet numbers), in row order,
+    from a sheet :func:`iter_records` checked already: each one as it was then, read
+    again rather than kept (#12)."""
+    rows = iter(rows)
+    head = list(itertools.islice(rows, 10))
+    start, seen, columns, lang = _layout(head)
+    for index, cells in enumerate(itertools.chain(head[start + 1 :], rows), start + 1):
+        if index + 1 in wanted:
+            values = {k: cells[i] if i < len(cells) else None for k, i in seen.items()}
+            yield _record(index + 1, values, tz, columns, lang)
 
 
 class Mapper(Protocol):
