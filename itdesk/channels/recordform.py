@@ -639,6 +639,8 @@ class Record:
     # whether the file of ``ticket`` (its ``ticket_to_dict``) is the very data the schema
     # passed in the record cell: then it needs no second check when written (#12)
     checked: bool = field(default=False, repr=False, compare=False)
+    # with ``checked``: that data, in ``ticket_to_dict``'s order, to be written as it is
+    data: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 class RecordKey(NamedTuple):
@@ -1221,18 +1223,19 @@ def _record(
     if whole is None:
         return record
     try:
-        ticket, as_checked = _whole_ticket(whole)
+        ticket, data = _whole_ticket(whole)
     except InvalidValue as exc:
         raise fail(
             "record", f"{exc}; clear the cell to import what the other columns say"
         ) from None
     _check_agrees(record, values, ticket, tz, lang, fail)
-    return replace(record, ticket=ticket, checked=as_checked)
+    return replace(record, ticket=ticket, checked=data is not None, data=data)
 
 
-def _whole_ticket(text: str) -> tuple[Ticket, bool]:
-    """The ticket of a ``record`` cell, its data and its history checked, and whether
-    the ticket's data (``ticket_to_dict``) is the data checked, as an export writes it."""
+def _whole_ticket(text: str) -> tuple[Ticket, dict[str, Any] | None]:
+    """The ticket of a ``record`` cell, its data and its history checked, and the
+    ticket's data (``ticket_to_dict``) when it is the data checked, as an export writes
+    it (else None)."""
     import json
 
     from ..core.model import ticket_to_dict
@@ -1256,7 +1259,8 @@ def _whole_ticket(text: str) -> tuple[Ticket, bool]:
     if problems:
         path, why = problems[0]
         raise InvalidValue(f"its {'.'.join(map(str, path))} {why}")
-    return ticket, ticket_to_dict(ticket) == data
+    made = ticket_to_dict(ticket)
+    return ticket, made if made == data else None
 
 
 def _check_agrees(
@@ -1315,7 +1319,7 @@ def _same_cell(key: str, given: object, wanted: object, tz: tzinfo) -> bool:
 
 
 _COMPARED = [
-    f.name for f in fields(Record) if f.name not in ("row", "columns", "ticket", "checked")
+    f.name for f in fields(Record) if f.name not in ("row", "columns", "ticket", "checked", "data")
 ]
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import GitError, ItdeskError, UsageError
 
@@ -239,8 +239,8 @@ def _make(
         t = change.ticket
         rel = desk.rel(desk.active_path(t.id))
         # a record cell's ticket kept as it was passed the schema when its row did
-        checked = rec.checked and t is rec.ticket
-        text = _ticket_text(t, f"row {rec.row}" if dry_run else rel, checked=checked)
+        data = rec.data if rec.checked and t is rec.ticket else None
+        text = _ticket_text(t, f"row {rec.row}" if dry_run else rel, data)
     except UsageError as exc:
         return str(exc)
     except ItdeskError as exc:
@@ -249,18 +249,19 @@ def _make(
     return t.id, pickle.dumps(ready, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _ticket_text(ticket: Ticket, rel: str, *, checked: bool) -> str:
+def _ticket_text(ticket: Ticket, rel: str, checked: dict[str, Any] | None) -> str:
     """The file of ``ticket``, as :func:`itdesk.store.transaction.ticket_text` makes it
-    (checked against the schema unless ``checked``), written by :mod:`itdesk.store.emit`
-    where it is sure to write what ``dump_yaml`` writes: PyYAML's emitter took a quarter
-    of an import's time (#12)."""
+    (checked against the schema unless ``checked``, its data that passed it already),
+    written by :mod:`itdesk.store.emit` where it is sure to write what ``dump_yaml``
+    writes: PyYAML's emitter took a quarter of an import's time (#12)."""
     from ..core.model import ticket_to_dict
     from ..store.emit import dump
     from ..store.schema import check_ticket_data
     from ..store.yamlio import dump_yaml
 
-    data = ticket_to_dict(ticket)
-    if not checked:
+    data = checked
+    if data is None:
+        data = ticket_to_dict(ticket)
         check_ticket_data(data, rel)
     text = dump(data)
     return dump_yaml(data) if text is None else text
