@@ -964,8 +964,10 @@ def test_a_row_refused_while_the_tickets_are_written_leaves_the_desk_as_it_was(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Tickets are built one at a time under the lock: one refused late, after others
-    were put (some kept in the temporary file), and nothing is written or committed."""
+    """Tickets are built one at a time: one refused late, after others were built (some
+    kept in the temporary file), and nothing is written or committed. A row keeping its
+    own number is built as it is checked; one that fails there is built again with the
+    rest, which says why."""
     import itdesk.service.transfer as transfer
     import itdesk.store.transaction as transaction
 
@@ -977,7 +979,7 @@ def test_a_row_refused_while_the_tickets_are_written_leaves_the_desk_as_it_was(
 
     def refusing(rec: Any, ticket_id: str, by: str, policy: Any, source: str | None) -> Any:
         built.append(rec.row)
-        if len(built) == 6:
+        if rec.row == 7:
             raise transfer.UsageError(f"row {rec.row}: refused; nothing was imported")
         return build(rec, ticket_id, by, policy, source)
 
@@ -985,8 +987,8 @@ def test_a_row_refused_while_the_tickets_are_written_leaves_the_desk_as_it_was(
     monkeypatch.setattr(transaction, "SPILL_FROM", 2)
     result = d("import", str(sheet))
     assert result.exit_code == 2
-    assert result.stderr.endswith("refused; nothing was imported\n")
-    assert len(built) == 6
+    assert result.stderr.endswith("row 7: refused; nothing was imported\n")
+    assert built.count(7) == 2 and built.index(7) == 5  # as checked, and again
     assert git_state(d.desk) == before
 
 
@@ -1060,3 +1062,80 @@ def test_a_worker_that_fails_is_done_again_in_one_process(monkeypatch: pytest.Mo
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
     assert workers.pool_size(100_000) == 1
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@pytest.mark.parametrize("pool", [False, True])
+def test_rows_whose_own_numbers_are_taken_are_made_again_alike(
+    rich: Itdesk,
+    make_desk: Callable[..., Itdesk],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    suffix: str,
+    pool: bool,
+) -> None:
+    """A row's ticket is made with its own number as the row is checked (#12); when the
+    desk has that number when the tickets are made, or takes it before the lock (another
+    command), the row is read again from the sheet and renumbered: the desk, the commit
+    and the output are the same as when every ticket is made after the numbering."""
+    import itdesk.service.transfer as transfer
+    import itdesk.service.workers as workers
+
+    sheet = _rich_export(rich, tmp_path, suffix)
+    monkeypatch.setattr(workers, "POOL_FROM", 1 if pool else 10**9)
+    monkeypatch.setattr(workers, "BATCH", 2)
+    prepare, checked = transfer.prepare_import, transfer._checked
+
+    def racing(d: Itdesk) -> Callable[..., Any]:
+        def prepare_then_new(*args: Any, **kw: Any) -> Any:
+            made = prepare(*args, **kw)
+            d.new(now="2023-10-25T07:00", title="另一个命令的工单")  # -002, before the lock
+            return made
+
+        return prepare_then_new
+
+    def guessing(guess: bool) -> Itdesk:
+        d = make_desk()
+        d.new(now="2023-10-25T07:00", title="本台的工单")  # takes the sheet's IT-20231025-001
+        monkeypatch.setattr(transfer, "prepare_import", racing(d))
+
+        def never(record: Any, session: Any, source: str | None) -> Any:
+            key, blob, made = checked(record, session, source)
+            return (key, blob, None) if blob is not None else (key, _pickle(record), None)
+
+        # without a guess, every ticket is made after the numbering, from its record
+        monkeypatch.setattr(transfer, "_checked", checked if guess else never)
+        d.result = d.ok("import", str(sheet), "--now", "2023-11-01T09:00")  # type: ignore[attr-defined]
+        return d
+
+    import itdesk.channels.recordform as recordform
+
+    reread: list[int] = []
+    again = recordform.reread_records
+
+    def counted(rows: Any, tz: Any, wanted: Any) -> Any:
+        reread.append(len(wanted))
+        return again(rows, tz, wanted)
+
+    monkeypatch.setattr(recordform, "reread_records", counted)
+    guessed = guessing(True)
+    assert reread == [1, 1]  # one row renumbered when planned, one under the lock
+    plain = guessing(False)
+    assert guessed.result.stdout == plain.result.stdout  # type: ignore[attr-defined]
+    assert "from IT-20231025-002" in guessed.result.stdout  # type: ignore[attr-defined]
+    assert git_state(guessed.desk).files == git_state(plain.desk).files
+    for args in (["rev-parse", "HEAD^{tree}"], ["log", "-1", "--format=%B"]):
+        assert git(guessed.desk, *args) == git(plain.desk, *args)
+    copy, original = tickets_of(guessed), tickets_of(rich)
+    assert copy["IT-20231025-001"]["title"] == "本台的工单"
+    assert copy["IT-20231025-002"]["title"] == "另一个命令的工单"
+    moved = [t for t in copy.values() if t["log"][-1]["text"].startswith("imported from IT-")]
+    renumbered = {t["log"][-1]["text"].split()[2] for t in moved}
+    assert renumbered == {"IT-20231025-001", "IT-20231025-002"}
+    assert all(t["log"][:-1] == original[t["log"][-1]["text"].split()[2]]["log"] for t in moved)
+
+
+def _pickle(record: Any) -> bytes:
+    import pickle
+
+    return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)

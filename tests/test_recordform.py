@@ -586,3 +586,39 @@ def test_desk_index_knows_numbers_sources_and_rows_without_numbers() -> None:
     assert index.holding(exported) == "IT-20231025-001"
     assert index.holding(replace(exported, number=None)) == "IT-20231025-001"
     assert index.holding(replace(exported, number=None, description="别的问题")) is None
+
+
+def test_a_row_read_as_its_record_cell_is_parsed_once_and_a_changed_one_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An exported row whose cells all read as its record cell's ticket is not parsed a
+    second time (#12): times written otherwise (a CSV's text, a workbook's date cell)
+    count as the same when they are the same time; a changed cell is still refused,
+    after the second parse, with the column named."""
+    import itdesk.channels.recordform as recordform
+    from itdesk.channels.recordform import ALL_COLUMNS, cell_text
+
+    native = it001_like()
+    header, row = export_rows([native], lang="zh", reveal=True, tz=SHANGHAI)
+    parsed: list[int] = []
+    record = recordform._record
+
+    def counted(row: int, *args: Any, **kw: Any) -> Any:
+        parsed.append(row)
+        return record(row, *args, **kw)
+
+    monkeypatch.setattr(recordform, "_record", counted)
+    at = ALL_COLUMNS.index("submitted_at")
+    as_text = [cell_text(c) for c in row]  # as a CSV gives it
+    other_text = [*as_text[:at], row[at].strftime("%Y/%m/%d %H:%M"), *as_text[at + 1 :]]
+    for cells in (row, as_text, other_text):
+        parsed.clear()
+        (rec,) = parse_records([header, cells], SHANGHAI)
+        assert rec.ticket == native
+        assert parsed == [2]  # the row alone, not the ticket's row again
+    later = [*as_text[:at], (row[at] + timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M"),
+             *as_text[at + 1 :]]  # fmt: skip
+    parsed.clear()
+    with pytest.raises(InvalidRecord, match="the column 提交时间 .* says .* but the ticket"):
+        parse_records([header, later], SHANGHAI)
+    assert parsed == [2, 2]

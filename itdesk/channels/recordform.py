@@ -29,7 +29,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple, Protocol, TypeVar
@@ -469,9 +469,11 @@ def ticket_row(
     tz: tzinfo,
     personal: frozenset[str] = DEFAULT_PERSONAL,
     extra: bool = True,
+    whole: bool = True,
 ) -> list[Cell]:
     """One row of the record form, in :data:`ALL_COLUMNS` order (:data:`COLUMNS` only
-    without ``extra``)."""
+    without ``extra``); without ``whole``, the record cell is left empty (its JSON is
+    not made)."""
     lang = "zh" if lang == "zh" else "en"
     free = _keeping_times(redactor(t.requester, reveal, personal))
     req = t.requester
@@ -526,7 +528,7 @@ def ticket_row(
         free(fu.comment or "") if fu else "",
         free(t.remarks or ""),
         free(format_steps(later)),
-        record_cell(t) if reveal else "",
+        record_cell(t) if reveal and whole else "",
     ]
     return row
 
@@ -637,6 +639,8 @@ class Record:
     # whether the file of ``ticket`` (its ``ticket_to_dict``) is the very data the schema
     # passed in the record cell: then it needs no second check when written (#12)
     checked: bool = field(default=False, repr=False, compare=False)
+    # with ``checked``: that data, in ``ticket_to_dict``'s order, to be written as it is
+    data: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 class RecordKey(NamedTuple):
@@ -899,24 +903,7 @@ def iter_records(
     """
     rows = iter(rows)
     head = list(itertools.islice(rows, 10))
-    start, keys = find_header(head)
-    seen: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        if key is None:
-            continue
-        if key in seen:
-            raise InvalidRecord(
-                f"the column {column_label(key)} appears twice (columns {seen[key] + 1} "
-                f"and {i + 1})",
-                start + 1,
-            )
-        seen[key] = i
-    missing = [column_label(k) for k in REQUIRED if k not in seen]
-    if missing:
-        raise InvalidRecord(f"no column {', '.join(missing)} in the header row", start + 1)
-    columns = frozenset(seen)
-    zh = {_norm(h) for h in _all_headers("zh")}
-    lang = "zh" if any(_norm(_cell(h)) in zh for h in head[start]) else "en"
+    start, seen, columns, lang = _layout(head)
     errors: list[InvalidRecord] = []  # the first few
     bad = 0
     masked: list[tuple[int, str]] = []  # the first few
@@ -989,6 +976,45 @@ def iter_records(
         raise InvalidRecord(f"{first}{more}")
     if not found:
         raise InvalidRecord("the sheet has a header row but no rows to import")
+
+
+def _layout(head: Sequence[Sequence[object]]) -> tuple[int, dict[str, int], frozenset[str], str]:
+    """A sheet's header among its first rows ``head``: the header row's index, each
+    column key's place, the keys, and the header's language; raises on a missing or
+    repeated column."""
+    start, keys = find_header(head)
+    seen: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key is None:
+            continue
+        if key in seen:
+            raise InvalidRecord(
+                f"the column {column_label(key)} appears twice (columns {seen[key] + 1} "
+                f"and {i + 1})",
+                start + 1,
+            )
+        seen[key] = i
+    missing = [column_label(k) for k in REQUIRED if k not in seen]
+    if missing:
+        raise InvalidRecord(f"no column {', '.join(missing)} in the header row", start + 1)
+    zh = {_norm(h) for h in _all_headers("zh")}
+    lang = "zh" if any(_norm(_cell(h)) in zh for h in head[start]) else "en"
+    return start, seen, frozenset(seen), lang
+
+
+def reread_records(
+    rows: Iterable[Sequence[object]], tz: tzinfo, wanted: Container[int]
+) -> Iterator[Record]:
+    """The records of the rows numbered ``wanted`` (spreadsheet numbers), in row order,
+    from a sheet :func:`iter_records` checked already: each one as it was then, read
+    again rather than kept (#12)."""
+    rows = iter(rows)
+    head = list(itertools.islice(rows, 10))
+    start, seen, columns, lang = _layout(head)
+    for index, cells in enumerate(itertools.chain(head[start + 1 :], rows), start + 1):
+        if index + 1 in wanted:
+            values = {k: cells[i] if i < len(cells) else None for k, i in seen.items()}
+            yield _record(index + 1, values, tz, columns, lang)
 
 
 class Mapper(Protocol):
@@ -1197,18 +1223,19 @@ def _record(
     if whole is None:
         return record
     try:
-        ticket, as_checked = _whole_ticket(whole)
+        ticket, data = _whole_ticket(whole)
     except InvalidValue as exc:
         raise fail(
             "record", f"{exc}; clear the cell to import what the other columns say"
         ) from None
-    _check_agrees(record, ticket, tz, lang, fail)
-    return replace(record, ticket=ticket, checked=as_checked)
+    _check_agrees(record, values, ticket, tz, lang, fail)
+    return replace(record, ticket=ticket, checked=data is not None, data=data)
 
 
-def _whole_ticket(text: str) -> tuple[Ticket, bool]:
-    """The ticket of a ``record`` cell, its data and its history checked, and whether
-    the ticket's data (``ticket_to_dict``) is the data checked, as an export writes it."""
+def _whole_ticket(text: str) -> tuple[Ticket, dict[str, Any] | None]:
+    """The ticket of a ``record`` cell, its data and its history checked, and the
+    ticket's data (``ticket_to_dict``) when it is the data checked, as an export writes
+    it (else None)."""
     import json
 
     from ..core.model import ticket_to_dict
@@ -1232,11 +1259,13 @@ def _whole_ticket(text: str) -> tuple[Ticket, bool]:
     if problems:
         path, why = problems[0]
         raise InvalidValue(f"its {'.'.join(map(str, path))} {why}")
-    return ticket, ticket_to_dict(ticket) == data
+    made = ticket_to_dict(ticket)
+    return ticket, made if made == data else None
 
 
 def _check_agrees(
     record: Record,
+    given: Mapping[str, object],
     ticket: Ticket,
     tz: tzinfo,
     lang: str,
@@ -1244,26 +1273,53 @@ def _check_agrees(
 ) -> None:
     """Refuse a row whose cells were changed after the export: the row the ticket of its
     ``record`` cell makes (in the sheet's language) must read back as the row does,
-    column by column."""
-    cells = ticket_row(ticket, lang=lang, reveal=True, tz=tz)
+    column by column. ``given`` are the row's cells, by column.
+
+    When every cell reads as the ticket's own (:func:`_same_cell`), the row reads back
+    as the record: a second :func:`_record` of the ticket's row is not needed (#12)."""
+    cells = ticket_row(ticket, lang=lang, reveal=True, tz=tz, whole=False)
     values: dict[str, object] = {
         k: cells[ALL_COLUMNS.index(k)] for k in record.columns if k != "record"
     }
+    if all(_same_cell(k, given.get(k), v, tz) for k, v in values.items()):
+        return
     expected = _record(record.row, values, tz, record.columns - {"record"})
     for key in _COMPARED:
-        given, wanted = getattr(record, key), getattr(expected, key)
-        if given != wanted:
+        given_value, wanted = getattr(record, key), getattr(expected, key)
+        if given_value != wanted:
             column = _FIELD_COLUMN.get(key, key)
             raise fail(
                 "record",
-                f"the column {column_label(column)} says {_shown(given)} but the ticket in "
-                f"this cell says {_shown(wanted)} (changed after the export?); clear the "
-                "cell to import what the columns say, or undo the change",
+                f"the column {column_label(column)} says {_shown(given_value)} but the "
+                f"ticket in this cell says {_shown(wanted)} (changed after the export?); "
+                "clear the cell to import what the columns say, or undo the change",
             )
 
 
+# The columns :func:`_record` reads as times (parse_cell_time); it reads every other
+# column as its text (_text), and the time columns' text only to say what is wrong.
+_TIME_COLUMNS = frozenset({"submitted_at", "closed_at", "resolved_at"})
+
+
+def _same_cell(key: str, given: object, wanted: object, tz: tzinfo) -> bool:
+    """Whether :func:`_record` reads the cells ``given`` and ``wanted`` of column ``key``
+    alike: the same value, the same text, or (a time column) both empty or the same
+    time. A record read from cells that are all alike equals, field by field, the
+    record read from the others."""
+    if type(given) is type(wanted) and given == wanted:
+        return True
+    if key not in _TIME_COLUMNS:
+        return _cell(given) == _cell(wanted)
+    if _text(given) is None or _text(wanted) is None:
+        return _text(given) is None and _text(wanted) is None
+    try:
+        return parse_cell_time(given, tz) == parse_cell_time(wanted, tz)
+    except InvalidValue:
+        return False
+
+
 _COMPARED = [
-    f.name for f in fields(Record) if f.name not in ("row", "columns", "ticket", "checked")
+    f.name for f in fields(Record) if f.name not in ("row", "columns", "ticket", "checked", "data")
 ]
 
 

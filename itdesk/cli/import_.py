@@ -57,12 +57,16 @@ def command(
         itdesk import records.xlsx
         itdesk import records.csv --dry-run
     """
+    import time
+
     from ..channels.sheets import read_sheet
     from ..service.transfer import plan_import
 
     path = Path(file)
+    began = time.monotonic()
     # The sheet is read into a temporary file and its rows checked one at a time, then
-    # built into tickets one at a time: 100,000 rows in bounded memory (#12).
+    # built into tickets one at a time: 100,000 rows in bounded memory (#12). It stays
+    # open until the end: a row whose ticket is made again is read again from it.
     with read_sheet(path) as sheet:
         session = open_session(desk_path, as_name, now_text)
         progress = Progress("checking rows")  # on a terminal only (#12)
@@ -70,13 +74,13 @@ def command(
             plan = plan_import(session, sheet, source=path.name, progress=progress)
         finally:
             progress.close()
-    try:
-        _import(session, plan, path.name, dry_run)
-    finally:
-        plan.close()
+        try:
+            _import(session, plan, path.name, dry_run, began)
+        finally:
+            plan.close()
 
 
-def _import(session: Context, plan: ImportPlan, name: str, dry_run: bool) -> None:
+def _import(session: Context, plan: ImportPlan, name: str, dry_run: bool, began: float) -> None:
     """The checked sheet's tickets made (or, in a dry run, built and checked), and said."""
     from ..service.transfer import import_records, prepare_import
 
@@ -85,6 +89,10 @@ def _import(session: Context, plan: ImportPlan, name: str, dry_run: bool) -> Non
         return
     # the tickets are built and checked before the desk is locked (#12)
     progress = Progress("checking tickets" if dry_run else "importing tickets")
+    # Shown once the import has run half a second, not this step: the tickets of rows
+    # that keep their numbers were made with the rows, and this step takes little time,
+    # the commit after it more (#12).
+    progress.started = began
     try:
         made = prepare_import(session, plan, progress, dry_run=dry_run)
     finally:

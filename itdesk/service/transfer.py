@@ -16,17 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import GitError, ItdeskError, UsageError
 
 if TYPE_CHECKING:
     from array import array
-    from datetime import date
+    from datetime import date, tzinfo
 
     from ..channels.recordform import Cell, DeskIndex, Record, RecordKey
     from ..channels.sheets import Sheet
     from ..core.lifecycle import Change
+    from ..core.model import Ticket
     from ..core.policy import Policy
     from .context import Context
 
@@ -105,24 +106,41 @@ class ImportPlan:
     plan when done."""
 
     keys: list[RecordKey]
-    places: tuple[array[int], array[int]]  # each record's offset and size in the spill
+    # each record's offset and size in the spill; the size is -1 for a record not kept
+    # there (its ticket was made as the row was checked: it is read again if needed)
+    places: tuple[array[int], array[int]]
     planned: list[tuple[RecordKey, str]]
     skipped: list[tuple[RecordKey, str]]
     source: str | None
     spill: _Spill
-    ready: _Ready  # filled by prepare_import
+    ready: _Ready  # filled by plan_import (own numbers) and prepare_import
     workers: int
+    sheet: Sheet  # open until the import is done
+    tz: tzinfo
 
     def close(self) -> None:
         self.spill.close()
 
     def records(self, wanted: Iterable[tuple[RecordKey, str]]) -> Iterator[tuple[bytes, str]]:
         """The pickled record of each row in ``wanted`` (row order), with its number."""
+        import pickle
+
+        from ..channels.recordform import reread_records
+
         numbers = {key.row: number for key, number in wanted}
         offsets, sizes = self.places
+        again = {k.row for k, size in zip(self.keys, sizes, strict=True) if size < 0}
+        again &= numbers.keys()
+        reread = reread_records(self.sheet.rows(), self.tz, again) if again else iter(())
         for key, offset, size in zip(self.keys, offsets, sizes, strict=True):
             number = numbers.get(key.row)
-            if number is not None:
+            if number is None:
+                continue
+            if size < 0:
+                record = next(reread)
+                assert record.row == key.row
+                yield pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL), number
+            else:
                 yield self.spill.read((offset, size)), number
 
 
@@ -161,14 +179,18 @@ def plan_import(
     try:
         keys: list[RecordKey] = []
         places = (array("q"), array("q"))
+        ready = _Ready()
         tz = session.desk.policy.tz
         mapper = partial(in_order, workers=size)
-        checked = iter_records(sheet.rows(), sheet.count, tz, progress, mapper, _pickled)
-        for blob, key in checked:
-            offset, length = spill.add(blob)
+        keep = partial(_checked, session=session, source=source)
+        checked = iter_records(sheet.rows(), sheet.count, tz, progress, mapper, keep)
+        for key, blob, made in checked:
+            offset, length = spill.add(blob) if blob is not None else (0, -1)
             places[0].append(offset)
             places[1].append(length)
             keys.append(key)
+            if made is not None:
+                ready.add(key.row, made[0], spill.add(made[1]))
         index = _index(session)
         todo, skipped = _split(keys, index)
         numbers = _numbers(session, todo, index)
@@ -176,17 +198,73 @@ def plan_import(
         spill.close()
         raise
     planned = list(zip(todo, numbers, strict=True))
-    return ImportPlan(keys, places, planned, skipped, source, spill, _Ready(), size)
+    return ImportPlan(keys, places, planned, skipped, source, spill, ready, size, sheet, tz)
 
 
-def _pickled(record: Record) -> tuple[bytes, RecordKey]:
-    """What a worker sends back of a checked record: the record pickled (as it waits in
-    the temporary file), and its key."""
+def _checked(
+    record: Record, session: Context, source: str | None
+) -> tuple[RecordKey, bytes | None, tuple[str, bytes] | None]:
+    """What a worker sends back of a checked record: its key, and its ticket made with
+    the row's own number (which a row keeps unless the desk has it: an export imported
+    into another desk), else the record pickled, to wait in the temporary file until
+    its number is known. A ticket made now is not made again, and its record neither
+    pickled nor sent (#12); one that cannot be made is made again by prepare_import,
+    which says why."""
     import pickle
 
-    from ..channels.recordform import RecordKey
+    from ..channels.recordform import RecordKey, own_number
+    from ..core.ids import ID_PATTERN
 
-    return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL), RecordKey.of(record)
+    policy = session.desk.policy
+    own = own_number(record.number, policy.prefix, policy.digits)
+    if own is not None and ID_PATTERN.fullmatch(own):
+        made = _make(session, record, own, source, dry_run=False)
+        if not isinstance(made, str):
+            return RecordKey.of(record), None, made
+    blob = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+    return RecordKey.of(record), blob, None
+
+
+def _make(
+    session: Context, rec: Record, number: str, source: str | None, *, dry_run: bool
+) -> tuple[str, bytes] | str:
+    """The ticket of a row with its number, checked against the schema, as its number
+    and its status, action, commit subject, file and text pickled; or why it cannot be
+    (an error message naming the row)."""
+    import pickle
+
+    desk, policy = session.desk, session.desk.policy
+    try:
+        change = _build(rec, number, session.actor.name, policy, source)
+        t = change.ticket
+        rel = desk.rel(desk.active_path(t.id))
+        # a record cell's ticket kept as it was passed the schema when its row did
+        data = rec.data if rec.checked and t is rec.ticket else None
+        text = _ticket_text(t, f"row {rec.row}" if dry_run else rel, data)
+    except UsageError as exc:
+        return str(exc)
+    except ItdeskError as exc:
+        return f"row {rec.row}: {exc}; nothing was imported"
+    ready = (t.status.value, change.action.value, change.subject, rel, text)
+    return t.id, pickle.dumps(ready, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _ticket_text(ticket: Ticket, rel: str, checked: dict[str, Any] | None) -> str:
+    """The file of ``ticket``, as :func:`itdesk.store.transaction.ticket_text` makes it
+    (checked against the schema unless ``checked``, its data that passed it already),
+    written by :mod:`itdesk.store.emit` where it is sure to write what ``dump_yaml``
+    writes: PyYAML's emitter took a quarter of an import's time (#12)."""
+    from ..core.model import ticket_to_dict
+    from ..store.emit import dump
+    from ..store.schema import check_ticket_data
+    from ..store.yamlio import dump_yaml
+
+    data = checked
+    if data is None:
+        data = ticket_to_dict(ticket)
+        check_ticket_data(data, rel)
+    text = dump(data)
+    return dump_yaml(data) if text is None else text
 
 
 def prepare_import(
@@ -198,43 +276,35 @@ def prepare_import(
 ) -> list[Made]:
     """Build each planned row's ticket, with its planned number, and check it against
     the schema; one that fails raises, naming its row. The tickets' files wait in the
-    plan's temporary file for :func:`import_records` (by worker processes on a big
-    sheet, as the rows were checked); ``progress(done, total)`` follows them. With
-    ``dry_run``, returns what each row would become."""
+    plan's temporary file for :func:`import_records` (a row keeping its own number had
+    its ticket made as it was checked; the others are made here, by worker processes
+    when they are many); ``progress(done, total)`` follows them. With ``dry_run``,
+    returns what each row would become."""
     import pickle
 
-    from ..store.transaction import ticket_text
-    from .workers import in_order
+    from . import workers
 
-    desk, policy, by, source = session.desk, session.desk.policy, session.actor.name, plan.source
+    source = plan.source
 
     def make(item: tuple[bytes, str]) -> tuple[str, bytes] | str:
-        rec: Record = pickle.loads(item[0])
-        try:
-            change = _build(rec, item[1], by, policy, source)
-            t = change.ticket
-            rel = desk.rel(desk.active_path(t.id))
-            # a record cell's ticket kept as it was passed the schema when its row did
-            checked = rec.checked and t is rec.ticket
-            text = ticket_text(t, f"row {rec.row}" if dry_run else rel, checked=checked)
-        except UsageError as exc:
-            return str(exc)
-        except ItdeskError as exc:
-            return f"row {rec.row}: {exc}; nothing was imported"
-        ready = (t.status.value, change.action.value, change.subject, rel, text)
-        return t.id, pickle.dumps(ready, protocol=pickle.HIGHEST_PROTOCOL)
+        return _make(session, pickle.loads(item[0]), item[1], source, dry_run=dry_run)
 
+    ready = plan.ready
+    again = [(k, n) for k, n in plan.planned if ready.number(k.row) != n]
+    size = plan.workers if len(again) >= workers.POOL_FROM else 1
+    made = workers.in_order(make, plan.records(again), size)
     out: list[Made] = []
-    made = in_order(make, plan.records(plan.planned), plan.workers)
-    for done, ((key, _), found) in enumerate(zip(plan.planned, made, strict=True), 1):
+    for done, (key, number) in enumerate(plan.planned, 1):
         if progress is not None:
             progress(done, len(plan.planned))
-        if isinstance(found, str):
-            raise UsageError(found)
-        ticket_id, blob = found
-        plan.ready.add(key.row, ticket_id, plan.spill.add(blob))
+        if ready.number(key.row) != number:
+            found = next(made)
+            if isinstance(found, str):
+                raise UsageError(found)
+            ready.add(key.row, found[0], plan.spill.add(found[1]))
         if dry_run:
-            out.append(Made(key, ticket_id, pickle.loads(blob)[0]))
+            status = pickle.loads(plan.spill.read(ready.place(key.row)))[0]
+            out.append(Made(key, number, status))
     return out
 
 
