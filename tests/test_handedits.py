@@ -33,6 +33,23 @@ def statuses(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return asked
 
 
+@pytest.fixture
+def probes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The commits of every `git diff-index --cached` that a write starts."""
+    from itdesk.store import git as git_module
+
+    started: list[str] = []
+    real = git_module.start
+
+    def spy(*args: str, **kw: object) -> git_module.Pending:
+        if "diff-index" in args:
+            started.append(args[-1])
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(git_module, "start", spy)
+    return started
+
+
 def ticket(d: Itdesk) -> tuple[str, Path]:
     tid = d.new()
     d.ok("ack", tid, "--now", NOW)  # itdesk's own commit: the index noted
@@ -146,19 +163,39 @@ def test_a_desk_committed_without_itdesk(tmp_path: Path, statuses: list[list[str
     assert "has uncommitted changes" in refused(scripted, *log(scripted, tid), "--as", "zhang")
 
 
-def test_a_stale_note_is_not_trusted(desk: Itdesk, statuses: list[list[str]]) -> None:
-    """The note names the index by its checksum: any change of the index (here git's
-    own update of a file's stat data) makes git be asked again."""
+def test_a_stale_note_is_not_trusted(
+    desk: Itdesk, statuses: list[list[str]], probes: list[str]
+) -> None:
+    """The note names the index by its checksum: after any change of the index (here
+    git's own update of a file's stat data) git is asked again, once: `diff-index
+    --cached` finds the index still holds the commit, and the note follows."""
     tid, path = ticket(desk)
     before = index_of(desk.desk).checksum
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**10))
     git(desk.desk, "update-index", "--refresh")
     assert index_of(desk.desk).checksum != before
-    statuses.clear()
-    desk.ok(*log(desk, tid))
-    assert statuses  # asked: neither the note nor the cache-tree vouched for the index
+    probes.clear()
+    desk.ok(*log(desk, tid, "first"))
+    assert probes == [git(desk.desk, "rev-parse", "HEAD~1").strip()] and statuses == []
+    assert noted(desk) == (git(desk.desk, "rev-parse", "HEAD").strip(),
+                           index_of(desk.desk).checksum.hex())  # fmt: skip
+    desk.ok(*log(desk, tid, "second"))
+    assert len(probes) == 1 and statuses == []
     assert git(desk.desk, "status", "--porcelain") == ""
+
+
+def test_a_staged_change_elsewhere_makes_git_status_answer(
+    desk: Itdesk, statuses: list[list[str]], probes: list[str]
+) -> None:
+    """The index differs from the commit (a file staged by hand): `diff-index` says so,
+    and `git status` of the ticket's path answers, which finds it clean."""
+    tid, _ = ticket(desk)
+    (desk.desk / "kb" / "draft.md").write_text("draft\n")
+    git(desk.desk, "add", "kb/draft.md")
+    desk.ok(*log(desk, tid))
+    assert len(probes) == 1 and statuses == [[f"tickets/{tid}.yaml"]]
+    assert git(desk.desk, "status", "--porcelain") == "A  kb/draft.md\n"
 
 
 # ------------------------------------------------------ the index, read without git
@@ -228,3 +265,65 @@ def test_refused_write_changes_nothing_on_the_fast_path(desk: Itdesk) -> None:
     before = git_state(desk.desk)
     desk(*log(desk, tid))
     assert git_state(desk.desk) == before
+
+
+# ------------------------------------------------------------- the note itself
+
+
+def noted(d: Itdesk) -> tuple[str, str] | None:
+    return gitdir.index_noted(d.desk / ".git")
+
+
+def test_the_note_names_the_commit_and_the_index_after_a_write(desk: Itdesk) -> None:
+    tid, _ = ticket(desk)
+    head = git(desk.desk, "rev-parse", "HEAD").strip()
+    assert noted(desk) == (head, index_of(desk.desk).checksum.hex())
+    assert git(desk.desk, "diff-index", "--cached", "HEAD") == ""  # it is true
+
+
+def test_a_sync_without_the_commit_leaves_no_note(
+    desk: Itdesk, monkeypatch: pytest.MonkeyPatch, statuses: list[list[str]], probes: list[str]
+) -> None:
+    """A caller that syncs the index without naming the commit (transaction._sync_index
+    alone) leaves the note stale: the next write asks git, and is right."""
+    from itdesk.store import transaction
+
+    tid, path = ticket(desk)
+    real = transaction.sync_index
+    monkeypatch.setattr(transaction, "sync_index",
+                        lambda d, paths, made=None, held=None: real(d, paths))  # fmt: skip
+    desk.ok(*log(desk, tid, "first"))
+    head = git(desk.desk, "rev-parse", "HEAD").strip()
+    assert noted(desk) is not None and noted(desk)[0] != head
+    monkeypatch.setattr(transaction, "sync_index", real)
+    probes.clear()
+    desk.ok(*log(desk, tid, "second"))
+    assert probes == [head] and statuses == []
+    assert git(desk.desk, "status", "--porcelain") == ""
+
+
+def test_a_commit_made_meanwhile_by_git_is_built_on_and_noted(
+    desk: Itdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The branch moved between the tree and the ref update: the commit is built on the
+    new one, whose tree git's index holds (git commit's cache-tree), so the note follows."""
+    from itdesk.store import commit as plumbing
+
+    tid, _ = ticket(desk)
+    real = plumbing.commit_tree
+    done: list[bool] = []
+
+    def then_git_commit(*args: object, **kw: object) -> str:
+        if not done:
+            policy = desk.desk / "itdesk.yaml"
+            policy.write_text(policy.read_text("utf-8") + "# by hand\n")
+            git(desk.desk, "commit", "-q", "-m", "policy: a comment", "--", "itdesk.yaml")
+            done.append(True)
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plumbing, "commit_tree", then_git_commit)
+    desk.ok(*log(desk, tid))
+    head = git(desk.desk, "rev-parse", "HEAD").strip()
+    assert git(desk.desk, "log", "-2", "--format=%s").splitlines()[1] == "policy: a comment"
+    assert noted(desk) == (head, index_of(desk.desk).checksum.hex())
+    assert git(desk.desk, "status", "--porcelain") == ""

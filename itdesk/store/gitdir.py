@@ -276,6 +276,17 @@ def _cache_tree_root(data: bytes, size: int) -> str | None:
     return data[line_end + 1 : line_end + 1 + size].hex()
 
 
+def index_holds(git_dir: Path, state: IndexState | None, commit: str, tree: str | None) -> bool:
+    """Whether the index, as ``state`` found it, holds exactly ``commit`` (whose tree is
+    ``tree``, when known): itdesk's note names this commit and this very index, or git's
+    cache-tree is valid and is that tree."""
+    if state is None:
+        return False
+    if any(state.checksum) and index_noted(git_dir) == (commit, state.checksum.hex()):
+        return True
+    return tree is not None and state.tree == tree
+
+
 def index_noted(git_dir: Path) -> tuple[str, str] | None:
     """The commit and index checksum of itdesk's last note (see :data:`INDEX_NOTE`)."""
     try:

@@ -330,6 +330,36 @@ def _put_back(desk: Desk, head: gitdir.Head, paths: list[str], journal: _Journal
 SPLIT_INDEX_BYTES = 2_000_000
 
 
+def sync_index(
+    desk: Desk,
+    paths: list[str],
+    made: tuple[str, str, str] | None = None,
+    held: bytes | None = None,
+) -> None:
+    """After a commit: git's index entries of ``paths`` as the working tree has them.
+
+    ``made``: the commit these paths were written for, its parent and the parent's
+    tree; ``held``: the checksum of an index found to hold that parent. An index that
+    held the parent holds the commit afterwards; that is noted (:data:`gitdir.INDEX_NOTE`,
+    with the index's checksum), so that the next write finds hand edits without asking
+    git (see :meth:`Transaction._probe_index`)."""
+    git_dir = desk.git_dir
+    holds = False
+    if made is not None:
+        commit, parent, tree = made
+        seen = gitdir.index_state(git_dir, len(commit))
+        holds = gitdir.index_holds(git_dir, seen, parent, tree) or (
+            held is not None and seen is not None and seen.checksum == held
+        )
+    _sync_index(desk, paths)
+    if made is not None and holds:
+        now = gitdir.index_state(git_dir, len(made[0]))
+        if now is not None and any(now.checksum):
+            with contextlib.suppress(OSError):
+                write_atomic(git_dir / gitdir.INDEX_NOTE, f"{made[0]} {now.checksum.hex()}\n",
+                             fsync=False)  # fmt: skip
+
+
 def _sync_index(desk: Desk, paths: list[str]) -> None:
     """git's index entries of ``paths`` as the working tree has them (the commit's
     bytes), waiting a little for an index lock held by a running git."""
@@ -405,6 +435,8 @@ class Transaction:
         # git's index as first seen, and whether it holds exactly the last commit
         self._index: gitdir.IndexState | None = None
         self._index_holds_head: bool | None = None
+        self._index_probe: git.Pending | None = None  # git diff-index --cached, running
+        self._parent_tree: str | None = None  # the tree of the commit's parent, once made
         self.subject: str | None = None  # the commit's subject when there are many changes
         self.action: str | None = None
         self.body: str | None = None  # a paragraph after the subject
@@ -533,11 +565,11 @@ class Transaction:
     # Anything else (another blob, a mode, a filter's work) is asked of git as before.
 
     def _start_check(self, rels: list[str]) -> _Check:
-        """Whether ``rels`` have uncommitted edits: answered from the files when git's
-        index may hold the last commit, else by a `git status` started now."""
-        if self._index_may_hold_head():
-            return _FilesCheck(self, rels)
-        return self.desk.start_uncommitted(rels)
+        """Whether ``rels`` have uncommitted edits, answered by ``result()``: from the
+        files, once git's index is known to hold the last commit (see
+        :meth:`_probe_index`); else by `git status`."""
+        self._probe_index()
+        return _FilesCheck(self, rels)
 
     def _uncommitted(self, rels: list[str], reader: plumbing.TreeReader | None = None) -> list[str]:
         """Which of ``rels`` differ from the last commit (see :meth:`Desk.uncommitted`)."""
@@ -560,34 +592,44 @@ class Transaction:
                 own.close()
         return self.desk.uncommitted(suspects) if suspects else []
 
-    def _index_may_hold_head(self) -> bool:
-        """Whether git's index may hold exactly the last commit: itdesk's note names
-        this commit and this index, or git's cache-tree is valid (its tree is compared
-        with the commit's by :meth:`_index_holds`)."""
-        if self._index_holds_head is not None:
-            return self._index_holds_head
-        if self._index is None and self.head.oid is not None:
-            self._index = gitdir.index_state(self.desk.git_dir, len(self.head.oid))
-        index = self._index
-        if index is None:
-            self._index_holds_head = False
-            return False
-        noted = gitdir.index_noted(self.desk.git_dir)
-        if any(index.checksum) and noted == (self.head.oid, index.checksum.hex()):
+    def _probe_index(self) -> None:
+        """Start finding out whether git's index holds exactly the last commit: itdesk's
+        note names this commit and this very index, or git's cache-tree is valid (and
+        its tree is compared with the commit's in :meth:`_index_holds`); else `git
+        diff-index --cached` is started, which skips the folders that the cache-tree
+        vouches for (~15 ms at 100,000 files, half a `git status` of one path)."""
+        oid = self.head.oid
+        if self._index_holds_head is not None or self._index_probe is not None or oid is None:
+            return
+        git_dir = self.desk.git_dir
+        self._index = gitdir.index_state(git_dir, len(oid))
+        if gitdir.index_holds(git_dir, self._index, oid, None):
             self._index_holds_head = True
-            return True
-        if index.tree is None:
+        elif self._index is None:
             self._index_holds_head = False
-        return index.tree is not None
+        elif self._index.tree is None:
+            args = ("--no-optional-locks", "diff-index", "--cached", "--quiet", oid)
+            self._index_probe = git.start(*args, cwd=self.desk.root, input=b"")
 
     def _index_holds(self, reader: plumbing.TreeReader) -> bool:
         """Whether git's index holds exactly the last commit (``reader`` read it)."""
-        if not self._index_may_hold_head():
-            return False
+        self._probe_index()
         if self._index_holds_head is None:
-            assert self._index is not None
-            root = reader.trees().get("")
-            self._index_holds_head = root is not None and root[0] == self._index.tree
+            probe, self._index_probe = self._index_probe, None
+            if probe is not None:
+                try:
+                    probe.wait()  # exit 1: a difference
+                    held = True
+                except GitError:
+                    held = False
+                # and the index it read is the one seen first
+                oid_len = len(reader.commit)
+                held = held and gitdir.index_state(self.desk.git_dir, oid_len) == self._index
+            else:
+                root = reader.trees().get("")
+                seen = self._index
+                held = root is not None and seen is not None and root[0] == seen.tree
+            self._index_holds_head = held
         return self._index_holds_head
 
     def _read_trees_early(self, rel: str) -> None:
@@ -595,6 +637,7 @@ class Transaction:
         to it now, while the ticket is parsed and built (see :meth:`commit`)."""
         if self._trees is None and self.head.oid is not None:
             self._trees = plumbing.TreeReader(self.desk.root, self.head.oid, [rel])
+        self._probe_index()
 
     def close(self) -> None:
         """Stop the checks of paths that were never written (a number not used)."""
@@ -604,6 +647,9 @@ class Transaction:
         if self._trees is not None:
             self._trees.close()
             self._trees = None
+        if self._index_probe is not None:
+            self._index_probe.kill()
+            self._index_probe = None
         for check in self._checks.values():
             check.cancel()
         self._checks.clear()
@@ -737,7 +783,7 @@ class Transaction:
         old: dict[str, bytes | None] = {}
         try:
             self._check_clean(rels, reader)
-            self._index_holds(reader)  # a new ticket's write asks it here
+            self._index_holds(reader)  # known before the index changes (see sync_index)
             for rel, new_rel in self._moves.items():
                 if not (root / rel).is_file():
                     raise UsageError(f"cannot move {rel}: no such file")
@@ -845,6 +891,8 @@ class Transaction:
             if gitdir.head(git_dir).ref != ref:
                 raise UsageError(f"HEAD left {ref} during the write; nothing was changed")
             attempt[:] = [ref, new, base]
+            parent_root = reader.trees().get("")
+            self._parent_tree = parent_root[0] if parent_root is not None else None
             try:
                 plumbing.update_ref(root, ref, new, base, message.split("\n", 1)[0])
                 self.commit_id, self.parent_id = new, base
@@ -916,19 +964,13 @@ class Transaction:
 
     def _finish(self, journal: _Journal, rels: list[str]) -> None:
         """The commit is made: git's index follows it for these paths."""
-        git_dir = self.desk.git_dir
-        # The index held the branch's commit, unchanged since: once these paths follow
-        # the new commit, it holds that one; noted, the next write need not ask git.
-        index = self._index
-        holds = (
-            bool(self._index_holds_head)
-            and index is not None
-            and self.parent_id == self.head.oid
-            and self.commit_id is not None
-            and gitdir.index_state(git_dir, len(self.commit_id)) == index
-        )
+        made, held = None, None
+        if self.commit_id and self.parent_id and self._parent_tree:
+            made = (self.commit_id, self.parent_id, self._parent_tree)
+        if self._index_holds_head and self._index and self.parent_id == self.head.oid:
+            held = self._index.checksum
         try:
-            _sync_index(self.desk, rels)
+            sync_index(self.desk, rels, made, held)
         except GitError as exc:  # the change is committed: the next run syncs the index
             self.desk.warnings.append(
                 f"the change is committed, but git's index was not updated ({exc}); "
@@ -936,12 +978,6 @@ class Transaction:
             )
             return
         journal.remove()
-        if holds and self.commit_id is not None:
-            now = gitdir.index_state(git_dir, len(self.commit_id))
-            if now is not None and any(now.checksum):
-                note = f"{self.commit_id} {now.checksum.hex()}\n"
-                with contextlib.suppress(OSError):
-                    write_atomic(git_dir / gitdir.INDEX_NOTE, note, fsync=False)
 
     def _after_commit(self) -> None:
         """post-commit, and git's automatic gc, as ``git commit`` runs them."""
