@@ -572,7 +572,11 @@ class Transaction:
         return _FilesCheck(self, rels)
 
     def _uncommitted(self, rels: list[str], reader: plumbing.TreeReader | None = None) -> list[str]:
-        """Which of ``rels`` differ from the last commit (see :meth:`Desk.uncommitted`)."""
+        """Which of ``rels`` differ from the last commit (see :meth:`Desk.uncommitted`).
+        Many paths (an archive of a month) are asked of git: one `git status` costs
+        less than reading and hashing thousands of files."""
+        if len(rels) > STATUS_BATCH:
+            return self.desk.uncommitted(rels)
         own = None
         if reader is None or not reader.covers(rels):
             reader = self._trees
