@@ -52,6 +52,7 @@ FACTS_VERSION = 1
 POLICY_FILE = "itdesk.yaml"
 JOURNAL = "itdesk/journal.json"  # store.layout's
 LOCK_FILE = "itdesk.lock"
+INDEX_NOTE = "itdesk/index-clean"  # in .git; store.gitdir's
 SPLIT_INDEX_BYTES = 2_000_000  # store.transaction's: a bigger index is written split
 # store.init's: eol=lf leaves the text this path writes (no carriage return) as it is
 GITATTRIBUTES = "tickets/**/*.yaml text eol=lf merge=itdesk\nkb/*.md text eol=lf\n"
@@ -178,7 +179,9 @@ def _git(root: str, args: list[str], data: bytes = b"") -> tuple[int, bytes]:
     return _start(root, args, data)()
 
 
-def _start(root: str, args: list[str], data: bytes = b"") -> Callable[[], tuple[int, bytes]]:
+def _start(
+    root: str, args: list[str], data: bytes = b"", env: dict[str, str] | None = None
+) -> Callable[[], tuple[int, bytes]]:
     """:func:`_git` started now; the returned function waits for it. (subprocess costs
     ~2 ms to import; posix_spawn is what it would call.)"""
     out_r, out_w = os.pipe()
@@ -190,7 +193,8 @@ def _start(root: str, args: list[str], data: bytes = b"") -> Callable[[], tuple[
         (os.POSIX_SPAWN_DUP2, null, 2),
     ]
     try:
-        pid = os.posix_spawnp("git", ["git", "-C", root, *args], os.environ, file_actions=actions)
+        pid = os.posix_spawnp("git", ["git", "-C", root, *args], env or os.environ,
+                              file_actions=actions)  # fmt: skip
     finally:
         os.close(in_r)
         os.close(out_w)
@@ -485,9 +489,10 @@ class _Run:
             f'{{"pid": {os.getpid()}, "ref": "{ref}", "paths": ["{rel}"], "step": "commit", '
             f'"locks": ["HEAD.lock", "{ref}.lock", "index.lock"], "at": {time.time_ns()}}}'
         ).encode())  # fmt: skip
-        new = None
+        new = index = None
         try:
             _write_atomic(path, data)
+            index = _Index(self.root, git_dir, rel, base)  # git works while the commit is made
             objects = _Objects(git_dir)
             blob = objects.put(b"blob", data)
             root_tree, tickets_tree = trees()
@@ -506,11 +511,13 @@ class _Run:
                 # are unreachable, for git gc; the full command builds on the new commit
                 # or says why not.
                 _unlink(path)
+                if index is not None:  # git's index was never touched
+                    index.drop()
                 _unlink(journal)
                 if isinstance(exc, (OSError, Declined)):
                     raise Declined from None
             raise  # else: the journal stays, and the next run finishes the write
-        self._finish(rel, journal, settings)
+        self._finish(index, new, rel, journal)
         self._advance(new, highest, start, ticket_id)
         self._maintain(settings)
         return self._tell(ticket_id)
@@ -568,19 +575,15 @@ class _Run:
                         seq = max(seq, int(digits))
         return f"{start}{seq + 1:0{int(str(self.facts['digits']))}d}"
 
-    def _finish(self, rel: str, journal: str, settings: dict[str, str]) -> None:
-        """git's index follows the commit (as store.transaction._sync_index)."""
-        args = ["update-index", "--add", "--remove", "-z", "--stdin"]
-        try:
-            if os.stat(os.path.join(self.git_dir, "index")).st_size > SPLIT_INDEX_BYTES:
-                args.insert(1, "--split-index")
-        except OSError:
-            pass
-        status, _ = _git(self.root, args, f"{rel}\0".encode())
-        if status != 0:
-            self._warn("the change is committed, but git's index was not updated; the next "
-                       "itdesk command updates it")  # fmt: skip
-            return
+    def _finish(self, index: _Index, new: str, rel: str, journal: str) -> None:
+        """git's index follows the commit (as store.transaction.sync_index): the index
+        made meanwhile put in place, or, if git's own changed since, made now."""
+        if not index.install(new):
+            status, _ = _git(self.root, _update_index_args(self.git_dir), f"{rel}\0".encode())
+            if status != 0:
+                self._warn("the change is committed, but git's index was not updated; the "
+                           "next itdesk command updates it")  # fmt: skip
+                return
         _unlink(journal)
 
     def _advance(self, new: str, highest: dict[str, str], start: str, ticket_id: str) -> None:
@@ -723,6 +726,97 @@ def _tree_with(raw: bytes, name: str, oid: str, replace: bool = False) -> bytes:
         spot = next((i for i, n in enumerate(order) if n > key), len(entries))
         entries.insert(spot, (b"100644", key, sha))
     return b"".join(mode + b" " + n + b"\0" + sha for mode, n, sha in entries)
+
+
+def _update_index_args(git_dir: str, *more: str) -> list[str]:
+    """store.transaction._sync_index's ``git update-index``."""
+    args = ["update-index", *more, "--add", "--remove", "-z", "--stdin"]
+    try:
+        if os.stat(os.path.join(git_dir, "index")).st_size > SPLIT_INDEX_BYTES:
+            args.insert(1, "--split-index")
+    except OSError:
+        pass
+    return args
+
+
+class _Index:
+    """git's index with the new ticket's entry, made while the commit is made.
+
+    git reads the whole index to change an entry (~20 ms at 100,000 tickets, its shared
+    index). It does that on a copy of the index, so that no git run meanwhile (a
+    ``git commit`` of the technician's) sees an entry of a ticket not yet committed;
+    after the commit the copy takes the index's place, under git's ``index.lock``, if
+    the index is still the one copied, else the full update runs then
+    (:meth:`_Run._finish`). The note of an index known to hold the last commit
+    (store.gitdir.INDEX_NOTE) follows it, as the full path's does."""
+
+    def __init__(self, root: str, git_dir: str, rel: str, base: str):
+        self.git_dir = git_dir
+        self.path = os.path.join(git_dir, "index")
+        self.copy = os.path.join(
+            git_dir, "itdesk", f".index.{os.getpid()}.{os.urandom(8).hex()}.tmp"
+        )
+        self.wait: Callable[[], tuple[int, bytes]] | None = None
+        self.holds = False
+        try:
+            with open(self.path, "rb") as fh:
+                self.before = fh.read()
+        except OSError:
+            self.before = b""
+            return
+        noted = (_read(os.path.join(git_dir, INDEX_NOTE)) or "").strip()
+        self.holds = noted == f"{base} {_checksum(self.before)}" and bool(_checksum(self.before))
+        _write_atomic(self.copy, self.before, fsync=False)
+        env = {**os.environ, "GIT_INDEX_FILE": self.copy}
+        self.wait = _start(root, _update_index_args(git_dir), f"{rel}\0".encode(), env)
+
+    def drop(self) -> None:
+        if self.wait is not None:
+            self.wait()
+            self.wait = None
+        _unlink(self.copy)
+
+    def install(self, new: str) -> bool:
+        """The copy made the index, and noted; False if it could not be."""
+        if self.wait is None:
+            return False
+        status, _ = self.wait()
+        self.wait = None
+        lock = self.path + ".lock"
+        try:
+            if status != 0:
+                return False
+            try:
+                os.close(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644))
+            except OSError:
+                return False  # git at work on it: the full update waits for it, or says so
+            try:
+                with open(self.path, "rb") as fh:
+                    if fh.read() != self.before:
+                        return False
+                with open(self.copy, "rb") as fh:
+                    fh.seek(-20, os.SEEK_END)
+                    checksum = _checksum(fh.read())
+                os.replace(self.copy, self.path)
+            finally:
+                _unlink(lock)
+        except OSError:
+            return False
+        finally:
+            _unlink(self.copy)
+        if self.holds and checksum:
+            try:
+                _write_atomic(os.path.join(self.git_dir, INDEX_NOTE),
+                              f"{new} {checksum}\n".encode(), fsync=False)  # fmt: skip
+            except OSError:
+                pass
+        return True
+
+
+def _checksum(index: bytes) -> str:
+    """An index's checksum, its last 20 bytes, in hex ("" for none or git's zeros)."""
+    tail = index[-20:]
+    return tail.hex() if len(tail) == 20 and any(tail) else ""
 
 
 class _Objects:

@@ -82,6 +82,24 @@ def test_a_write_after_itdesk_s_own_asks_no_git_status(
     assert git(desk.desk, "status", "--porcelain") == ""
 
 
+def test_a_write_after_a_scripted_new_asks_git_nothing(
+    desk: Itdesk, statuses: list[list[str]], probes: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """new's short path (itdesk/quicknew.py) keeps the note as the full path does."""
+    from itdesk import quicknew
+
+    tid, _ = ticket(desk)
+    monkeypatch.delenv("GIT_COMMITTER_DATE")  # (given to git, the short path declines)
+    args = ["--desk", str(desk.desk), "--now", NOW, "--as", "zhang"]
+    assert quicknew.main([*args, "--title", "VPN", "--requester", "李雷"]) == 0
+    head = git(desk.desk, "rev-parse", "HEAD").strip()
+    assert noted(desk) == (head, index_of(desk.desk).checksum.hex())
+    statuses.clear()
+    desk.ok(*log(desk, tid))
+    assert statuses == [] and probes == []
+    assert git(desk.desk, "status", "--porcelain") == ""
+
+
 def test_a_hand_edit_keeping_size_and_mtime_is_refused(
     desk: Itdesk, statuses: list[list[str]]
 ) -> None:

@@ -70,9 +70,21 @@ def same_desks(a: Path, b: Path) -> None:
     head_a, head_b = (git(d, "rev-parse", "HEAD").strip() for d in (a, b))
     assert text_a.replace(head_a, "HEAD") == text_b.replace(head_b, "HEAD")
     assert not (a / ".git/itdesk/journal.json").exists()
+    assert notes_index(a) == notes_index(b)  # the next write trusts the index alike
     for ref in ("main", "HEAD"):  # git's reflogs too
         reflog = ("reflog", "-1", "--format=%gs %gn <%ge>", ref)
         assert git(a, *reflog) == git(b, *reflog)
+
+
+def notes_index(desk: Path) -> bool:
+    """Whether itdesk's note says the index holds HEAD, and that is true of this index."""
+    noted = gitdir.index_noted(desk / ".git")
+    state = gitdir.index_state(desk / ".git", 40)
+    if noted is None or state is None:
+        return False
+    head = git(desk, "rev-parse", "HEAD").strip()
+    assert git(desk, "diff-index", "--cached", "HEAD") == ""
+    return noted == (head, state.checksum.hex())
 
 
 @pytest.fixture
@@ -287,14 +299,18 @@ def test_an_interrupt_before_the_commit_leaves_nothing(twins, monkeypatch) -> No
 
 def test_a_kill_after_the_commit_is_finished_by_the_next_command(twins, monkeypatch) -> None:
     a, b = twins
-    real = quicknew._git
+    real = quicknew._start
 
-    def killed(root: str, args: list[str], data: bytes = b"") -> tuple[int, bytes]:
-        if args[0] == "update-index":
-            raise KeyboardInterrupt  # as if killed: the journal stays
-        return real(root, args, data)
+    def never_updated(root: str, args: list[str], data: bytes = b"", env=None) -> object:
+        if args[0] == "update-index":  # killed before git got to the index
+            args = ["--version"]
+        return real(root, args, data, env)
 
-    monkeypatch.setattr(quicknew, "_git", killed)
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt  # as if killed after the commit: the journal stays
+
+    monkeypatch.setattr(quicknew, "_start", never_updated)
+    monkeypatch.setattr(quicknew._Run, "_finish", killed)
     with pytest.raises(KeyboardInterrupt):
         run_short(a)
     assert (a / ".git/itdesk/journal.json").exists()
