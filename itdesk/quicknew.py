@@ -182,41 +182,69 @@ def _git(root: str, args: list[str], data: bytes = b"") -> tuple[int, bytes]:
 def _start(
     root: str, args: list[str], data: bytes = b"", env: dict[str, str] | None = None
 ) -> Callable[[], tuple[int, bytes]]:
-    """:func:`_git` started now; the returned function waits for it. (subprocess costs
-    ~2 ms to import; posix_spawn is what it would call.)"""
-    out_r, out_w = os.pipe()
-    in_r, in_w = os.pipe()
-    null = os.open(os.devnull, os.O_WRONLY)
-    actions = [
-        (os.POSIX_SPAWN_DUP2, in_r, 0),
-        (os.POSIX_SPAWN_DUP2, out_w, 1),
-        (os.POSIX_SPAWN_DUP2, null, 2),
-    ]
-    try:
-        pid = os.posix_spawnp("git", ["git", "-C", root, *args], env or os.environ,
-                              file_actions=actions)  # fmt: skip
-    finally:
-        os.close(in_r)
-        os.close(out_w)
-        os.close(null)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(in_w, view) :]
-    except BrokenPipeError:
-        pass
-    finally:
-        os.close(in_w)
+    """:func:`_git` started now; the returned function waits for it."""
+    proc = _Process(root, args, env)
+    proc.feed(data)
+    return proc.wait
 
-    def wait() -> tuple[int, bytes]:
+
+class _Process:
+    """git started in ``root``, its input written later (:meth:`feed`), stderr kept
+    quiet. (subprocess costs ~2 ms to import; posix_spawn is what it would call.)"""
+
+    def __init__(self, root: str, args: list[str], env: dict[str, str] | None = None):
+        out_r, out_w = os.pipe()
+        in_r, self.stdin = os.pipe()
+        null = os.open(os.devnull, os.O_WRONLY)
+        actions = [
+            (os.POSIX_SPAWN_DUP2, in_r, 0),
+            (os.POSIX_SPAWN_DUP2, out_w, 1),
+            (os.POSIX_SPAWN_DUP2, null, 2),
+        ]
+        try:
+            self.pid = os.posix_spawnp("git", ["git", "-C", root, *args], env or os.environ,
+                                       file_actions=actions)  # fmt: skip
+        except BaseException:
+            os.close(self.stdin)
+            os.close(out_r)
+            raise
+        finally:
+            os.close(in_r)
+            os.close(out_w)
+            os.close(null)
+        self.stdout = out_r
+
+    def feed(self, data: bytes) -> None:
+        """Its whole input: ``data``, then the end."""
+        if self.stdin < 0:
+            return
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.stdin, view) :]
+        except BrokenPipeError:
+            pass
+        finally:
+            os.close(self.stdin)
+            self.stdin = -1
+
+    def wait(self) -> tuple[int, bytes]:
+        """(exit status, stdout), once it has ended."""
+        self.feed(b"")
         chunks = []
-        while chunk := os.read(out_r, 65536):
+        while chunk := os.read(self.stdout, 65536):
             chunks.append(chunk)
-        os.close(out_r)
-        _, status = os.waitpid(pid, 0)
+        os.close(self.stdout)
+        _, status = os.waitpid(self.pid, 0)
         return os.waitstatus_to_exitcode(status), b"".join(chunks)
 
-    return wait
+    def stop(self) -> None:
+        """Ended now (SIGTERM: git removes its lock files as it goes)."""
+        import signal
+
+        if self.stdin >= 0:
+            os.kill(self.pid, signal.SIGTERM)
+        self.wait()
 
 
 def _write_atomic(path: str, data: bytes, fsync: bool = True) -> None:
@@ -377,6 +405,14 @@ class _Run:
         config = _Config(self.root)
         ref, base = self._branch()
         self._early = (base, _trees(self.root, base))
+        self._index = _Index(self.root, self.git_dir)
+        try:
+            return self._checked(config, now)
+        finally:
+            self._index.close()
+
+    def _checked(self, config: _Config, now: _Moment) -> int:
+        facts, values = self.facts, self.values
         actors: dict[str, str] = facts["actors"]  # type: ignore[assignment]
         as_name = values.get("as")
         if as_name is None:
@@ -489,10 +525,10 @@ class _Run:
             f'{{"pid": {os.getpid()}, "ref": "{ref}", "paths": ["{rel}"], "step": "commit", '
             f'"locks": ["HEAD.lock", "{ref}.lock", "index.lock"], "at": {time.time_ns()}}}'
         ).encode())  # fmt: skip
-        new = index = None
+        new = None
         try:
             _write_atomic(path, data)
-            index = _Index(self.root, git_dir, rel, base)  # git works while the commit is made
+            self._index.add(rel)  # git makes its index while the commit is made
             objects = _Objects(git_dir)
             blob = objects.put(b"blob", data)
             root_tree, tickets_tree = trees()
@@ -511,13 +547,12 @@ class _Run:
                 # are unreachable, for git gc; the full command builds on the new commit
                 # or says why not.
                 _unlink(path)
-                if index is not None:  # git's index was never touched
-                    index.drop()
+                self._index.close()  # git's index was never touched
                 _unlink(journal)
                 if isinstance(exc, (OSError, Declined)):
                     raise Declined from None
             raise  # else: the journal stays, and the next run finishes the write
-        self._finish(index, new, rel, journal)
+        self._finish(base, new, rel, journal)
         self._advance(new, highest, start, ticket_id)
         self._maintain(settings)
         return self._tell(ticket_id)
@@ -575,10 +610,10 @@ class _Run:
                         seq = max(seq, int(digits))
         return f"{start}{seq + 1:0{int(str(self.facts['digits']))}d}"
 
-    def _finish(self, index: _Index, new: str, rel: str, journal: str) -> None:
+    def _finish(self, base: str, new: str, rel: str, journal: str) -> None:
         """git's index follows the commit (as store.transaction.sync_index): the index
         made meanwhile put in place, or, if git's own changed since, made now."""
-        if not index.install(new):
+        if not self._index.install(base, new):
             status, _ = _git(self.root, _update_index_args(self.git_dir), f"{rel}\0".encode())
             if status != 0:
                 self._warn("the change is committed, but git's index was not updated; the "
@@ -740,48 +775,52 @@ def _update_index_args(git_dir: str, *more: str) -> list[str]:
 
 
 class _Index:
-    """git's index with the new ticket's entry, made while the commit is made.
+    """git's index with the new ticket's entry, made while the rest is done.
 
     git reads the whole index to change an entry (~20 ms at 100,000 tickets, its shared
-    index). It does that on a copy of the index, so that no git run meanwhile (a
-    ``git commit`` of the technician's) sees an entry of a ticket not yet committed;
-    after the commit the copy takes the index's place, under git's ``index.lock``, if
-    the index is still the one copied, else the full update runs then
-    (:meth:`_Run._finish`). The note of an index known to hold the last commit
-    (store.gitdir.INDEX_NOTE) follows it, as the full path's does."""
+    index). It starts at once, on a copy of the index, and reads it while the report is
+    checked and the ticket made; it gets the ticket's path when the file is written
+    (:meth:`add`), so that no git run meanwhile (a ``git commit`` of the technician's)
+    sees an entry of a ticket not yet committed. After the commit the copy takes the
+    index's place under git's ``index.lock`` (:meth:`install`), if the index is still
+    the one copied; else the full update runs then (:meth:`_Run._finish`). The note of
+    an index known to hold the last commit (store.gitdir.INDEX_NOTE) follows it, as the
+    full path's does."""
 
-    def __init__(self, root: str, git_dir: str, rel: str, base: str):
+    def __init__(self, root: str, git_dir: str):
         self.git_dir = git_dir
         self.path = os.path.join(git_dir, "index")
-        self.copy = os.path.join(
-            git_dir, "itdesk", f".index.{os.getpid()}.{os.urandom(8).hex()}.tmp"
-        )
-        self.wait: Callable[[], tuple[int, bytes]] | None = None
-        self.holds = False
+        name = f".index.{os.getpid()}.{os.urandom(8).hex()}.tmp"
+        self.copy = os.path.join(git_dir, "itdesk", name)
+        self.proc: _Process | None = None
         try:
             with open(self.path, "rb") as fh:
                 self.before = fh.read()
+            _write_atomic(self.copy, self.before, fsync=False)
         except OSError:
-            self.before = b""
             return
-        noted = (_read(os.path.join(git_dir, INDEX_NOTE)) or "").strip()
-        self.holds = noted == f"{base} {_checksum(self.before)}" and bool(_checksum(self.before))
-        _write_atomic(self.copy, self.before, fsync=False)
         env = {**os.environ, "GIT_INDEX_FILE": self.copy}
-        self.wait = _start(root, _update_index_args(git_dir), f"{rel}\0".encode(), env)
+        self.proc = _Process(root, _update_index_args(git_dir), env)
 
-    def drop(self) -> None:
-        if self.wait is not None:
-            self.wait()
-            self.wait = None
+    def add(self, rel: str) -> None:
+        """The ticket's file is written: its entry is the one change."""
+        if self.proc is not None:
+            self.proc.feed(f"{rel}\0".encode())
+
+    def close(self) -> None:
+        """Nothing of it kept (idempotent)."""
+        if self.proc is not None:
+            self.proc.stop()
+            self.proc = None
         _unlink(self.copy)
 
-    def install(self, new: str) -> bool:
-        """The copy made the index, and noted; False if it could not be."""
-        if self.wait is None:
+    def install(self, base: str, new: str) -> bool:
+        """The copy made the index, and noted if the index held ``base``; False if it
+        could not be."""
+        if self.proc is None:
             return False
-        status, _ = self.wait()
-        self.wait = None
+        status, _ = self.proc.wait()
+        self.proc = None
         lock = self.path + ".lock"
         try:
             if status != 0:
@@ -804,7 +843,9 @@ class _Index:
             return False
         finally:
             _unlink(self.copy)
-        if self.holds and checksum:
+        before = _checksum(self.before)
+        noted = (_read(os.path.join(self.git_dir, INDEX_NOTE)) or "").strip()
+        if before and checksum and noted == f"{base} {before}":
             try:
                 _write_atomic(os.path.join(self.git_dir, INDEX_NOTE),
                               f"{new} {checksum}\n".encode(), fsync=False)  # fmt: skip

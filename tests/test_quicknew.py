@@ -70,6 +70,7 @@ def same_desks(a: Path, b: Path) -> None:
     head_a, head_b = (git(d, "rev-parse", "HEAD").strip() for d in (a, b))
     assert text_a.replace(head_a, "HEAD") == text_b.replace(head_b, "HEAD")
     assert not (a / ".git/itdesk/journal.json").exists()
+    assert not [p.name for p in (a / ".git/itdesk").iterdir() if p.name.startswith(".index")]
     assert notes_index(a) == notes_index(b)  # the next write trusts the index alike
     for ref in ("main", "HEAD"):  # git's reflogs too
         reflog = ("reflog", "-1", "--format=%gs %gn <%ge>", ref)
@@ -299,17 +300,10 @@ def test_an_interrupt_before_the_commit_leaves_nothing(twins, monkeypatch) -> No
 
 def test_a_kill_after_the_commit_is_finished_by_the_next_command(twins, monkeypatch) -> None:
     a, b = twins
-    real = quicknew._start
-
-    def never_updated(root: str, args: list[str], data: bytes = b"", env=None) -> object:
-        if args[0] == "update-index":  # killed before git got to the index
-            args = ["--version"]
-        return real(root, args, data, env)
 
     def killed(*args: object) -> None:
-        raise KeyboardInterrupt  # as if killed after the commit: the journal stays
+        raise KeyboardInterrupt  # killed after the commit, before the index: the journal stays
 
-    monkeypatch.setattr(quicknew, "_start", never_updated)
     monkeypatch.setattr(quicknew._Run, "_finish", killed)
     with pytest.raises(KeyboardInterrupt):
         run_short(a)
@@ -338,3 +332,32 @@ def test_a_branch_moved_by_someone_else_is_left_to_the_full_command(twins, monke
     assert git(a, "rev-parse", "HEAD^") == moved  # their commit, not ours
     assert git(a, "status", "--porcelain", "--untracked-files=all") == ""
     assert not (a / ".git/itdesk/journal.json").exists()
+
+
+def test_an_index_changed_meanwhile_is_updated_after_the_commit(twins, monkeypatch) -> None:
+    """git's index made on a copy is not put in place over a change of someone's: the
+    entry is added to the index as it is then, and no note vouches for it."""
+    a, _ = twins
+    real = quicknew._move_branch
+
+    def staging(*args: str) -> None:  # the technician stages a file meanwhile
+        (a / "notes.txt").write_text("x\n")
+        git(a, "add", "notes.txt")
+        real(*args)
+
+    monkeypatch.setattr(quicknew, "_move_branch", staging)
+    assert run_short(a) == 0
+    tid = git(a, "log", "-1", "--format=%s").split(":")[0]
+    assert git(a, "status", "--porcelain", "--untracked-files=all") == "A  notes.txt\n"
+    assert f"tickets/{tid}.yaml" in git(a, "ls-files", "--stage", "tickets")
+    noted = gitdir.index_noted(a / ".git")
+    assert noted is None or noted[0] != git(a, "rev-parse", "HEAD").strip()
+    assert not [p.name for p in (a / ".git/itdesk").iterdir() if p.name.startswith(".index")]
+
+
+def test_a_declined_report_leaves_no_copy_of_the_index(twins) -> None:
+    a, _ = twins
+    before = git_state(a)
+    assert run_short(a, "--as", "nobody") is None
+    assert git_state(a) == before
+    assert sorted(p.name for p in (a / ".git/itdesk").iterdir() if p.name.startswith(".")) == []
