@@ -3,7 +3,8 @@
 ``itdesk --version`` is answered here, before click and the command line are imported:
 it is what scripts and package managers call to see that itdesk works, and it should
 cost little more than starting Python. ``itdesk new`` with flags is tried by
-:mod:`itdesk.quicknew` first (no click). Everything else goes to :func:`itdesk.cli.main`.
+:mod:`itdesk.quicknew` first (no click), ``itdesk list --all`` into a pipe by
+:mod:`itdesk.quicklist`. Everything else goes to :func:`itdesk.cli.main`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ def run() -> None:
         from .quicknew import main as quick
 
         status = quick(sys.argv[2:])
+        if status is not None:
+            raise SystemExit(status)
+    if sys.argv[1:2] == ["list"]:  # the whole desk for a pipe: kept rows, when they serve
+        from .quicklist import main as quick_list
+
+        status = quick_list(sys.argv[2:])
         if status is not None:
             raise SystemExit(status)
     from .cli import main

@@ -7,8 +7,9 @@
     web       the employees' portal (Flask): all of the above
     cli       the command line: anything
 
-Outside the layers are the entry point (``__main__``) and its short path for a
-scripted ``new`` (``quicknew``, the store only). Nothing imports the CLI but the CLI
+Outside the layers are the entry point (``__main__``) and its short paths for a
+scripted ``new`` (``quicknew``, the store only) and ``list --all`` into a pipe
+(``quicklist``: quicknew's helpers only). Nothing imports the CLI but the CLI
 (and ``__main__``), click is imported only by the CLI, and no module reaches itself
 again through its imports. The service layer is also imported and used in a fresh
 interpreter in which click cannot be imported.
@@ -93,7 +94,7 @@ def test_every_module_is_in_a_layer() -> None:
     assert loose == []
 
 
-ENTRY = {"itdesk.__main__", "itdesk.quicknew"}
+ENTRY = {"itdesk.__main__", "itdesk.quicknew", "itdesk.quicklist"}
 
 
 def test_the_short_path_of_new_reads_only_the_store() -> None:
@@ -101,6 +102,13 @@ def test_the_short_path_of_new_reads_only_the_store() -> None:
     or the CLI (whose imports it exists to avoid)."""
     reached = {_layer(target) for target, _ in _graph()["itdesk.quicknew"]}
     assert reached <= {"store", None}
+
+
+def test_the_short_path_of_list_reads_no_layer() -> None:
+    """quicklist reads kept rows with quicknew's helpers: none of the layers."""
+    reached = {target for target, _ in _graph()["itdesk.quicklist"]}
+    assert {_layer(target) for target in reached} == {None}
+    assert reached <= {"itdesk", "itdesk.quicknew"} | SHARED
 
 
 def test_each_layer_imports_only_the_layers_below_it() -> None:

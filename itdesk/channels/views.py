@@ -188,6 +188,9 @@ def _cells(tickets: list[Mapping[str, Any]], lang: str) -> list[tuple[str, ...]]
     return list(zip(*columns, strict=True))
 
 
+table_cells = _cells  # (the rows itdesk.quicklist keeps)
+
+
 def render_list(
     tickets: list[Mapping[str, Any]],
     fmt: str,

@@ -131,9 +131,88 @@ def command(
         click.echo(render_list(chosen, fmt, session.lang(lang)), nl=fmt != "csv")
         return
     if breaches is None:
-        page(neutral(render_list(chosen, fmt, session.lang(lang), terminal_width())))
+        width = terminal_width()
+        page(neutral(render_list(chosen, fmt, session.lang(lang), width)))
+        if width is None and not reveal and sort == "id" and not reverse and not breached:
+            _keep_rows(session, flt, session.lang(lang), personal)
         return
     page(render_list(chosen, fmt, session.lang(lang), terminal_width(), style=_paint))
+
+
+def _keep_rows(session: Any, flt: Any, lang: str, personal: frozenset[str]) -> None:
+    """After a full ``list --all`` into a pipe, when :mod:`itdesk.quicklist` was tried in
+    this process and could not serve: each folder's rows kept where they are not (for
+    exactly its files), and what that path needs of the policy. Only when the command
+    said nothing on stderr (that path would not say it)."""
+    import marshal
+    import os
+    import sys
+
+    from .. import __version__, quicklist
+    from ..channels.table import width
+    from ..channels.views import COLUMNS, HEADERS, table_cells
+    from ..core.privacy import masked_data
+    from ..quicknew import _stat_key, _write_atomic
+    from ..store.folders import salt_of
+
+    unfiltered = type(flt)(include_all=True)
+    if not quicklist.declined or flt != unfiltered or sys.stdout.isatty():
+        return
+    if session.warnings or session.findings:
+        return
+    keys = frozenset(COLUMNS)
+    salt = salt_of(quicklist.KIND, lang, sorted(personal), COLUMNS)
+
+    def make(tickets: list[dict[str, Any]]) -> tuple[bool, list[tuple[Any, ...]]]:
+        shown: list[Any] = [masked_data(d, personal, keys) for d in tickets]
+        cells = [tuple(str(c).strip() for c in row) for row in table_cells(shown, lang)]
+        plain = not any(_odd(c) for row in cells for c in row)
+        rows = []
+        for d, row in zip(shown, cells, strict=True):
+            prefix_date, _, seq = d["id"].rpartition("-")
+            key = int(seq) if seq.isdigit() else 0
+            rows.append((prefix_date, key, *row, *(width(c) for c in row)))
+        return plain, rows
+
+    for _ in session.folder_summaries(quicklist.KIND, salt, make, include_archive=True):
+        pass
+    if session.warnings or session.findings:
+        return
+    desk = session.desk
+    path = desk.git_dir / quicklist.FACTS
+    try:
+        key = _stat_key(str(desk.root / "itdesk.yaml"))
+    except OSError:
+        return
+    try:
+        facts = marshal.loads(path.read_bytes())
+        if not isinstance(facts, dict) or facts.get("policy") != key:
+            facts = {}
+    except (OSError, ValueError, EOFError, TypeError):
+        facts = {}
+    heads = tuple(HEADERS[lang])
+    kept = {
+        "version": [__version__, quicklist.FACTS_VERSION],
+        "policy": key,
+        "locale": desk.policy.locale,
+        "salts": {**facts.get("salts", {}), lang: salt},
+        "heads": {**facts.get("heads", {}), lang: (heads, tuple(width(h) for h in heads))},
+    }
+    if kept != facts:
+        try:
+            os.makedirs(path.parent, exist_ok=True)
+            _write_atomic(str(path), marshal.dumps(kept), fsync=False)
+        except OSError:
+            pass
+
+
+def _odd(cell: str) -> bool:
+    """Whether the full command's text would change where the cell is: :func:`neutral`
+    escapes a character a terminal acts on, table.render splits lines where
+    str.splitlines does (the short path declines such rows)."""
+    from ..channels.table import _BREAKS
+
+    return neutral(cell) != cell or _BREAKS.search(cell) is not None
 
 
 _BREACHED = "\0breached"  # a row's mark: a clock of the ticket is breached (no field's name)
