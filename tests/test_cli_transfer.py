@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 from collections.abc import Callable
@@ -336,6 +337,40 @@ def test_bom_gbk_and_dry_run(desk: Itdesk, tmp_path: Path) -> None:
     assert (t["status"], t["priority"], t["category"]) == ("acknowledged", "P3", "hardware")
     assert t["requester"]["department"] == "财务部" and t["remarks"] is None
     assert desk.ok("validate").exit_code == 0
+
+
+def test_a_row_in_the_hour_the_clocks_skip(make_desk: Callable[..., Itdesk],
+                                           tmp_path: Path) -> None:  # fmt: skip
+    """Berlin's clocks skip 02:00-03:00 on 2024-03-31. A row submitted at 02:30 was read
+    as 02:30+01:00 (01:30 UTC) and, closed at 03:20 (+02:00, 01:20 UTC), imported as a
+    ticket closed before it was reported: validate refused the file, report said it was
+    handled in -10m. 02:30 is read as the real time 03:30, as --now reads it, and the
+    row is refused in the sheet's terms; closed at 04:00, every reader agrees."""
+    d = make_desk(members=MEMBERS, tz="Europe/Berlin")
+    row = ["IT900", "2024-03-31 02:30", "研发部/王小明", PHONE, "WiFi 连不上", "三级(一般)",
+           "网络", "张伟", "重置网络配置", "已解决", "满意", "2024-03-31 03:20", ""]  # fmt: skip
+    result = d("import", str(write_csv(tmp_path / "early.csv", [ZH_HEADER, row])))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "itdesk: error: row 2, 关闭时间 (closed at): 2024-03-31 03:20 is before the submitted "
+        "time 2024-03-31 03:30; nothing was imported\n"
+    )
+    assert not list((d.desk / "tickets").glob("*.yaml"))
+    row[11] = "2024-03-31 04:00"
+    d.ok("import", str(write_csv(tmp_path / "late.csv", [ZH_HEADER, row])))
+    ticket_id = "IT-20240331-001"
+    t = d.ticket(ticket_id)
+    assert t["reported_at"] == "2024-03-31T03:30:00+02:00"
+    assert t["closed_at"] == "2024-03-31T04:00:00+02:00"
+    assert d("validate").exit_code == 0
+    assert "| Handling time | 30m |" in d.ok("report", ticket_id).stdout
+    # sla explain and stats give each clock of the closed ticket the same verdict.
+    explain = json.loads(d.ok("sla", "explain", ticket_id, "--format", "json").stdout)
+    assert [c["clock"] for c in explain] == ["ack", "response", "accept", "resolution",
+                                             "followup"]  # fmt: skip
+    stats = json.loads(d.ok("stats", "--format", "json").stdout)["sla"]
+    for c in explain:
+        assert stats[c["clock"]][c["state"]] == 1, (c, stats[c["clock"]])
 
 
 def test_import_usage_errors(desk: Itdesk, tmp_path: Path) -> None:

@@ -43,6 +43,7 @@ from itdesk.core.sla import (
     evaluate,
     naive_time,
 )
+from itdesk.core.status import history_problems
 from itdesk.errors import InvalidPolicy, ItdeskError
 
 S = timedelta(seconds=1)
@@ -522,3 +523,40 @@ def test_a_policy_that_pauses_new_tickets_pauses_from_the_report() -> None:
     for states in (evaluate(t, pol, now, cals), clock_states(d, Rules.of(pol, cals), now)):
         c = {s.clock: s for s in states}["response"]
         assert c.used == H and c.due == T0 + 25 * H
+
+
+def test_a_close_dated_before_a_resolution_in_the_skipped_hour_is_refused() -> None:
+    """Found by the test of stats' verdicts above: Berlin's clocks skip 02:00-03:00 on
+    2024-03-31, so a resolution at 02:58 by the wall is written +01:00 (01:58 UTC), and a
+    close at 03:28 (+02:00, 01:28 UTC) comes half an hour before it. The lifecycle
+    compared wall clocks, as Python does for two times of one zone, and closed; the file,
+    read in time order, was then closed from in_progress, and lost its follow-up clock."""
+    resolved = datetime(2024, 3, 31, 2, 58, tzinfo=BERLIN)
+    t = make_ticket(now=datetime(2024, 3, 29, 10, 58, tzinfo=BERLIN))
+    t = lc.acknowledge(t, now=t.reported_at, by="desk").ticket
+    t = lc.classify(t, now=t.reported_at + H, by="desk", priority=Priority.P3,
+                    category=Category.NETWORK, supervisor="chen").ticket  # fmt: skip
+    t = lc.assign(t, now=t.reported_at + 2 * H, by="desk", to="zhang", team="network").ticket
+    t = lc.accept(t, now=t.reported_at + 3 * H, by="zhang").ticket
+    t = lc.resolve(t, now=resolved, by="zhang", summary="fixed").ticket
+    t = lc.followup(t, now=resolved, by="desk", speed=GOOD, attitude=GOOD, overall=GOOD).ticket
+    assert lc.last_event(t) == resolved
+    early = datetime(2024, 3, 31, 3, 28, tzinfo=BERLIN)
+    # Earlier in time, later by the wall, which is how Python compares the two:
+    assert early.astimezone(UTC) < resolved.astimezone(UTC) and early > resolved
+    with pytest.raises(ItdeskError, match="never run backwards"):
+        lc.close(t, now=early, by="desk")
+    # The same instant as the resolution, written as Berlin's clocks showed it: closed.
+    closed = lc.close(t, now=datetime(2024, 3, 31, 3, 58, tzinfo=BERLIN), by="desk").ticket
+    d = ticket_to_dict(closed)
+    rules = Rules.of(POLICIES["24x7"], build_calendars({}, "Europe/Berlin"))
+    states = closed_clock_states(d, rules)
+    assert [s.clock for s in states] == [
+        s.clock for s in clock_states(d, rules, closed.closed_at, status="resolved")
+    ]
+    assert {s.clock: s.state for s in states}["followup"] == "met"
+    assert sorted(clock_outcomes(d, rules)) == _verdicts(states)
+    # validate, of a ticket whose times share one zone: a log entry dated 03:28 after
+    # one at 02:58 runs backwards.
+    late = replace(t, log=(*t.log, replace(t.log[-1], at=early)))
+    assert ["log", len(t.log), "at"] in [path for path, _ in history_problems(late)]

@@ -31,7 +31,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from ..core.ids import ID_PATTERN, format_id
@@ -63,6 +63,7 @@ from ..core.model import (
     Satisfaction,
     Status,
     Ticket,
+    instant,
     parse_category,
     parse_priority,
     parse_satisfaction,
@@ -749,25 +750,36 @@ _DATE_TIME = re.compile(
 
 def parse_cell_time(value: object, tz: tzinfo) -> datetime:
     """``2023-10-25 09:30`` (also ``2023/10/25 9:30``, the document's ``2023-10-2509:30``,
-    ISO 8601 with an offset, or a workbook's date cell); no offset means the desk's zone."""
+    ISO 8601 with an offset, or a workbook's date cell); no offset means the desk's zone,
+    and a wall time that a daylight-saving change skipped moves to a real one, as
+    ``--now`` does (:func:`~itdesk.core.times.parse_time`)."""
     if isinstance(value, datetime):
         # A workbook stores a time as a fraction of a day: round off the float's error.
         value = (value + timedelta(microseconds=500_000)).replace(microsecond=0)
-        return value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
+        return _in_zone(value, tz)
     if isinstance(value, date):
-        return datetime.combine(value, time(), tz)
+        return _in_zone(datetime.combine(value, time()), tz)
     text = _cell(value)
     m = _DATE_TIME.match(text)
     try:
         if m:
             y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
-            return datetime(y, mo, d, h, mi, s, tzinfo=tz)
+            return _in_zone(datetime(y, mo, d, h, mi, s), tz)
         parsed = datetime.fromisoformat(text)
     except ValueError:
         parsed = None
     if parsed is None:
         raise InvalidValue(f"bad time {text!r}; accepted: 2023-10-25 09:30 or ISO 8601")
-    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed.astimezone(tz)
+    return _in_zone(parsed, tz)
+
+
+def _in_zone(value: datetime, tz: tzinfo) -> datetime:
+    """``value`` in the zone ``tz`` (naive: a wall time there). Through UTC, so that 02:30
+    on a spring-forward night becomes 03:30, written with the offset it has: kept as it
+    was, it would be written +01:00 in Berlin and come after a 03:10 (+02:00) in time
+    while it comes before it by the wall."""
+    aware = value.replace(tzinfo=tz) if value.tzinfo is None else value
+    return aware.astimezone(UTC).astimezone(tz)
 
 
 def _choice(text: str, parse_word: Callable[[str], E], accepted: str) -> E:
@@ -1126,7 +1138,7 @@ def _record(
     speed = checked("speed", parse_satisfaction, satisfaction)
     attitude = checked("attitude", parse_satisfaction, satisfaction)
     comment = text("comment")
-    if closed is not None and closed < reported:
+    if closed is not None and instant(closed) < instant(reported):
         raise fail(
             "closed_at", f"{closed_text} is before the submitted time {reported:{TIME_FORMAT}}"
         )
@@ -1176,12 +1188,12 @@ def _record(
         if given is not None and not resolved:
             raise fail(key, f"{text(key)}, but {what} is not resolved; leave it empty")
     if resolved_at is not None:
-        if resolved_at < reported:
+        if instant(resolved_at) < instant(reported):
             raise fail(
                 "resolved_at",
                 f"{resolved_text} is before the submitted time {reported:{TIME_FORMAT}}",
             )
-        if closed is not None and resolved_at > closed:
+        if closed is not None and instant(resolved_at) > instant(closed):
             raise fail("resolved_at", f"{resolved_text} is after the closed time {closed_text}")
     scope = text("scope")
     title = text("title")

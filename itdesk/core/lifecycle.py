@@ -30,6 +30,7 @@ from .model import (
     Satisfaction,
     Status,
     Ticket,
+    instant,
 )
 from .status import transition
 
@@ -85,13 +86,13 @@ def last_event(t: Ticket) -> datetime:
         )
         if x is not None
     ]
-    return max(times)
+    return max(times, key=instant)
 
 
 def check_time(t: Ticket, now: datetime) -> None:
     """A ticket's times never run backwards: a step dated before its last event is refused."""
     last = last_event(t)
-    if now < last:
+    if instant(now) < instant(last):
         raise UsageError(
             f"{t.id}: the time of this step ({now.isoformat(timespec='minutes')}) is before "
             f"the ticket's last recorded event ({last.isoformat(timespec='minutes')}); "
@@ -158,7 +159,7 @@ def open_ticket(
     title = _text(title, "the title")
     _text(requester.name, "the requester's name")
     reported = reported_at or now
-    if reported > now:
+    if instant(reported) > instant(now):
         raise UsageError("reported_at is later than now; give --now or fix the time")
     via = f" via {channel.value}" if channel else ""
     ticket = Ticket(
@@ -581,7 +582,7 @@ def renumber(t: Ticket, new_id: str, *, now: datetime, by: str, why: str) -> Cha
     """The ticket under another number (``sync`` found its number taken on the remote):
     the old number stays in its log. Dated at ``now`` or, if later, its last event, so
     that its times never run backwards."""
-    at = max(now, last_event(t))
+    at = max(now, last_event(t), key=instant)
     entry = LogEntry(at, by, LogKind.SYSTEM, f"renumbered from {t.id} to {new_id}: {why}")
     ticket = replace(t, id=new_id, log=(*t.log, entry))
     return Change(ticket, Action.RENUMBER, f"renumber from {t.id}")

@@ -12,7 +12,7 @@ import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ..errors import InvalidTicket, InvalidValue
@@ -458,6 +458,14 @@ def ticket_to_dict(t: Ticket) -> dict[str, Any]:
         "attachments": list(t.attachments),
         "remarks": t.remarks,
     }
+
+
+def instant(at: datetime) -> datetime:
+    """``at`` in UTC, to order aware times by the instant they name. Two datetimes that
+    share a tzinfo compare by the wall clock (Python's rule, offset and fold ignored), so
+    in Berlin 02:58 on the night the clocks spring forward (written +01:00, 01:58 UTC)
+    would pass for earlier than 03:28 (+02:00, 01:28 UTC)."""
+    return at.astimezone(UTC)
 
 
 # -------------------------------------------------------------- from plain data

@@ -8,7 +8,7 @@ resumes, or straight to ``resolved``.
 from __future__ import annotations
 
 from ..errors import InvalidTransition
-from .model import Status, Ticket
+from .model import Status, Ticket, instant
 
 S = Status
 _OPEN_TABLE: dict[Status, frozenset[Status]] = {
@@ -74,7 +74,8 @@ def history_problems(ticket: Ticket) -> list[tuple[list[str | int], str]]:
 
     Walks the ``status`` of each log entry from ``new``; each step must be in
     TRANSITIONS and the last one must be the ticket's status. Each problem comes with
-    the path of keys it is about, so the caller can point at a line.
+    the path of keys it is about, so the caller can point at a line. Times are compared
+    as the instants they name (:func:`~itdesk.core.model.instant`).
     """
     problems: list[tuple[list[str | int], str]] = []
     current: Status | None = None
@@ -82,11 +83,11 @@ def history_problems(ticket: Ticket) -> list[tuple[list[str | int], str]]:
     for i, entry in enumerate(ticket.log):
         where: list[str | int] = ["log", i]
         # times never run backwards (SPEC section 7): each entry after the one before
-        if previous is not None and entry.at < previous:
+        if previous is not None and instant(entry.at) < instant(previous):
             problems.append(
                 (["log", i, "at"], f"{entry.at.isoformat()} is earlier than the entry before it")
             )
-        previous = entry.at if previous is None else max(previous, entry.at)
+        previous = entry.at if previous is None else max(previous, entry.at, key=instant)
         if entry.status is None:
             continue
         if current is None:
@@ -108,18 +109,19 @@ def history_problems(ticket: Ticket) -> list[tuple[list[str | int], str]]:
         problems.append((["resolution"], "a resolved ticket needs a resolution"))
     if s in (Status.CLOSED, Status.CANCELLED) and ticket.closed_at is None:
         problems.append((["closed_at"], f"a {s.value} ticket needs closed_at"))
+    reported = instant(ticket.reported_at)
     for key, when in (
         ("acknowledged_at", ticket.acknowledged_at),
         ("assigned_at", ticket.assigned_at),
         ("accepted_at", ticket.accepted_at),
         ("closed_at", ticket.closed_at),
     ):
-        if when is not None and when < ticket.reported_at:
+        if when is not None and instant(when) < reported:
             problems.append(([key], f"{when.isoformat()} is earlier than reported_at"))
     for key, part in (("resolution", ticket.resolution), ("followup", ticket.followup)):
-        if part is not None and part.at < ticket.reported_at:
+        if part is not None and instant(part.at) < reported:
             problems.append(([key, "at"], f"{part.at.isoformat()} is earlier than reported_at"))
-    if ticket.log and ticket.log[0].at < ticket.reported_at:
+    if ticket.log and instant(ticket.log[0].at) < reported:
         problems.append((["log", 0, "at"], "is earlier than reported_at"))
     # Fields that follow one another: each no earlier than the one it follows.
     resolved = ticket.resolution.at if ticket.resolution else None
@@ -132,7 +134,7 @@ def history_problems(ticket: Ticket) -> list[tuple[list[str | int], str]]:
         (("closed_at", ticket.closed_at), ("acknowledged_at", ticket.acknowledged_at)),
         (("closed_at", ticket.closed_at), ("assigned_at", ticket.assigned_at)),
     ):
-        if when is not None and after is not None and when < after:
+        if when is not None and after is not None and instant(when) < instant(after):
             keys: list[str | int] = list(key.split("."))
             problems.append((keys, f"{when.isoformat()} is earlier than {after_key}"))
     if s.is_open and ticket.closed_at is not None:
