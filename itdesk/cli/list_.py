@@ -72,6 +72,7 @@ def command(
         itdesk list --all --format json
     """
     import json
+    import sys
     import tempfile
 
     from ..channels.views import COLUMNS, SORT_KEYS, render_list, sort_tickets
@@ -122,6 +123,11 @@ def command(
         found = session.tickets(flt, breached=breached, keep=keep, heads=heads, progress=progress)
     finally:
         progress.close()
+    # the folders as listed, for the rows of the short path (else not held meanwhile)
+    keeping = fmt == "table" and breaches is None and not reveal and not breached
+    keeping = keeping and sort == "id" and not reverse and terminal_width() is None
+    keeping = keeping and getattr(sys.modules.get("itdesk.quicklist"), "declined", False)
+    listed, session.listed = (session.listed if keeping else []), []
     chosen = sort_tickets(found, sort, reverse)
     if spill is not None:
         with spill:
@@ -131,15 +137,17 @@ def command(
         click.echo(render_list(chosen, fmt, session.lang(lang)), nl=fmt != "csv")
         return
     if breaches is None:
-        width = terminal_width()
-        page(neutral(render_list(chosen, fmt, session.lang(lang), width)))
-        if width is None and not reveal and sort == "id" and not reverse and not breached:
-            _keep_rows(session, flt, session.lang(lang), personal)
+        page(neutral(render_list(chosen, fmt, session.lang(lang), terminal_width())))
+        if keeping:
+            del found, chosen
+            _keep_rows(session, listed, flt, session.lang(lang), personal)
         return
     page(render_list(chosen, fmt, session.lang(lang), terminal_width(), style=_paint))
 
 
-def _keep_rows(session: Any, flt: Any, lang: str, personal: frozenset[str]) -> None:
+def _keep_rows(
+    session: Any, folders: list[Any], flt: Any, lang: str, personal: frozenset[str]
+) -> None:
     """After a full ``list --all`` into a pipe, when :mod:`itdesk.quicklist` was tried in
     this process and could not serve: each folder's rows kept where they are not (for
     exactly its files), and what that path needs of the policy. Only when the command
@@ -147,12 +155,14 @@ def _keep_rows(session: Any, flt: Any, lang: str, personal: frozenset[str]) -> N
     import marshal
     import os
     import sys
+    import time
 
     from .. import __version__, quicklist
     from ..channels.table import width
     from ..channels.views import COLUMNS, HEADERS, table_cells
     from ..core.privacy import masked_data
     from ..quicknew import _stat_key, _write_atomic
+    from ..store.cache import RACY_NS
     from ..store.folders import salt_of
 
     unfiltered = type(flt)(include_all=True)
@@ -160,10 +170,13 @@ def _keep_rows(session: Any, flt: Any, lang: str, personal: frozenset[str]) -> N
         return
     if session.warnings or session.findings:
         return
+    now = time.time_ns()
+    if not folders or any(now - m < RACY_NS for _, _, m, _ in folders[0].listing):
+        return  # a ticket just written: its folder's rows would not be kept (store.folders)
     keys = frozenset(COLUMNS)
-    salt = salt_of(quicklist.KIND, lang, sorted(personal), COLUMNS)
+    salt = salt_of(quicklist.KIND, quicklist.ROWS_VERSION, lang, sorted(personal), COLUMNS)
 
-    def make(tickets: list[dict[str, Any]]) -> tuple[bool, list[tuple[Any, ...]]]:
+    def make(tickets: list[dict[str, Any]]) -> tuple[bool, bytes]:
         shown: list[Any] = [masked_data(d, personal, keys) for d in tickets]
         cells = [tuple(str(c).strip() for c in row) for row in table_cells(shown, lang)]
         plain = not any(_odd(c) for row in cells for c in row)
@@ -172,9 +185,9 @@ def _keep_rows(session: Any, flt: Any, lang: str, personal: frozenset[str]) -> N
             prefix_date, _, seq = d["id"].rpartition("-")
             key = int(seq) if seq.isdigit() else 0
             rows.append((prefix_date, key, *row, *(width(c) for c in row)))
-        return plain, rows
+        return plain, marshal.dumps(rows)  # decoded by quicklist alone
 
-    for _ in session.folder_summaries(quicklist.KIND, salt, make, include_archive=True):
+    for _ in session.folder_summaries(quicklist.KIND, salt, make, folders=folders):
         pass
     if session.warnings or session.findings:
         return

@@ -51,6 +51,9 @@ class Context:
         # Problems found on the way (an invalid, dirty or untracked ticket file): each is
         # also a warning; a cron job's exit status tells that there were any.
         self.findings: list[str] = []
+        # The folders of tickets the last folder_summaries listed (for another pass of
+        # the same command over the same files)
+        self.listed: list[TicketFolder] = []
         # More trailers for this session's commits (the portal's "Employee: 王小明").
         self.trailers: dict[str, str] = {}
         self._on_warning = on_warning
@@ -234,15 +237,19 @@ class Context:
         make: Callable[[list[dict[str, Any]]], Any | None],
         include_archive: bool = True,
         progress: Callable[[int, int], None] | None = None,
+        folders: list[TicketFolder] | None = None,
     ) -> Iterator[tuple[Any | None, Callable[[], list[dict[str, Any]]]]]:
         """Each folder of tickets as ``(summary, read)``: its summary of ``kind`` (what
         ``make(tickets)`` gives; None when ``make`` declines, e.g. for a folder with open
         tickets, whose figures change with time), and ``read()``, its tickets (read once,
         when asked). A summary is kept in ``.git`` for the folder's exact files and
         ``salt`` (:mod:`itdesk.store.folders`): on a desk of two years the archive's
-        months are read once, not on every ``list --all`` or ``stats``."""
+        months are read once, not on every ``list --all`` or ``stats``. ``folders``: as
+        listed by an earlier call of this command (:attr:`listed`), not listed again."""
         try:
-            folders = self.desk.ticket_folders(include_archive, on_error=self.found)
+            if folders is None:
+                folders = self.desk.ticket_folders(include_archive, on_error=self.found)
+            self.listed = folders
             kept = [folder.summary(kind, salt) for folder in folders]
             unread = [f for f, summary in zip(folders, kept, strict=True) if summary is None]
             on_parse = None
