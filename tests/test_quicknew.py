@@ -361,3 +361,16 @@ def test_a_declined_report_leaves_no_copy_of_the_index(twins) -> None:
     assert run_short(a, "--as", "nobody") is None
     assert git_state(a) == before
     assert sorted(p.name for p in (a / ".git/itdesk").iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_killed_run_s_copy_of_the_index_is_removed_by_the_next_write(twins) -> None:
+    """Killed while git updated the index's copy: the copy and git's lock of it, named
+    by a process that is gone, go with the next write's sweep of itdesk's temporaries."""
+    a, _ = twins
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    left = [a / ".git/itdesk" / f".index.{gone}.{'ab' * 8}.tmp{end}" for end in ("", ".lock")]
+    for path in left:
+        path.write_bytes(b"DIRC")
+    Itdesk(a).ok("new", "--now", NOW, "--title", "after", "--requester", "李雷", "--as", "zhang")
+    assert not any(path.exists() for path in left)

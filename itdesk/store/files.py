@@ -102,10 +102,13 @@ def remove_stale_temps(
         return removed
     own = os.getpid()
     for entry in entries:
-        if not entry.name.endswith(".tmp"):
+        # (and git's lock file of one: itdesk/quicknew.py has git update a copy of the
+        # index in .git/itdesk, which git writes as <copy>.lock first)
+        name = entry.name.removesuffix(".lock")
+        if not name.endswith(".tmp"):
             continue
         new_style, old_style = _patterns()
-        match = new_style.match(entry.name) or (older_names and old_style.match(entry.name))
+        match = new_style.match(name) or (older_names and old_style.match(name))
         if not match:
             continue
         pid = int(match["pid"])
