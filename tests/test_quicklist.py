@@ -299,3 +299,16 @@ def test_a_ticket_just_written_leaves_the_rows_to_a_later_run(desk: Itdesk, caps
     _age(desk.desk)
     keep(desk)
     assert short(desk, capsys) == full(desk)
+
+
+def test_its_listing_is_the_stores(desk: Itdesk) -> None:
+    """The short path lists a folder as store.folders does (the kept rows are compared
+    with that listing): the same names, sizes, times and inodes, other files left out."""
+    from itdesk.store.folders import list_folder
+
+    tickets = desk.desk / "tickets"
+    (tickets / "notes.txt").write_text("x")
+    (tickets / "odd.yaml").mkdir()
+    folders = [tickets, *sorted(p for p in (tickets / "archive").iterdir())]
+    for folder in folders:
+        assert quicklist._listing(str(folder)) == list_folder(folder, lambda p: None)
