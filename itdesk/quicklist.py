@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int | None:
             raise Declined  # a terminal's width, colours and pager: the full command's
         if (getattr(out, "encoding", None) or "").lower().replace("-", "") != "utf8":
             raise Declined
-        text = _table(_find_desk(options.get("desk")), options.get("lang"))
+        text, lang = _table(_find_desk(options.get("desk")), options.get("lang"))
     except Declined:
         declined = True
         return None
@@ -72,6 +72,15 @@ def main(argv: list[str]) -> int | None:
     except BrokenPipeError:  # `itdesk list --all | head -1`: cli's exit for it
         os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
         return 141
+    except OSError as exc:  # a full disk: cli's one line and exit 3
+        what = exc.strerror or str(exc)
+        if lang == "zh":
+            from .core.i18n import os_error
+
+            sys.stderr.write(f"itdesk: 错误：{os_error(what)}；未做任何更改\n")
+        else:
+            sys.stderr.write(f"itdesk: error: {what}; nothing was changed\n")
+        return 3
     return 0
 
 
@@ -99,7 +108,8 @@ def _parse(argv: list[str]) -> dict[str, str]:
     return options
 
 
-def _table(root: str, lang: str | None) -> str:
+def _table(root: str, lang: str | None) -> tuple[str, str]:
+    """The table, and the language it is in."""
     git_dir = os.path.join(root, ".git")
     if not os.path.isdir(git_dir) or os.path.islink(git_dir):
         raise Declined
@@ -121,7 +131,7 @@ def _table(root: str, lang: str | None) -> str:
 
     rows.sort(key=itemgetter(0, 1))
     heads, head_widths = facts["heads"][lang]  # type: ignore[index]
-    return _render(heads, head_widths, rows)
+    return _render(heads, head_widths, rows), lang
 
 
 def _facts(root: str, git_dir: str) -> dict[str, object]:

@@ -312,3 +312,19 @@ def test_its_listing_is_the_stores(desk: Itdesk) -> None:
     folders = [tickets, *sorted(p for p in (tickets / "archive").iterdir())]
     for folder in folders:
         assert quicklist._listing(str(folder)) == list_folder(folder, lambda p: None)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_is_said_as_the_full_command_says_it(desk: Itdesk, capsys) -> None:
+    argv = [sys.executable, "-m", "itdesk", "list", "--all", "--desk", str(desk.desk)]
+    env = dict(os.environ)
+    subprocess.run(argv, capture_output=True, check=True, env=env)  # rows kept
+    assert short(desk, capsys) is not None  # the short path serves the first run below
+    said = []
+    for extra in ([], ["--sort", "id"]):  # the short path, then the full command
+        with open("/dev/full", "w") as full_disk:
+            run = subprocess.run([*argv, *extra], stdout=full_disk, stderr=subprocess.PIPE,
+                                 text=True, env=env, check=False)  # fmt: skip
+        said.append((run.returncode, run.stderr))
+    assert said[0] == said[1]
+    assert said[0][0] == 3 and said[0][1].count("\n") == 1
