@@ -83,11 +83,11 @@ def _mapping(data: dict, indent: int, out: list[str], first_inline: bool) -> Non
             out.append(pad)
         out.append(key)
         out.append(":")
-        _value(value, indent, out)
+        _value(value, indent, indent + len(key) + 2, out)  # (an ASCII key, at indent)
 
 
-def _value(value: object, indent: int, out: list[str]) -> None:
-    """The value of a key at ``indent``, after ``key:``."""
+def _value(value: object, indent: int, column: int, out: list[str]) -> None:
+    """The value of a key at ``indent``, after ``key:``; a scalar starts at ``column``."""
     kind = type(value)
     if kind is dict:
         if not value:
@@ -103,7 +103,7 @@ def _value(value: object, indent: int, out: list[str]) -> None:
         _sequence(value, indent, out)  # type: ignore[arg-type]
     else:
         out.append(" ")
-        _scalar(value, indent + INDENT, out)
+        _scalar(value, indent + INDENT, column, out)
 
 
 def _sequence(items: list, indent: int, out: list[str]) -> None:  # type: ignore[type-arg]
@@ -121,15 +121,15 @@ def _sequence(items: list, indent: int, out: list[str]) -> None:  # type: ignore
         elif kind is list:
             raise Unsure  # a list directly in a list: "- - a", never in a ticket
         else:
-            _scalar(item, indent + INDENT, out)
+            _scalar(item, indent + INDENT, indent + 2, out)  # after "- "
 
 
-def _scalar(value: object, indent: int, out: list[str]) -> None:
+def _scalar(value: object, indent: int, column: int, out: list[str]) -> None:
     """A scalar whose continuation lines sit at ``indent``, after the ``key: `` or
-    ``- `` already in ``out``."""
+    ``- `` already in ``out``, which end at ``column``."""
     kind = type(value)
     if kind is str:
-        _text(value, indent, _column(out), out)  # type: ignore[arg-type]
+        _text(value, indent, column, out)  # type: ignore[arg-type]
     elif kind is bool:
         out.append("true\n" if value else "false\n")
     elif kind is int:
@@ -138,17 +138,6 @@ def _scalar(value: object, indent: int, out: list[str]) -> None:
         out.append("null\n")
     else:
         raise Unsure  # floats, dates and the rest: PyYAML's representers decide
-
-
-def _column(out: list[str]) -> int:
-    """The column after what ``out`` holds on its last line."""
-    n = 0
-    for part in reversed(out):
-        cut = part.rfind("\n")
-        if cut >= 0:
-            return n + len(part) - cut - 1
-        n += len(part)
-    return n
 
 
 def _resolves(text: str) -> bool:
