@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Itdesk, git, git_state
-from test_summaries import OLD, _age
+from test_summaries import OLD, _age, copy_of
 from test_summaries import _build as _build_archive
 
 from itdesk import quicklist
@@ -41,13 +41,7 @@ def _build(make_desk: Callable[..., Itdesk]) -> Path:
 
 @pytest.fixture
 def desk(make_desk: Callable[..., Itdesk], tmp_path: Path) -> Itdesk:
-    if "desk" not in _BUILT:
-        _BUILT["desk"] = _build(make_desk)
-    copy = tmp_path / "copy"
-    shutil.copytree(_BUILT["desk"], copy, symlinks=True)
-    shutil.rmtree(copy / ".git" / "itdesk" / "cache", ignore_errors=True)
-    _age(copy)
-    return Itdesk(copy)
+    return copy_of(_BUILT, "desk", lambda: _build(make_desk), tmp_path)
 
 
 @pytest.fixture(autouse=True)

@@ -55,10 +55,16 @@ def _build(make_desk: Callable[..., Itdesk]) -> Path:
 
 @pytest.fixture
 def desk(make_desk: Callable[..., Itdesk], tmp_path: Path) -> Itdesk:
-    if "desk" not in _BUILT:
-        _BUILT["desk"] = _build(make_desk)
+    return copy_of(_BUILT, "desk", lambda: _build(make_desk), tmp_path)
+
+
+def copy_of(built: dict[str, Path], key: str, build: Callable[[], Path], tmp_path: Path) -> Itdesk:
+    """A copy of the desk ``build()`` made once per test run (kept in ``built``), its
+    cache deleted and its files aged past the racy window."""
+    if key not in built:
+        built[key] = build()
     copy = tmp_path / "copy"
-    shutil.copytree(_BUILT["desk"], copy, symlinks=True)
+    shutil.copytree(built[key], copy, symlinks=True)
     shutil.rmtree(copy / ".git" / "itdesk" / "cache", ignore_errors=True)
     _age(copy)
     return Itdesk(copy)
