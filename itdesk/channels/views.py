@@ -188,7 +188,7 @@ def _cells(tickets: list[Mapping[str, Any]], lang: str) -> list[tuple[str, ...]]
     return list(zip(*columns, strict=True))
 
 
-table_cells = _cells  # (the rows itdesk.quicklist keeps)
+table_cells, id_key = _cells, _id_key  # (for the rows itdesk.quicklist keeps)
 
 
 def render_list(

@@ -126,6 +126,7 @@ def command(
     # the folders as listed, for the rows of the short path (else not held meanwhile)
     keeping = fmt == "table" and breaches is None and not reveal and not breached
     keeping = keeping and sort == "id" and not reverse and terminal_width() is None
+    keeping = keeping and flt == type(flt)(include_all=True)  # the whole desk, unfiltered
     keeping = keeping and getattr(sys.modules.get("itdesk.quicklist"), "declined", False)
     listed, session.listed = (session.listed if keeping else []), []
     chosen = sort_tickets(found, sort, reverse)
@@ -140,34 +141,28 @@ def command(
         page(neutral(render_list(chosen, fmt, session.lang(lang), terminal_width())))
         if keeping:
             del found, chosen
-            _keep_rows(session, listed, flt, session.lang(lang), personal)
+            _keep_rows(session, listed, session.lang(lang), personal)
         return
     page(render_list(chosen, fmt, session.lang(lang), terminal_width(), style=_paint))
 
 
-def _keep_rows(
-    session: Any, folders: list[Any], flt: Any, lang: str, personal: frozenset[str]
-) -> None:
-    """After a full ``list --all`` into a pipe, when :mod:`itdesk.quicklist` was tried in
-    this process and could not serve: each folder's rows kept where they are not (for
-    exactly its files), and what that path needs of the policy. Only when the command
-    said nothing on stderr (that path would not say it)."""
+def _keep_rows(session: Any, folders: list[Any], lang: str, personal: frozenset[str]) -> None:
+    """After a full, unfiltered ``list --all`` into a pipe, when :mod:`itdesk.quicklist`
+    was tried in this process and could not serve: each folder's rows kept where they
+    are not (for exactly its files), and what that path needs of the policy. Only when
+    the command said nothing on stderr (that path would not say it)."""
     import marshal
     import os
-    import sys
     import time
 
     from .. import __version__, quicklist
     from ..channels.table import width
-    from ..channels.views import COLUMNS, HEADERS, table_cells
+    from ..channels.views import COLUMNS, HEADERS, id_key, table_cells
     from ..core.privacy import masked_data
     from ..quicknew import _stat_key, _write_atomic
     from ..store.cache import RACY_NS
     from ..store.folders import salt_of
 
-    unfiltered = type(flt)(include_all=True)
-    if not quicklist.declined or flt != unfiltered or sys.stdout.isatty():
-        return
     if session.warnings or session.findings:
         return
     now = time.time_ns()
@@ -181,10 +176,8 @@ def _keep_rows(
         cells = [tuple(str(c).strip() for c in row) for row in table_cells(shown, lang)]
         plain = not any(_odd(c) for row in cells for c in row)
         rows = []
-        for d, row in zip(shown, cells, strict=True):
-            prefix_date, _, seq = d["id"].rpartition("-")
-            key = int(seq) if seq.isdigit() else 0
-            rows.append((prefix_date, key, *row, *(width(c) for c in row)))
+        for d, row in zip(shown, cells, strict=True):  # sorted by id as sort_tickets does
+            rows.append((*id_key(d), *row, *(width(c) for c in row)))
         return plain, marshal.dumps(rows)  # decoded by quicklist alone
 
     for _ in session.folder_summaries(quicklist.KIND, salt, make, folders=folders):
