@@ -763,9 +763,9 @@ def _tree_with(raw: bytes, name: str, oid: str, replace: bool = False) -> bytes:
     return b"".join(mode + b" " + n + b"\0" + sha for mode, n, sha in entries)
 
 
-def _update_index_args(git_dir: str, *more: str) -> list[str]:
+def _update_index_args(git_dir: str) -> list[str]:
     """store.transaction._sync_index's ``git update-index``."""
-    args = ["update-index", *more, "--add", "--remove", "-z", "--stdin"]
+    args = ["update-index", "--add", "--remove", "-z", "--stdin"]
     try:
         if os.stat(os.path.join(git_dir, "index")).st_size > SPLIT_INDEX_BYTES:
             args.insert(1, "--split-index")
