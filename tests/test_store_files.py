@@ -55,6 +55,48 @@ def test_write_atomic_replaces_a_symlink_instead_of_writing_through_it(tmp_path:
     assert (tmp_path / "out.csv").read_text() == "new"
 
 
+def test_write_many_writes_each_file_as_write_atomic_does(tmp_path: Path) -> None:
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "b.yaml").write_text("before")
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (tmp_path / "old" / "link.yaml").symlink_to(victim)  # replaced, never written through
+    items = [("new/deep/a.yaml", "王小明\n".encode()), ("old/b.yaml", b"after"),
+             ("old/link.yaml", b"mine"), ("top.yaml", b"")]  # fmt: skip
+    files.write_many(tmp_path, iter(items))
+    for rel, data in items:
+        assert (tmp_path / rel).read_bytes() == data and not (tmp_path / rel).is_symlink()
+    assert victim.read_text() == "precious"
+    assert not [p for p in tmp_path.rglob(".*.tmp")]
+
+
+def test_write_many_stops_at_an_error_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file where a folder should be")
+    items = [("ok/a.yaml", b"a"), ("ok/sub", b"folder below"), ("ok/sub/b.yaml", b"b")]
+    with pytest.raises(OSError):
+        files.write_many(tmp_path, iter([*items, ("taken/c.yaml", b"c")]))
+    assert (tmp_path / "ok" / "a.yaml").read_bytes() == b"a"  # written before: the caller's
+    assert not [p for p in tmp_path.rglob(".*.tmp")]
+    assert (tmp_path / "taken").read_text() == "a file where a folder should be"
+
+
+def test_write_many_temporary_names_are_swept_when_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run killed between writing and renaming leaves a name remove_stale_temps knows."""
+    monkeypatch.setattr(
+        files.os, "replace", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt)
+    )
+    monkeypatch.setattr(files.os, "unlink", lambda *a, **k: None)  # as if killed there
+    with pytest.raises(KeyboardInterrupt):
+        files.write_many(tmp_path, iter([("a.yaml", b"a")]))
+    monkeypatch.undo()
+    left = [p.name for p in tmp_path.iterdir()]
+    assert len(left) == 1 and left[0].startswith(".a.yaml.")
+    match = files._patterns()[0].match(left[0])  # the sweep's own pattern, this pid's
+    assert match is not None and match["name"] == "a.yaml" and int(match["pid"]) == os.getpid()
+
+
 def test_stale_temporary_files_of_dead_processes_only(tmp_path: Path) -> None:
     dead = subprocess.Popen(["true"])
     dead.wait()

@@ -784,6 +784,12 @@ def _in_zone(value: datetime, tz: tzinfo) -> datetime:
 
 def _choice(text: str, parse_word: Callable[[str], E], accepted: str) -> E:
     """Parse ``text`` with ``parse_word``, also as ``word (note)`` -> ``word`` / ``note``."""
+    found: E = _chosen(text, parse_word, accepted)
+    return found
+
+
+@functools.lru_cache(maxsize=1024)  # the same few words in every row (#12); errors not kept
+def _chosen(text: str, parse_word: Callable[[str], Any], accepted: str) -> Any:
     tries = [text]
     m = re.match(r"^(.*?)\s*\((.*)\)\s*$", unicodedata.normalize("NFKC", text))
     if m:
@@ -1071,8 +1077,8 @@ def _outcome_of_status(status: Status, resolved: bool) -> Outcome:
 def _record(
     row: int, values: dict[str, object], tz: tzinfo, columns: frozenset[str], lang: str = "zh"
 ) -> Record:
-    def text(key: str) -> str | None:
-        return _text(values.get(key))
+    texts = {key: _text(value) for key, value in values.items()}  # each cell read once
+    text = texts.get
 
     def need(key: str) -> str:
         value = text(key)

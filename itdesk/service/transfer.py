@@ -391,22 +391,23 @@ def _numbers(session: Context, records: Sequence[RecordKey], index: DeskIndex) -
 
     desk, policy = session.desk, session.desk.policy
     prefix, digits = policy.prefix, policy.digits
-    on_desk: dict[date_type, set[str]] = {}
-
-    ever: list[set[str]] = []  # every number history added: a removed one is not free
+    by_day: dict[str, set[str]] = {}  # every number ever used, by day prefix, once asked
 
     def existing(day: date) -> set[str]:
-        if day not in on_desk:
-            if not ever:
-                from ..store.numbers import ids_added
+        if not by_day:
+            from ..store.numbers import ids_added
 
-                try:
-                    ever.append(ids_added(desk.root, ["HEAD"]))
-                except GitError:  # a desk with no commit yet
-                    ever.append(set())
-            start = day_prefix(prefix, day)
-            on_desk[day] = {*desk.ids_of_day(day), *(i for i in ever[0] if i.startswith(start))}
-        return on_desk[day]
+            by_day.update(desk.numbers_by_day())
+            try:
+                ever = ids_added(desk.root, ["HEAD"])  # a removed number is not free
+            except GitError:  # a desk with no commit yet
+                ever = set()
+            for number in ever:
+                m = ID_PATTERN.fullmatch(number)
+                if m is not None:
+                    by_day.setdefault(f"{m['prefix']}-{m['date']}-", set()).add(number)
+            by_day.setdefault("", set())  # asked: not listed again
+        return by_day.get(day_prefix(prefix, day), set())
 
     numbers: list[str | None] = []
     kept: dict[str, list[str]] = {}  # day prefix -> the numbers rows keep on that day

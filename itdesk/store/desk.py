@@ -11,6 +11,7 @@ goes to :attr:`Desk.warnings`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import os
@@ -252,6 +253,34 @@ class Desk:
         highest = highest_in_history(self.root, self.git_dir, gitdir.head(self.git_dir).oid)
         if highest.get(start):
             found.append(f"{start}{highest[start]:0{self.policy.digits}d}")
+        return found
+
+    def numbers_by_day(self) -> dict[str, set[str]]:
+        """Every number used on the desk, active and archived, by its day's prefix
+        (``IT-20231025-``), with each day's highest number its history ever held: what
+        :meth:`ids_of_day` gives for every day at once, each folder listed once (an
+        import of 100,000 rows over two years asked for 730 days one at a time, #12)."""
+        from .numbers import highest_in_history
+
+        folders = [self.root / TICKETS]
+        archive = self._archive()
+        if archive is not None:
+            with os.scandir(archive) as months:
+                folders += [Path(m.path) for m in months if m.is_dir(follow_symlinks=False)]
+        found: dict[str, set[str]] = {}
+        for folder in folders:
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        name = entry.name
+                        if name.endswith(".yaml") and not name.startswith("."):
+                            number = name[: -len(".yaml")]
+                            found.setdefault(_day_of(number), set()).add(number)
+        highest = highest_in_history(self.root, self.git_dir, gitdir.head(self.git_dir).oid)
+        digits = self.policy.digits
+        for start, seq in highest.items():
+            if seq:
+                found.setdefault(start, set()).add(f"{start}{seq:0{digits}d}")
         return found
 
     # -- reading ------------------------------------------------------------
@@ -505,6 +534,12 @@ class UncommittedCheck:
 
     def cancel(self) -> None:
         self._pending.kill()
+
+
+def _day_of(number: str) -> str:
+    """The day's prefix of a ticket number (``IT-20231025-`` of ``IT-20231025-001``)."""
+    second = number.find("-", number.find("-") + 1)
+    return number[: second + 1] if second > 0 else ""
 
 
 def _parse_policy(path: Path) -> Any:

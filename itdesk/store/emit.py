@@ -72,18 +72,40 @@ def dump(data: dict) -> str | None:  # type: ignore[type-arg]
     return "".join(out)
 
 
+# Keys written plain before (a ticket's few dozen field names), and one-line texts with
+# how they were written: a ticket's words and names recur from ticket to ticket, and an
+# import writes 100,000 tickets (#12). Bounded: cleared when full.
+_KEYS: set[str] = set()
+_SEEN: dict[str, str] = {}
+_SEEN_MAX = 20_000
+
+
 def _mapping(data: dict, indent: int, out: list[str], first_inline: bool) -> None:  # type: ignore[type-arg]
     """A block mapping whose keys sit at ``indent``; ``first_inline``: its first key
     follows a ``- `` already written."""
     pad = " " * indent
-    for i, (key, value) in enumerate(data.items()):
-        if type(key) is not str or not (key.isascii() and key.isidentifier()) or _resolves(key):
-            raise Unsure
-        if not (first_inline and i == 0):
-            out.append(pad)
-        out.append(key)
-        out.append(":")
-        _value(value, indent, indent + len(key) + 2, out)  # (an ASCII key, at indent)
+    append = out.append
+    for key, value in data.items():
+        if key not in _KEYS:
+            if type(key) is not str or not (key.isascii() and key.isidentifier()) or _resolves(key):
+                raise Unsure
+            _KEYS.add(key)
+        if first_inline:
+            first_inline = False
+        else:
+            append(pad)
+        column = indent + len(key) + 2  # where a scalar starts (an ASCII key, at indent)
+        if type(value) is str:  # most values: the text's way of writing known before?
+            seen = _SEEN.get(value)
+            if seen is not None and column + len(seen) <= WIDTH:
+                append(f"{key}: {seen}")
+            else:
+                append(f"{key}: ")
+                _text(value, indent + INDENT, column, out)
+            continue
+        append(key)
+        append(":")
+        _value(value, indent, column, out)
 
 
 def _value(value: object, indent: int, column: int, out: list[str]) -> None:
@@ -181,6 +203,13 @@ def printable(text: str) -> bool:
 
 
 def _text(text: str, indent: int, column: int, out: list[str]) -> None:
+    seen = _SEEN.get(text)
+    if seen is not None and column + len(seen) <= WIDTH:  # written so before, unfolded
+        out.append(seen)
+        return
+    if len(text) == 25 and _is_time(text):  # a time: single-quoted, never folded
+        out.append(f"'{text}'\n")
+        return
     if not text:
         out.append("''\n")
         return
@@ -191,12 +220,17 @@ def _text(text: str, indent: int, column: int, out: list[str]) -> None:
         return
     plain, single = _styles(text)
     if plain and not _resolves(text):
-        out.append(_folded(text, indent, column, quoted=False))
+        written = _folded(text, indent, column, quoted=False)
     elif single:
-        out.append(_folded(text.replace("'", "''"), indent, column, quoted=True))
+        written = _folded(text.replace("'", "''"), indent, column, quoted=True)
     else:
         raise Unsure  # double quotes
-    out.append("\n")
+    written += "\n"
+    out.append(written)
+    if column + len(written) <= WIDTH:  # (not folded, wherever it is written so)
+        if len(_SEEN) >= _SEEN_MAX:
+            _SEEN.clear()
+        _SEEN[text] = written
 
 
 def _styles(text: str) -> tuple[bool, bool]:

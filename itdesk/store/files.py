@@ -14,7 +14,7 @@ import contextlib
 import functools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -62,6 +62,46 @@ def write_atomic(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def write_many(root: Path, items: Iterable[tuple[str, bytes]], *, mode: int = 0o644) -> None:
+    """Write each ``(rel, data)`` under ``root`` as :func:`write_atomic` does (a temporary
+    file of the same form, then ``os.replace``), unsynced: for many files at once (an
+    import of 100,000 tickets), whose caller syncs them all with one ``os.sync``. Each
+    folder is made and opened once and the files are named relative to it: 4 s instead
+    of 19 s for 100,000 files (#12). On an error the file being written is removed and
+    the error raised; files written before it stay (the caller puts them back)."""
+    folders: dict[str, int] = {}
+    pid = os.getpid()
+    serial = int.from_bytes(os.urandom(8), "big") >> 1  # unpredictable, then counted up
+    try:
+        for rel, data in items:
+            folder, _, name = rel.rpartition("/")
+            fd_dir = folders.get(folder)
+            if fd_dir is None:
+                path = root / folder
+                path.mkdir(parents=True, exist_ok=True)
+                fd_dir = folders[folder] = os.open(
+                    path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+                )
+            serial += 1
+            tmp = f".{name}.{pid}.{serial:016x}.tmp"
+            fd = os.open(tmp, _FLAGS, mode, dir_fd=fd_dir)
+            try:
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                finally:
+                    os.close(fd)
+                os.replace(tmp, name, src_dir_fd=fd_dir, dst_dir_fd=fd_dir)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp, dir_fd=fd_dir)
+                raise
+    finally:
+        for fd_dir in folders.values():
+            os.close(fd_dir)
 
 
 @functools.cache

@@ -39,7 +39,7 @@ from ..core.policy import POLICY_FILE, Policy
 from ..errors import DeskNotFound, GitError, LockTimeout, UsageError
 from . import commit as plumbing
 from . import git, gitdir
-from .files import pid_alive, remove_stale_temps, write_atomic
+from .files import pid_alive, remove_stale_temps, write_atomic, write_many
 from .identity import Actor
 from .layout import HOOK_INDEX, JOURNAL, KB, LOCK_FILE, TICKETS
 from .schema import check_ticket_data
@@ -714,6 +714,11 @@ class Transaction:
             return self._spill.read(text.size)
         return text
 
+    def _bytes_of(self, rel: str) -> bytes:
+        text = self._text(rel)
+        assert text is not None
+        return _bytes(text)
+
     def move(self, rel: str, new_rel: str) -> None:
         """Rename a file of the desk, its bytes unchanged (a ticket going to the archive):
         git sees a rename, and nothing is parsed, rewritten or synced."""
@@ -794,8 +799,10 @@ class Transaction:
                 if (root / new_rel).exists():
                     raise UsageError(f"cannot move {rel} to {new_rel}: that file exists")
             for rel in self._texts:
-                path = root / rel
-                old[rel] = path.read_bytes() if path.exists() else None
+                try:
+                    old[rel] = (root / rel).read_bytes()
+                except FileNotFoundError:
+                    old[rel] = None
             journal.start(rels, self.head.ref)
         except BaseException:
             reader.close()
@@ -807,13 +814,14 @@ class Transaction:
         # of an fsync each, which took a fifth of an import of 10,000 rows (#12).
         many = len(self._texts) > STATUS_BATCH
         try:
-            for rel in self._texts:
-                text = self._text(rel)
+            for rel, text in self._texts.items():
                 if text is None:
                     (root / rel).unlink(missing_ok=True)
-                else:
-                    write_atomic(root / rel, text, fsync=not many)
+                elif not many:
+                    write_atomic(root / rel, self._bytes_of(rel))
             if many:
+                write_many(root, ((rel, self._bytes_of(rel)) for rel, text in
+                                  self._texts.items() if text is not None))  # fmt: skip
                 os.sync()
             for rel, new_rel in self._moves.items():
                 folder = (root / new_rel).parent
