@@ -866,6 +866,101 @@ def test_import_lists_the_desks_numbers_once(
     assert len(calls) == 2
 
 
+def _many_rows(count: int) -> list[list[str]]:
+    return [["", f"2023-10-25 08:{i % 60:02d}", f"财务部/赵{i}", "", f"问题{i}", "", "", "",
+             "", "待跟进", "", "", ""] for i in range(count)]  # fmt: skip
+
+
+def _packs(d: Itdesk) -> list[str]:
+    return sorted(p.name for p in (d.desk / ".git" / "objects" / "pack").iterdir())
+
+
+def test_an_imports_blobs_go_into_a_pack_written_as_the_rows_are_checked(
+    desk: Itdesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tickets' blobs are compressed as they are made and land in one pack installed
+    under the lock (no git fast-import of 100,000 blobs after the files are written): the
+    repository is whole and every blob is the file's bytes."""
+    from itdesk.store import commit as plumbing
+
+    before = set(_packs(desk))
+    sheet = write_csv(tmp_path / "many.csv", [ZH_HEADER, *_many_rows(150)])
+    desk.ok("import", str(sheet), "--dry-run")
+    assert set(_packs(desk)) == before  # a dry run stores nothing
+    started: list[tuple[str, ...]] = []
+    real = plumbing.git.pipe
+
+    def watched(*args: str, **kw: Any) -> Any:
+        started.append(args)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(plumbing.git, "pipe", watched)
+    desk.ok("import", str(sheet))
+    assert not [a for a in started if a[0] == "fast-import"]
+    new = set(_packs(desk)) - before
+    assert {name.rsplit(".", 1)[1] for name in new} == {"pack", "idx"}, new
+    assert not [n for n in _packs(desk) if n.startswith("tmp_")]
+    assert git(desk.desk, "status", "--porcelain") == ""
+    assert git(desk.desk, "fsck", "--strict", "--no-dangling").strip() == ""
+    listed = git(desk.desk, "ls-tree", "-r", "HEAD", "--", "tickets/").splitlines()
+    listed = [line for line in listed if line.endswith(".yaml")]
+    assert len(listed) == 150
+    for line in listed[::37]:
+        oid, rel = line.split()[2], line.split("\t")[1]
+        assert git(desk.desk, "hash-object", rel).strip() == oid
+        assert git(desk.desk, "cat-file", "-p", oid) == (desk.desk / rel).read_text("utf-8")
+
+
+def test_an_import_refused_under_the_lock_installs_no_pack(
+    desk: Itdesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import itdesk.service.transfer as transfer
+    from itdesk.errors import UsageError
+
+    before = _packs(desk)
+    sheet = write_csv(tmp_path / "many.csv", [ZH_HEADER, *_many_rows(150)])
+    real = transfer._numbers
+    calls: list[int] = []
+
+    def refused_under_the_lock(*args: Any) -> Any:  # planned, then refused
+        calls.append(1)
+        if len(calls) == 2:
+            raise UsageError("refused for the test")
+        return real(*args)
+
+    monkeypatch.setattr(transfer, "_numbers", refused_under_the_lock)
+    result = desk("import", str(sheet))
+    assert result.exit_code != 0 and "refused for the test" in result.stderr
+    assert _packs(desk) == before  # nothing installed, no temporary file left
+    assert ".yaml" not in git(desk.desk, "ls-tree", "-r", "HEAD", "--", "tickets/")
+
+
+def test_an_import_through_a_filter_stores_gits_blobs(desk: Itdesk, tmp_path: Path) -> None:
+    """A clean filter on tickets changes the bytes git stores: the pack's blobs (of the
+    unfiltered text) are not what the commit names; git's own are."""
+    git(desk.desk, "config", "filter.tag.clean", "sed -e 's/^title: /title: [f] /'")
+    git(desk.desk, "config", "filter.tag.smudge", "cat")
+    (desk.desk / ".gitattributes").write_text(
+        (desk.desk / ".gitattributes").read_text() + "tickets/*.yaml filter=tag\n"
+    )
+    git(desk.desk, "commit", "-qam", "a filter on tickets")
+    sheet = write_csv(tmp_path / "many.csv", [ZH_HEADER, *_many_rows(150)])
+    desk.ok("import", str(sheet))
+    shown = git(desk.desk, "show", "HEAD:tickets/IT-20231025-007.yaml")
+    assert "title: [f] " in shown
+    assert git(desk.desk, "fsck", "--no-dangling").strip() == ""
+
+
+def test_the_objects_of_a_linked_worktree_are_in_its_common_folder(desk: Itdesk) -> None:
+    from itdesk.store import gitdir
+
+    other = desk.desk.parent / "other"
+    git(desk.desk, "worktree", "add", "-q", "--detach", str(other))
+    linked = Path(git(other, "rev-parse", "--absolute-git-dir").strip())
+    assert gitdir.objects_home(linked).resolve() == (desk.desk / ".git").resolve()  # type: ignore[union-attr]
+    assert gitdir.objects_home(desk.desk / ".git") == desk.desk / ".git"
+
+
 def test_the_desks_numbers_by_day_are_each_days_numbers(desk: Itdesk) -> None:
     """numbers_by_day gives, for every day at once, what ids_of_day gives for one: active
     and archived files, and history's highest number of a day whose file is gone."""
@@ -1172,8 +1267,8 @@ def test_rows_whose_own_numbers_are_taken_are_made_again_alike(
         d.new(now="2023-10-25T07:00", title="本台的工单")  # takes the sheet's IT-20231025-001
         monkeypatch.setattr(transfer, "prepare_import", racing(d))
 
-        def never(record: Any, session: Any, source: str | None) -> Any:
-            key, blob, made = checked(record, session, source)
+        def never(record: Any, session: Any, source: str | None, oid_len: int) -> Any:
+            key, blob, made = checked(record, session, source, oid_len)
             return (key, blob, None) if blob is not None else (key, _pickle(record), None)
 
         # without a guess, every ticket is made after the numbering, from its record

@@ -71,7 +71,9 @@ def command(
         session = open_session(desk_path, as_name, now_text)
         progress = Progress("checking rows")  # on a terminal only (#12)
         try:
-            plan = plan_import(session, sheet, source=path.name, progress=progress)
+            plan = plan_import(
+                session, sheet, source=path.name, progress=progress, store=not dry_run
+            )
         finally:
             progress.close()
         try:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..core.lifecycle import Change
     from ..core.model import Ticket
     from ..core.policy import Policy
+    from ..store.pack import PackWriter
     from .context import Context
 
 
@@ -38,6 +39,17 @@ class Made(NamedTuple):
     rec: RecordKey
     ticket_id: str
     status: str
+
+
+class _Built(NamedTuple):
+    """What a worker sends back of a ticket it made: its number, its status, action,
+    commit subject, file, text and blob id pickled (to wait in the plan's temporary
+    file), and, when the import stores its blobs as it goes, the blob's pack entry."""
+
+    ticket_id: str
+    ready: bytes
+    oid: str | None
+    entry: bytes | None
 
 
 class _Spill:
@@ -117,9 +129,22 @@ class ImportPlan:
     workers: int
     sheet: Sheet  # open until the import is done
     tz: tzinfo
+    # the tickets' blobs, packed as they are made; installed in the repository under
+    # the lock, just before the commit (None: a dry run, or a repository whose objects
+    # are elsewhere; the commit stores them then)
+    pack: PackWriter | None
 
     def close(self) -> None:
         self.spill.close()
+        if self.pack is not None:
+            self.pack.discard()  # (installed already when the import was committed)
+
+    def keep(self, row: int, made: _Built) -> None:
+        """A ticket made: its file waits in the spill, its blob goes into the pack."""
+        self.ready.add(row, made.ticket_id, self.spill.add(made.ready))
+        if made.entry is not None and self.pack is not None:
+            assert made.oid is not None
+            self.pack.add(made.oid, made.entry)
 
     def records(self, wanted: Iterable[tuple[RecordKey, str]]) -> Iterator[tuple[bytes, str]]:
         """The pickled record of each row in ``wanted`` (row order), with its number."""
@@ -160,12 +185,15 @@ def plan_import(
     *,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    store: bool = True,
 ) -> ImportPlan:
     """Check every row, one at a time, and number each row not yet on the desk as the
     desk stands now; one bad row raises, naming it. ``source`` (the file's name) is
     recorded in each ticket's log. ``progress(done, total)`` follows the rows as they
     are checked. A big sheet's rows are checked by worker processes (``workers``,
-    default: one per processor; see :mod:`itdesk.service.workers`)."""
+    default: one per processor; see :mod:`itdesk.service.workers`), which also
+    compress the blobs of the tickets they make into a pack, installed when the import
+    commits (``store=False``, as for a dry run: not made)."""
     from array import array
     from functools import partial
 
@@ -176,13 +204,15 @@ def plan_import(
         source = "".join(c if c.isprintable() else "?" for c in source)
     size = pool_size(sheet.count, workers)
     spill = _Spill()
+    pack = _pack(session) if store else None
     try:
         keys: list[RecordKey] = []
         places = (array("q"), array("q"))
         ready = _Ready()
         tz = session.desk.policy.tz
         mapper = partial(in_order, workers=size)
-        keep = partial(_checked, session=session, source=source)
+        oid_len = pack.oid_len if pack is not None else 0
+        keep = partial(_checked, session=session, source=source, oid_len=oid_len)
         checked = iter_records(sheet.rows(), sheet.count, tz, progress, mapper, keep)
         for key, blob, made in checked:
             offset, length = spill.add(blob) if blob is not None else (0, -1)
@@ -190,26 +220,44 @@ def plan_import(
             places[1].append(length)
             keys.append(key)
             if made is not None:
-                ready.add(key.row, made[0], spill.add(made[1]))
+                ready.add(key.row, made.ticket_id, spill.add(made.ready))
+                if pack is not None and made.oid is not None and made.entry is not None:
+                    pack.add(made.oid, made.entry)
         index = _index(session)
         todo, skipped = _split(keys, index)
         numbers = _numbers(session, todo, index)
     except BaseException:
         spill.close()
+        if pack is not None:
+            pack.discard()
         raise
     planned = list(zip(todo, numbers, strict=True))
-    return ImportPlan(keys, places, planned, skipped, source, spill, ready, size, sheet, tz)
+    return ImportPlan(keys, places, planned, skipped, source, spill, ready, size, sheet, tz, pack)
+
+
+def _pack(session: Context) -> PackWriter | None:
+    """A pack for the import's blobs, open, in the desk's repository (None where its
+    objects are not in the desk's git folder, or git's object format is unknown)."""
+    from ..store import gitdir
+    from ..store.pack import PackWriter
+
+    desk = session.desk
+    home = gitdir.objects_home(desk.git_dir)
+    head = gitdir.head(desk.git_dir).oid
+    if home is None or head is None or len(head) not in (40, 64):
+        return None
+    return PackWriter(home, len(head)).__enter__()
 
 
 def _checked(
-    record: Record, session: Context, source: str | None
-) -> tuple[RecordKey, bytes | None, tuple[str, bytes] | None]:
+    record: Record, session: Context, source: str | None, oid_len: int
+) -> tuple[RecordKey, bytes | None, _Built | None]:
     """What a worker sends back of a checked record: its key, and its ticket made with
     the row's own number (which a row keeps unless the desk has it: an export imported
     into another desk), else the record pickled, to wait in the temporary file until
     its number is known. A ticket made now is not made again, and its record neither
     pickled nor sent (#12); one that cannot be made is made again by prepare_import,
-    which says why."""
+    which says why. ``oid_len``: see :func:`_make`."""
     import pickle
 
     from ..channels.recordform import RecordKey, own_number
@@ -218,7 +266,7 @@ def _checked(
     policy = session.desk.policy
     own = own_number(record.number, policy.prefix, policy.digits)
     if own is not None and ID_PATTERN.fullmatch(own):
-        made = _make(session, record, own, source, dry_run=False)
+        made = _make(session, record, own, source, dry_run=False, oid_len=oid_len)
         if not isinstance(made, str):
             return RecordKey.of(record), None, made
     blob = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
@@ -226,11 +274,19 @@ def _checked(
 
 
 def _make(
-    session: Context, rec: Record, number: str, source: str | None, *, dry_run: bool
-) -> tuple[str, bytes] | str:
+    session: Context,
+    rec: Record,
+    number: str,
+    source: str | None,
+    *,
+    dry_run: bool,
+    oid_len: int = 0,
+) -> _Built | str:
     """The ticket of a row with its number, checked against the schema, as its number
     and its status, action, commit subject, file and text pickled; or why it cannot be
-    (an error message naming the row)."""
+    (an error message naming the row). With ``oid_len`` (the repository's object ids'
+    length), also its blob's id and pack entry (:func:`itdesk.store.pack.pack_entry`:
+    the compressing is done here, in the workers, #12)."""
     import pickle
 
     desk, policy = session.desk, session.desk.policy
@@ -245,8 +301,13 @@ def _make(
         return str(exc)
     except ItdeskError as exc:
         return f"row {rec.row}: {exc}; nothing was imported"
-    ready = (t.status.value, change.action.value, change.subject, rel, text)
-    return t.id, pickle.dumps(ready, protocol=pickle.HIGHEST_PROTOCOL)
+    oid = entry = None
+    if oid_len:
+        from ..store.pack import pack_entry
+
+        oid, entry = pack_entry(text.encode("utf-8"), oid_len)
+    ready = (t.status.value, change.action.value, change.subject, rel, text, oid)
+    return _Built(t.id, pickle.dumps(ready, protocol=pickle.HIGHEST_PROTOCOL), oid, entry)
 
 
 def _ticket_text(ticket: Ticket, rel: str, checked: dict[str, Any] | None) -> str:
@@ -285,9 +346,11 @@ def prepare_import(
     from . import workers
 
     source = plan.source
+    oid_len = plan.pack.oid_len if plan.pack is not None and not dry_run else 0
 
-    def make(item: tuple[bytes, str]) -> tuple[str, bytes] | str:
-        return _make(session, pickle.loads(item[0]), item[1], source, dry_run=dry_run)
+    def make(item: tuple[bytes, str]) -> _Built | str:
+        record = pickle.loads(item[0])
+        return _make(session, record, item[1], source, dry_run=dry_run, oid_len=oid_len)
 
     ready = plan.ready
     again = [(k, n) for k, n in plan.planned if ready.number(k.row) != n]
@@ -301,7 +364,7 @@ def prepare_import(
             found = next(made)
             if isinstance(found, str):
                 raise UsageError(found)
-            ready.add(key.row, found[0], plan.spill.add(found[1]))
+            plan.keep(key.row, found)
         if dry_run:
             status = pickle.loads(plan.spill.read(ready.place(key.row)))[0]
             out.append(Made(key, number, status))
@@ -328,6 +391,8 @@ def import_records(
     actor = session.actor
     changes: list[Made] = []
     with session.transaction(actor) as tx:
+        if plan.pack is not None:
+            tx.install_at_commit(plan.pack)
         index = _index(session)
         todo, skipped = _split(plan.keys, index)
         numbered = list(zip(todo, _numbers(session, todo, index), strict=True))
@@ -338,10 +403,10 @@ def import_records(
             if progress is not None:
                 progress(done, len(todo))
             if ready.number(key.row) == ticket_id:
-                status, action, subject, rel, text = pickle.loads(
+                status, action, subject, rel, text, oid = pickle.loads(
                     plan.spill.read(ready.place(key.row))
                 )
-                tx.put_text(Put(ticket_id, Action(action), subject), rel, text)
+                tx.put_text(Put(ticket_id, Action(action), subject), rel, text, stored=oid)
                 changes.append(Made(key, ticket_id, sys.intern(status)))
                 continue
             rec = pickle.loads(next(rebuilt)[0])

@@ -137,6 +137,24 @@ def hook(root: Path, git_dir: Path, hooks_path: str | None, name: str) -> Path |
     return path if path.is_file() and os.access(path, os.X_OK) else None
 
 
+def objects_home(git_dir: Path) -> Path | None:
+    """The folder whose ``objects/`` holds the repository's objects: ``git_dir``, or a
+    linked worktree's common folder; None where git is told to look elsewhere
+    (GIT_OBJECT_DIRECTORY) or it cannot be read here."""
+    if os.environ.get("GIT_OBJECT_DIRECTORY"):
+        return None
+    home = git_dir
+    try:
+        common = (git_dir / "commondir").read_text("utf-8").strip()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    else:
+        home = git_dir / common
+    return home if (home / "objects" / "pack").is_dir() else None
+
+
 def gc_due(git_dir: Path, gc_auto: int) -> bool:
     """Whether ``git gc --auto`` would find work, by git's own estimate: more loose objects
     in ``objects/17`` than 1/256 of ``gc.auto``."""

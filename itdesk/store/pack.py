@@ -181,6 +181,15 @@ class PackWriter:
                 except FileNotFoundError:
                     pass
 
+    def install(self) -> None:
+        """End the block here (a writer kept open across calls): the pack installed."""
+        self.__exit__(None, None, None)
+
+    def discard(self) -> None:
+        """End the block here, if it is not ended: nothing installed, nothing left."""
+        if self._state == "open":
+            self.__exit__(InterruptedError, None, None)
+
     def _temp(self, prefix: str) -> int:
         """A new file in objects/pack named as git names its temporary ones."""
         import tempfile  # ~3 ms; workers import this module for pack_entry only

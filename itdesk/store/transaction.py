@@ -53,6 +53,7 @@ SPILL_FROM = 1_000
 
 if TYPE_CHECKING:
     from ..core.lifecycle import Action, Change
+    from .pack import PackWriter
 
 LOCK_TIMEOUT = 30.0
 COMMIT_TRIES = 5  # builds of the tree when the branch keeps moving
@@ -426,6 +427,8 @@ class Transaction:
         self._texts: dict[str, str | bytes | _Spilled | None] = {}
         self._spill: IO[bytes] | None = None  # the texts beyond SPILL_FROM
         self._moves: dict[str, str] = {}  # rel path -> new rel path, the bytes unchanged
+        self._stored: dict[str, str] = {}  # rel path -> id of its text's blob, stored already
+        self._packs: list[PackWriter] = []  # where those blobs are, installed at the commit
         self._changes: list[Made] = []
         self._taken: set[str] = set()
         self._archived: dict[str, str] = {}  # ticket id -> its archive path, when read there
@@ -679,11 +682,21 @@ class Transaction:
         self._keep(rel, ticket_text(ticket, rel))
         self._changes.append(Made(ticket.id, change.action, change.subject))
 
-    def put_text(self, made: Made, rel: str, text: str | bytes) -> None:
+    def put_text(self, made: Made, rel: str, text: str | bytes, stored: str | None = None) -> None:
         """A new ticket's file, made beforehand by :func:`ticket_text` (checked there):
-        an import builds its tickets in worker processes before it takes the lock."""
+        an import builds its tickets in worker processes before it takes the lock.
+        ``stored``: the id of the text's blob, which is in the repository already (an
+        import packs its tickets as it builds them, see :mod:`itdesk.store.pack`)."""
         self._keep(rel, text)
         self._changes.append(made)
+        if stored is not None:
+            self._stored[rel] = stored
+
+    def install_at_commit(self, pack: PackWriter) -> None:
+        """Install ``pack`` (open, holding the blobs :meth:`put_text` was told are
+        stored) when the commit is made, once its checks passed: a write refused before
+        leaves no pack behind."""
+        self._packs.append(pack)
 
     def put_file(self, rel: str, text: str | bytes | None) -> None:
         """Write (or, with None, remove) another file of the desk, such as a KB article
@@ -803,6 +816,8 @@ class Transaction:
                     old[rel] = (root / rel).read_bytes()
                 except FileNotFoundError:
                     old[rel] = None
+            for pack in self._packs:
+                pack.install()  # the blobs are in the repository before anything names them
             journal.start(rels, self.head.ref)
         except BaseException:
             reader.close()
@@ -854,6 +869,8 @@ class Transaction:
             journal.remove()
         self._texts.clear()
         self._moves.clear()
+        self._stored.clear()
+        self._packs.clear()
         return made_commit
 
     def _commit(
@@ -870,9 +887,12 @@ class Transaction:
         packed = len(written) > STATUS_BATCH
         stored = plumbing.start_hash_files(root, written, write=not packed)
         blobs: dict[str, str | None] = dict.fromkeys(self._texts)
+        blobs |= self._stored  # (the ids git gives them: checked with the others below)
         with contextlib.ExitStack() as stack:
-            pack = stack.enter_context(plumbing.pack_blobs(root)) if packed else None
-            for rel in written:  # one text at a time: they may be in the temporary file
+            unstored = [rel for rel in written if rel not in self._stored]
+            packed_here = packed and unstored
+            pack = stack.enter_context(plumbing.pack_blobs(root)) if packed_here else None
+            for rel in unstored:  # one text at a time: they may be in the temporary file
                 text = self._text(rel)
                 assert text is not None
                 data = _bytes(text)
