@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -106,12 +108,13 @@ def _import(session: Context, plan: ImportPlan, name: str, dry_run: bool, began:
             if _zh()
             else f"import: {_tickets(count)} from {_shown(name)} (dry run: nothing written)"
         )
-        for rec, _, status in made:
-            row = f"第 {rec.row} 行" if _zh() else f"row {rec.row}"
-            click.echo(
-                f"  {row}  {rec.reported_at:%Y-%m-%d %H:%M}  "
-                f"{_status(status)} {_shown(rec.number or '')}".rstrip()
-            )
+        zh = _zh()
+        _echo_lines(
+            f"  {f'第 {rec.row} 行' if zh else f'row {rec.row}'}  "
+            f"{rec.reported_at:%Y-%m-%d %H:%M}  "
+            f"{_status(status, zh)} {_shown(rec.number or '')}".rstrip()
+            for rec, _, status in made
+        )
         _report_skipped(plan.skipped)
         return
     result = import_records(session, plan)
@@ -124,8 +127,11 @@ def _import(session: Context, plan: ImportPlan, name: str, dry_run: bool, began:
         if _zh()
         else f"import: {_tickets(count)} from {_shown(name)}"
     )
-    for rec, ticket_id, status in result.changes:
-        click.echo(f"  {ticket_id}  {_status(status)} {_origin(rec)}")
+    zh = _zh()
+    _echo_lines(
+        f"  {ticket_id}  {_status(status, zh)} {_origin(rec, zh)}"
+        for rec, ticket_id, status in result.changes
+    )
     _report_skipped(result.skipped)
 
 
@@ -141,17 +147,30 @@ def _zh() -> bool:
     return ui_lang() == "zh"
 
 
-def _status(value: str) -> str:
+def _echo_lines(lines: Iterable[str]) -> None:
+    """Print lines a thousand at a time: 100,000 of them one by one took two seconds."""
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= 1000:
+            click.echo("\n".join(batch))
+            batch.clear()
+    if batch:
+        click.echo("\n".join(batch))
+
+
+@functools.cache
+def _status(value: str, zh: bool) -> str:
     """A status, padded to a column (in Chinese on a zh desk)."""
     from ..channels.table import width
     from ..core.i18n import STATUSES_ZH
 
-    shown = STATUSES_ZH.get(value, value) if _zh() else value
+    shown = STATUSES_ZH.get(value, value) if zh else value
     return shown + " " * max(14 - width(shown), 0)
 
 
-def _origin(rec: RecordKey) -> str:
-    if _zh():
+def _origin(rec: RecordKey, zh: bool) -> str:
+    if zh:
         if rec.number:
             return f"来自 {_shown(rec.number)}（第 {rec.row} 行）"
         return f"来自第 {rec.row} 行"
@@ -168,8 +187,8 @@ def _report_skipped(skipped: list[tuple[RecordKey, str]]) -> None:
             else f"skipped {len(skipped)} {'row' if len(skipped) == 1 else 'rows'} "
             "already on the desk:"
         )
-    for rec, held in skipped:
-        click.echo(f"  {held}  {_origin(rec)}")
+    zh = _zh()
+    _echo_lines(f"  {held}  {_origin(rec, zh)}" for rec, held in skipped)
 
 
 def _nothing(name: str, skipped: list[tuple[RecordKey, str]]) -> None:
@@ -182,5 +201,5 @@ def _nothing(name: str, skipped: list[tuple[RecordKey, str]]) -> None:
         f"{'row is' if len(skipped) == 1 else 'rows are'} already on the desk "
         "(imported before); nothing was changed"
     )
-    for rec, held in skipped:
-        click.echo(f"  {held}  {_origin(rec)}")
+    zh = _zh()
+    _echo_lines(f"  {held}  {_origin(rec, zh)}" for rec, held in skipped)

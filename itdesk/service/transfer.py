@@ -22,7 +22,7 @@ from ..errors import GitError, ItdeskError, UsageError
 
 if TYPE_CHECKING:
     from array import array
-    from datetime import date, tzinfo
+    from datetime import tzinfo
 
     from ..channels.recordform import Cell, DeskIndex, Record, RecordKey
     from ..channels.sheets import Sheet
@@ -458,7 +458,7 @@ def _numbers(session: Context, records: Sequence[RecordKey], index: DeskIndex) -
     prefix, digits = policy.prefix, policy.digits
     by_day: dict[str, set[str]] = {}  # every number ever used, by day prefix, once asked
 
-    def existing(day: date) -> set[str]:
+    def existing(start: str) -> set[str]:  # (the day's prefix, IT-20231025-)
         if not by_day:
             from ..store.numbers import ids_added
 
@@ -472,18 +472,16 @@ def _numbers(session: Context, records: Sequence[RecordKey], index: DeskIndex) -
                 if m is not None:
                     by_day.setdefault(f"{m['prefix']}-{m['date']}-", set()).add(number)
             by_day.setdefault("", set())  # asked: not listed again
-        return by_day.get(day_prefix(prefix, day), set())
+        return by_day.get(start, set())
 
     numbers: list[str | None] = []
     kept: dict[str, list[str]] = {}  # day prefix -> the numbers rows keep on that day
     for rec in records:
-        own = own_number(rec.number, prefix, digits)
-        m = ID_PATTERN.fullmatch(own) if own else None
-        if own is not None and m is not None:
-            d = m.group("date")
-            day = date_type(int(d[:4]), int(d[4:6]), int(d[6:]))
-            if own not in existing(day) and own not in index.ids:
-                kept.setdefault(day_prefix(prefix, day), []).append(own)
+        own = own_number(rec.number, prefix, digits)  # (a number of a real day)
+        if own is not None:
+            start = own[: own.rindex("-") + 1]
+            if own not in existing(start) and own not in index.ids:
+                kept.setdefault(start, []).append(own)
                 numbers.append(own)
                 continue
         numbers.append(None)
@@ -493,7 +491,8 @@ def _numbers(session: Context, records: Sequence[RecordKey], index: DeskIndex) -
         if number is None:
             day = rec.reported_at.astimezone(policy.tz).date()
             if day not in following:
-                taken = [*existing(day), *kept.get(day_prefix(prefix, day), ())]
+                start = day_prefix(prefix, day)
+                taken = [*existing(start), *kept.get(start, ())]
                 following[day] = sequence_of(allocate_id(prefix, day, taken, digits))
             number = format_id(prefix, day, following[day], digits)
             following[day] += 1
