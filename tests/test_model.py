@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import SHANGHAI, T0, make_ticket
+from hypothesis import given
+from hypothesis import strategies as st
 
 from itdesk.core.model import (
     Category,
@@ -161,15 +163,23 @@ def full_ticket() -> object:
         ),
         log=t.log
         + (
-            LogEntry(at, "wang", LogKind.ASSIGN, "assigned", status=Status.ASSIGNED,
-                     assignee="wang"),
+            LogEntry(
+                at, "wang", LogKind.ASSIGN, "assigned", status=Status.ASSIGNED, assignee="wang"
+            ),
             LogEntry(at, "wang", LogKind.SYSTEM, "classified P2", priority=Priority.P2),
             LogEntry(at, "wang", LogKind.REMOTE, "reset the adapter"),
         ),  # fmt: skip
-        resolution=Resolution("new certificate", T0 + timedelta(hours=1, minutes=30), "wang",
-                              True),  # fmt: skip
-        followup=Followup(T0 + timedelta(hours=2), "desk", Satisfaction.SATISFIED,
-                          Satisfaction.NEUTRAL, Satisfaction.SATISFIED, "快"),  # fmt: skip
+        resolution=Resolution(
+            "new certificate", T0 + timedelta(hours=1, minutes=30), "wang", True
+        ),  # fmt: skip
+        followup=Followup(
+            T0 + timedelta(hours=2),
+            "desk",
+            Satisfaction.SATISFIED,
+            Satisfaction.NEUTRAL,
+            Satisfaction.SATISFIED,
+            "快",
+        ),  # fmt: skip
         closed_at=T0 + timedelta(hours=3),
         kb=("wifi-certificate",),
         attachments=("screenshot.png",),
@@ -253,3 +263,40 @@ def test_tickets_are_immutable() -> None:
     assert isinstance(t.impact, Impact) and isinstance(t.requester, Requester)
     assert re.fullmatch(r"IT-\d{8}-\d{3}", t.id)
     assert t.reported_at.tzinfo is SHANGHAI
+
+
+_BERLIN = __import__("zoneinfo").ZoneInfo("Europe/Berlin")
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.datetimes(min_value=datetime(2024, 3, 30), max_value=datetime(2024, 11, 1)),
+            st.sampled_from(["berlin", "fold", "+01:00", "+02:00", "utc", "shared"]),
+        ),
+        min_size=2,
+        max_size=2,
+    )
+)
+def test_instant_orders_times_by_the_instant_whatever_their_zones(
+    pairs: list[tuple[datetime, str]],
+) -> None:
+    """instant() returns fixed-offset times as they are (the import's fast path) and
+    converts zones with rules: either way, times compare as their instants do, also
+    across Berlin's changes of the clocks and for two times sharing one tzinfo."""
+    from datetime import timezone
+
+    from itdesk.core.model import instant
+
+    shared = timezone(timedelta(hours=1))
+    zones = {"+01:00": timezone(timedelta(hours=1)), "+02:00": timezone(timedelta(hours=2)),
+             "utc": UTC, "shared": shared}  # fmt: skip
+    times = []
+    for wall, kind in pairs:
+        if kind in ("berlin", "fold"):
+            times.append(wall.replace(tzinfo=_BERLIN, fold=int(kind == "fold")))
+        else:
+            times.append(wall.replace(tzinfo=zones[kind]))
+    a, b = times
+    assert (instant(a) < instant(b)) == (a.timestamp() < b.timestamp())
+    assert (instant(a) == instant(b)) == (a.timestamp() == b.timestamp())

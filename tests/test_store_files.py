@@ -259,3 +259,57 @@ def test_a_sha256_repository(tmp_path: Path) -> None:
     assert len(git(root, "rev-parse", "HEAD").strip()) == 64
     assert git(root, "fsck").strip() == ""
     assert git(root, "status", "--porcelain") == ""
+
+
+def test_a_git_process_given_a_long_input_works_while_the_caller_does(tmp_path: Path) -> None:
+    """git.start feeds an input too long for the pipe, and reads the output, on a thread:
+    git works while the caller writes files (an import's 100,000 paths). Its answer and
+    its failure are as when given the input at wait()."""
+    from itdesk.errors import GitError
+    from itdesk.store import git as gitrun
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    rels = [f"f{i:04d}.txt" for i in range(600)]
+    for i, rel in enumerate(rels):
+        (tmp_path / rel).write_text(f"file {i}\n")
+    started = gitrun.start("hash-object", "--stdin-paths", cwd=tmp_path,
+                           input="".join(f"{rel}\n" for rel in rels).encode())  # fmt: skip
+    assert started._talk is not None  # long: fed on a thread
+    ids = started.wait().decode().split()
+    assert ids == [plumbing.blob_id(f"file {i}\n".encode(), 40) for i in range(len(rels))]
+    failing = gitrun.start("hash-object", "--stdin-paths", cwd=tmp_path,
+                           input=b"".join(b"missing-%d\n" % i for i in range(600)))  # fmt: skip
+    with pytest.raises(GitError):
+        failing.wait()
+    gitrun.start("cat-file", "--batch", cwd=tmp_path, input=b"HEAD\n" * 2000).kill()
+
+
+def test_a_failed_write_of_many_files_puts_back_each_one(
+    desk: Itdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More than a batch of files (written through write_many, what was there read from
+    each folder's listing): a commit that fails leaves every file as it was, the ones
+    that were there with their bytes, the new ones gone."""
+    from itdesk.errors import GitError
+
+    d = Desk.open(desk.desk)
+    actor = Actor("zhang", "z@example.com")
+    with d.transaction(actor, datetime.now(SHANGHAI)) as tx:
+        for i in range(5):
+            tx.put_file(f"kb/many/{i}.txt", f"before {i}\n")
+        tx.subject, tx.action = "kb: a few", "kb"
+    assert d.active_rel("IT-20231025-001") == d.rel(d.active_path("IT-20231025-001"))
+
+    def refused(*args: object, **kwargs: object) -> str:
+        raise GitError(("git", "commit-tree"), 1, stderr="refused for the test")
+
+    monkeypatch.setattr(plumbing, "commit_tree", refused)
+    with pytest.raises(GitError), d.transaction(actor, datetime.now(SHANGHAI)) as tx:
+        for i in range(150):
+            tx.put_file(f"kb/many/{i}.txt", f"after {i}\n")
+        tx.subject, tx.action = "kb: many", "kb"
+    assert sorted(p.name for p in (desk.desk / "kb" / "many").iterdir()) == [
+        f"{i}.txt" for i in range(5)
+    ]
+    assert (desk.desk / "kb" / "many" / "3.txt").read_text() == "before 3\n"
+    assert git(desk.desk, "status", "--porcelain") == ""

@@ -12,7 +12,7 @@ import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone
 from typing import Any, TypeVar
 
 from ..errors import InvalidTicket, InvalidValue
@@ -464,8 +464,11 @@ def instant(at: datetime) -> datetime:
     """``at`` in UTC, to order aware times by the instant they name. Two datetimes that
     share a tzinfo compare by the wall clock (Python's rule, offset and fold ignored), so
     in Berlin 02:58 on the night the clocks spring forward (written +01:00, 01:58 UTC)
-    would pass for earlier than 03:28 (+02:00, 01:28 UTC)."""
-    return at.astimezone(UTC)
+    would pass for earlier than 03:28 (+02:00, 01:28 UTC). A fixed offset (how a file's
+    times are read) compares by the instant already, and is returned as it is: two
+    such times compare by the wall clock only when they share the offset, else by UTC
+    (an import checks ~50 pairs of times a row, #12)."""
+    return at if type(at.tzinfo) is timezone else at.astimezone(UTC)
 
 
 # -------------------------------------------------------------- from plain data

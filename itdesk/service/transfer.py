@@ -293,7 +293,7 @@ def _make(
     try:
         change = _build(rec, number, session.actor.name, policy, source)
         t = change.ticket
-        rel = desk.rel(desk.active_path(t.id))
+        rel = desk.active_rel(t.id)
         # a record cell's ticket kept as it was passed the schema when its row did
         data = rec.data if rec.checked and t is rec.ticket else None
         text = _ticket_text(t, f"row {rec.row}" if dry_run else rel, data)

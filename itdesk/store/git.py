@@ -15,7 +15,7 @@ import os
 import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..errors import GitError
 
@@ -149,16 +149,32 @@ class Pending:
                                          env=git_env())  # fmt: skip
         except FileNotFoundError:
             raise GitError(argv, None, stderr="git is not installed or not on PATH") from None
-        self._input: bytes | None = input
+        self._talk: Any = None  # the thread that feeds a long input and reads the output
+        self._said: tuple[bytes, bytes] = (b"", b"")
         assert self.proc.stdin is not None
         if len(input) < 4096:  # fits in the pipe: written now, git starts at once
             self.proc.stdin.write(input)
             self.proc.stdin.close()
             self.proc.stdin = None  # communicate() must not flush it again
-            self._input = None
+            return
+        # A long input (the paths of an import's 100,000 files): fed, and the output read,
+        # while the caller works; given only to wait(), git did it all then (#12).
+        import threading
+
+        def talk() -> None:
+            with contextlib.suppress(Exception):  # (wait() says what went wrong)
+                self._said = self.proc.communicate(input)
+
+        self._talk = threading.Thread(target=talk, name="git input", daemon=True)
+        self._talk.start()
 
     def wait(self) -> bytes:
-        out, err = self.proc.communicate(self._input)
+        if self._talk is not None:
+            self._talk.join()
+            self.proc.wait()
+            out, err = self._said
+        else:
+            out, err = self.proc.communicate()
         if self.proc.returncode != 0:
             raise _failure(self.argv, self.proc.returncode, "", err.decode("utf-8", "replace"),
                            self.cwd)  # fmt: skip
@@ -167,7 +183,10 @@ class Pending:
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
-        self.proc.communicate()
+        if self._talk is not None:
+            self._talk.join()
+        else:
+            self.proc.communicate()
 
 
 def start(*args: str, cwd: Path | str, input: bytes) -> Pending:
