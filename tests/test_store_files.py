@@ -313,3 +313,23 @@ def test_a_failed_write_of_many_files_puts_back_each_one(
     ]
     assert (desk.desk / "kb" / "many" / "3.txt").read_text() == "before 3\n"
     assert git(desk.desk, "status", "--porcelain") == ""
+
+
+def test_many_files_removed_and_a_few_written_store_the_few(desk: Itdesk) -> None:
+    """Beyond a batch of paths but with few files written, git stores those few itself
+    (no pack): the commit names blobs the repository has."""
+    d = Desk.open(desk.desk)
+    actor = Actor("zhang", "z@example.com")
+    with d.transaction(actor, datetime.now(SHANGHAI)) as tx:
+        for i in range(150):
+            tx.put_file(f"kb/gone/{i}.txt", f"old {i}\n")
+        tx.subject, tx.action = "kb: many", "kb"
+    with d.transaction(actor, datetime.now(SHANGHAI)) as tx:
+        for i in range(150):
+            tx.put_file(f"kb/gone/{i}.txt", None)
+        for i in range(5):
+            tx.put_file(f"kb/kept/{i}.txt", f"new {i}\n")
+        tx.subject, tx.action = "kb: swap", "kb"
+    assert git(desk.desk, "show", "HEAD:kb/kept/4.txt") == "new 4\n"
+    assert git(desk.desk, "fsck", "--no-dangling").strip() == ""
+    assert git(desk.desk, "status", "--porcelain") == ""

@@ -165,21 +165,35 @@ def _hasher(oid_len: int) -> Any:
         return hashlib.sha256 if oid_len == 64 else hashlib.sha1
 
 
-def start_hash_files(
-    root: Path, rels: list[str], *, write: bool = True
-) -> Callable[[], dict[str, str]]:
+class HashFiles:
+    """Files git is storing or hashing (:func:`start_hash_files`): call it for their ids."""
+
+    def __init__(self, pending: git.Pending | None, rels: list[str]):
+        self._pending, self._rels = pending, rels
+
+    def __call__(self) -> dict[str, str]:
+        if self._pending is None:
+            return {}
+        out = self._pending.wait().decode("ascii").split()
+        self._pending = None
+        return dict(zip(self._rels, out, strict=True))
+
+    def cancel(self) -> None:
+        """Stop git, if it is still asked (a write that failed before needing the ids)."""
+        if self._pending is not None:
+            self._pending.kill()
+            self._pending = None
+
+
+def start_hash_files(root: Path, rels: list[str], *, write: bool = True) -> HashFiles:
     """Store the files ``rels`` as blobs, as ``git add`` would (git's filters apply); the
     returned function waits and gives their ids. ``write=False``: only their ids, nothing
     stored (see :func:`pack_blobs`)."""
     if not rels:
-        return dict
+        return HashFiles(None, rels)
     pending = git.start("hash-object", *(["-w"] if write else []), "--stdin-paths", cwd=root,
                         input="".join(f"{rel}\n" for rel in rels).encode("utf-8"))  # fmt: skip
-
-    def result() -> dict[str, str]:
-        return dict(zip(rels, pending.wait().decode("ascii").split(), strict=True))
-
-    return result
+    return HashFiles(pending, rels)
 
 
 @contextlib.contextmanager

@@ -429,6 +429,7 @@ class Transaction:
         self._moves: dict[str, str] = {}  # rel path -> new rel path, the bytes unchanged
         self._stored: dict[str, str] = {}  # rel path -> id of its text's blob, stored already
         self._packs: list[PackWriter] = []  # where those blobs are, installed at the commit
+        self._hashing: plumbing.HashFiles | None = None  # git hashing the files written
         self._changes: list[Made] = []
         self._taken: set[str] = set()
         self._archived: dict[str, str] = {}  # ticket id -> its archive path, when read there
@@ -836,8 +837,12 @@ class Transaction:
                 elif not many:
                     write_atomic(root / rel, self._bytes_of(rel))
             if many:
-                write_many(root, ((rel, self._bytes_of(rel)) for rel, text in
-                                  self._texts.items() if text is not None))  # fmt: skip
+                written = [rel for rel, text in self._texts.items() if text is not None]
+                write_many(root, ((rel, self._bytes_of(rel)) for rel in written))
+                # git hashes the files (the check that no filter changes them) from now,
+                # while they are synced and the tree is built (#12)
+                stores = len(written) <= STATUS_BATCH  # as _commit decides: few, git stores
+                self._hashing = plumbing.start_hash_files(root, written, write=stores)
                 os.sync()
             for rel, new_rel in self._moves.items():
                 folder = (root / new_rel).parent
@@ -851,6 +856,9 @@ class Transaction:
                 self._finish(journal, rels)
         except BaseException as exc:
             reader.close()
+            if self._hashing is not None:
+                self._hashing.cancel()
+                self._hashing = None
             if self._committed(attempt):  # the branch moved: the files are the commit's
                 with contextlib.suppress(Exception):
                     self._finish(journal, rels)
@@ -886,7 +894,9 @@ class Transaction:
         # git stores the blobs while the tree is built with the ids they will have; many
         # files (an import) go into one pack, git only telling the ids its filters give
         packed = len(written) > STATUS_BATCH
-        stored = plumbing.start_hash_files(root, written, write=not packed)
+        stored, self._hashing = self._hashing, None  # started by commit() for many files
+        if stored is None:
+            stored = plumbing.start_hash_files(root, written, write=not packed)
         blobs: dict[str, str | None] = dict.fromkeys(self._texts)
         blobs |= self._stored  # (the ids git gives them: checked with the others below)
         with contextlib.ExitStack() as stack:
