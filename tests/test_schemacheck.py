@@ -111,3 +111,15 @@ def test_unsupported_keyword_is_refused() -> None:
     bad["properties"]["title"]["maxLength"] = 10
     with pytest.raises(ValueError, match="maxLength"):
         Checker(bad)
+
+
+@pytest.mark.parametrize("key", ["status", "priority", "category", "channel"])
+@pytest.mark.parametrize(
+    "value", [True, False, 0, 1, 1.0, "", "P1", "new", "NEW", None, [], {}, ["new"], {"a": 1}]
+)
+def test_enums_agree_with_jsonschema_on_lookalikes(key: str, value: Any) -> None:
+    """The compiled enum is a set lookup of (type, value): true is not 1, 1.0 is not a
+    word, a list or a mapping is never a member, as JSON Schema says."""
+    data = copy.deepcopy(BASE)
+    data[key] = value
+    assert schema_valid(data) == (not jsonschema_problems(data)), (key, value)
