@@ -23,6 +23,7 @@ import io
 import os
 import struct
 import zlib
+from array import array
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -132,7 +133,11 @@ class PackWriter:
         self.pack_dir = git_dir / "objects" / "pack"
         self.oid_len = oid_len
         self.pack: Path | None = None
-        self._objects: dict[str, tuple[int, int]] = {}  # id -> (CRC32, offset)
+        # each id (its bytes) -> its row in the CRC32s and offsets: ~100 bytes an object,
+        # where a dict of hex ids and tuples held ~250 (100,000 objects, #12)
+        self._objects: dict[bytes, int] = {}
+        self._crcs = array("L")
+        self._offsets = array("Q")
         self._file: io.BufferedRandom | None = None
         self._temps: list[str] = []
         self._offset = 0
@@ -149,16 +154,18 @@ class PackWriter:
         before is skipped."""
         if self._state != "open":
             raise ValueError("PackWriter.add is called inside its with block only")
-        oid = oid.lower()
-        if len(oid) != self.oid_len or len(bytes.fromhex(oid)) * 2 != self.oid_len:
+        raw = bytes.fromhex(oid) if len(oid) == self.oid_len else b""
+        if len(raw) * 2 != self.oid_len:
             raise ValueError(f"{oid!r} is not a {self.oid_len}-digit object id")
-        if oid in self._objects:
+        if raw in self._objects:
             return
         if self._file is None:
             self._file = io.BufferedRandom(io.FileIO(self._temp("tmp_pack_"), "r+"), _CHUNK)
             self._file.write(b"PACK" + struct.pack(">II", 2, 0))  # the count is fixed at the end
             self._offset = 12
-        self._objects[oid] = (zlib.crc32(entry) if crc is None else crc, self._offset)
+        self._objects[raw] = len(self._offsets)
+        self._crcs.append(zlib.crc32(entry) if crc is None else crc)
+        self._offsets.append(self._offset)
         self._file.write(entry)
         self._offset += len(entry)
 
@@ -217,7 +224,8 @@ class PackWriter:
         pack.flush()
         os.fsync(pack.fileno())
         pack.close()
-        rows = ((oid, crc, offset) for oid, (crc, offset) in self._objects.items())
+        crcs, offsets = self._crcs, self._offsets
+        rows = ((raw.hex(), crcs[i], offsets[i]) for raw, i in self._objects.items())
         with os.fdopen(self._temp("tmp_idx_"), "wb") as idx:
             idx.write(index_bytes(rows, checksum))
             idx.flush()
