@@ -177,6 +177,7 @@ EXTRA_HEADERS: dict[str, tuple[str, ...]] = {
     ),
 }
 ALL_COLUMNS = COLUMNS + EXTRA_COLUMNS
+_COLUMN_AT = {key: i for i, key in enumerate(ALL_COLUMNS)}  # each column's place
 SHEET_TITLE = {"zh": "问题处理记录表", "en": "Record form"}
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 TIME_FORMAT_SECONDS = "%Y-%m-%d %H:%M:%S"
@@ -1296,9 +1297,7 @@ def _check_agrees(
     When every cell reads as the ticket's own (:func:`_same_cell`), the row reads back
     as the record: a second :func:`_record` of the ticket's row is not needed (#12)."""
     cells = ticket_row(ticket, lang=lang, reveal=True, tz=tz, whole=False)
-    values: dict[str, object] = {
-        k: cells[ALL_COLUMNS.index(k)] for k in record.columns if k != "record"
-    }
+    values: dict[str, object] = {k: cells[_COLUMN_AT[k]] for k in record.columns if k != "record"}
     if all(_same_cell(k, given.get(k), v, tz) for k, v in values.items()):
         return
     expected = _record(record.row, values, tz, record.columns - {"record"})
@@ -1325,6 +1324,8 @@ def _same_cell(key: str, given: object, wanted: object, tz: tzinfo) -> bool:
     time. A record read from cells that are all alike equals, field by field, the
     record read from the others."""
     if type(given) is type(wanted) and given == wanted:
+        return True
+    if given in ("", None) and wanted in ("", None):  # an empty cell (CSV: "") either way
         return True
     if key not in _TIME_COLUMNS:
         return _cell(given) == _cell(wanted)
