@@ -333,3 +333,22 @@ def test_many_files_removed_and_a_few_written_store_the_few(desk: Itdesk) -> Non
     assert git(desk.desk, "show", "HEAD:kb/kept/4.txt") == "new 4\n"
     assert git(desk.desk, "fsck", "--no-dangling").strip() == ""
     assert git(desk.desk, "status", "--porcelain") == ""
+
+
+def test_a_hand_made_file_among_many_new_ones_is_never_overwritten(desk: Itdesk) -> None:
+    """Beyond a batch, which paths are free is read from the folders' listings: a file
+    made by hand at one of them (untracked) still stops the write, and nothing changes."""
+    from itdesk.errors import UsageError
+
+    (desk.desk / "kb" / "many").mkdir(parents=True)
+    (desk.desk / "kb" / "many" / "77.txt").write_text("mine\n")
+    head = git(desk.desk, "rev-parse", "HEAD")
+    d = Desk.open(desk.desk)
+    with pytest.raises(UsageError, match="77.txt"):
+        with d.transaction(Actor("zhang", "z@example.com"), datetime.now(SHANGHAI)) as tx:
+            for i in range(150):
+                tx.put_file(f"kb/many/{i}.txt", f"new {i}\n")
+            tx.subject, tx.action = "kb: many", "kb"
+    assert (desk.desk / "kb" / "many" / "77.txt").read_text() == "mine\n"
+    assert sorted(p.name for p in (desk.desk / "kb" / "many").iterdir()) == ["77.txt"]
+    assert git(desk.desk, "rev-parse", "HEAD") == head

@@ -548,7 +548,10 @@ class Transaction:
         todo = [rel for rel in rels if rel not in self._clean]
         if reader is not None:
             root = self.desk.root
-            absent = {rel for rel in todo if not os.path.lexists(root / rel)}
+            if len(todo) > STATUS_BATCH:  # (an import's 100,000 new files: folders listed)
+                absent = set(todo) - _existing(root, todo)
+            else:
+                absent = {rel for rel in todo if not os.path.lexists(root / rel)}
             if absent:
                 trees = reader.trees()
                 self._raise_if_dirty([rel for rel in todo if rel in absent
