@@ -951,6 +951,21 @@ def test_an_import_through_a_filter_stores_gits_blobs(desk: Itdesk, tmp_path: Pa
     assert git(desk.desk, "fsck", "--no-dangling").strip() == ""
 
 
+def test_an_import_into_a_sha256_repository_packs_sha256_blobs(tmp_path: Path) -> None:
+    root = tmp_path / "desk"
+    git(tmp_path, "init", "-q", "--object-format=sha256", str(root))
+    d = Itdesk(root)
+    d.ok("init", str(root), "--timezone", "Asia/Shanghai", "--as", "zhang")
+    before = set(_packs(d))
+    d.ok("import", str(write_csv(tmp_path / "many.csv", [ZH_HEADER, *_many_rows(150)])))
+    assert {n.rsplit(".", 1)[1] for n in set(_packs(d)) - before} == {"pack", "idx"}
+    shown = git(root, "show", "HEAD:tickets/IT-20231025-150.yaml")
+    assert shown == (root / "tickets" / "IT-20231025-150.yaml").read_text("utf-8")
+    assert len(git(root, "rev-parse", "HEAD:tickets/IT-20231025-150.yaml").strip()) == 64
+    assert git(root, "fsck", "--strict", "--no-dangling").strip() == ""
+    assert git(root, "status", "--porcelain") == ""
+
+
 def test_the_objects_of_a_linked_worktree_are_in_its_common_folder(desk: Itdesk) -> None:
     from itdesk.store import gitdir
 
