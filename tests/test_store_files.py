@@ -284,6 +284,14 @@ def test_a_git_process_given_a_long_input_works_while_the_caller_does(tmp_path: 
     gitrun.start("cat-file", "--batch", cwd=tmp_path, input=b"HEAD\n" * 2000).kill()
 
 
+def _put_files(d: Desk, files: dict[str, str | None], subject: str = "kb: many") -> None:
+    """One transaction writing (None: removing) ``files``."""
+    with d.transaction(Actor("zhang", "z@example.com"), datetime.now(SHANGHAI)) as tx:
+        for rel, text in files.items():
+            tx.put_file(rel, text)
+        tx.subject, tx.action = subject, "kb"
+
+
 def test_a_failed_write_of_many_files_puts_back_each_one(
     desk: Itdesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -293,21 +301,15 @@ def test_a_failed_write_of_many_files_puts_back_each_one(
     from itdesk.errors import GitError
 
     d = Desk.open(desk.desk)
-    actor = Actor("zhang", "z@example.com")
-    with d.transaction(actor, datetime.now(SHANGHAI)) as tx:
-        for i in range(5):
-            tx.put_file(f"kb/many/{i}.txt", f"before {i}\n")
-        tx.subject, tx.action = "kb: a few", "kb"
+    _put_files(d, {f"kb/many/{i}.txt": f"before {i}\n" for i in range(5)})
     assert d.active_rel("IT-20231025-001") == d.rel(d.active_path("IT-20231025-001"))
 
     def refused(*args: object, **kwargs: object) -> str:
         raise GitError(("git", "commit-tree"), 1, stderr="refused for the test")
 
     monkeypatch.setattr(plumbing, "commit_tree", refused)
-    with pytest.raises(GitError), d.transaction(actor, datetime.now(SHANGHAI)) as tx:
-        for i in range(150):
-            tx.put_file(f"kb/many/{i}.txt", f"after {i}\n")
-        tx.subject, tx.action = "kb: many", "kb"
+    with pytest.raises(GitError):
+        _put_files(d, {f"kb/many/{i}.txt": f"after {i}\n" for i in range(150)})
     assert sorted(p.name for p in (desk.desk / "kb" / "many").iterdir()) == [
         f"{i}.txt" for i in range(5)
     ]
@@ -319,17 +321,9 @@ def test_many_files_removed_and_a_few_written_store_the_few(desk: Itdesk) -> Non
     """Beyond a batch of paths but with few files written, git stores those few itself
     (no pack): the commit names blobs the repository has."""
     d = Desk.open(desk.desk)
-    actor = Actor("zhang", "z@example.com")
-    with d.transaction(actor, datetime.now(SHANGHAI)) as tx:
-        for i in range(150):
-            tx.put_file(f"kb/gone/{i}.txt", f"old {i}\n")
-        tx.subject, tx.action = "kb: many", "kb"
-    with d.transaction(actor, datetime.now(SHANGHAI)) as tx:
-        for i in range(150):
-            tx.put_file(f"kb/gone/{i}.txt", None)
-        for i in range(5):
-            tx.put_file(f"kb/kept/{i}.txt", f"new {i}\n")
-        tx.subject, tx.action = "kb: swap", "kb"
+    _put_files(d, {f"kb/gone/{i}.txt": f"old {i}\n" for i in range(150)})
+    gone: dict[str, str | None] = {f"kb/gone/{i}.txt": None for i in range(150)}
+    _put_files(d, gone | {f"kb/kept/{i}.txt": f"new {i}\n" for i in range(5)}, "kb: swap")
     assert git(desk.desk, "show", "HEAD:kb/kept/4.txt") == "new 4\n"
     assert git(desk.desk, "fsck", "--no-dangling").strip() == ""
     assert git(desk.desk, "status", "--porcelain") == ""
@@ -345,10 +339,7 @@ def test_a_hand_made_file_among_many_new_ones_is_never_overwritten(desk: Itdesk)
     head = git(desk.desk, "rev-parse", "HEAD")
     d = Desk.open(desk.desk)
     with pytest.raises(UsageError, match="77.txt"):
-        with d.transaction(Actor("zhang", "z@example.com"), datetime.now(SHANGHAI)) as tx:
-            for i in range(150):
-                tx.put_file(f"kb/many/{i}.txt", f"new {i}\n")
-            tx.subject, tx.action = "kb: many", "kb"
+        _put_files(d, {f"kb/many/{i}.txt": f"new {i}\n" for i in range(150)})
     assert (desk.desk / "kb" / "many" / "77.txt").read_text() == "mine\n"
     assert sorted(p.name for p in (desk.desk / "kb" / "many").iterdir()) == ["77.txt"]
     assert git(desk.desk, "rev-parse", "HEAD") == head
