@@ -285,3 +285,42 @@ def test_wrong_use_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="in the pack twice"):
         index_bytes([("ab" * 20, 0, 12), ("AB" * 20, 0, 40)], bytes(20))
     assert listing(root) == listing(make_repo(tmp_path / "fresh"))
+
+
+def test_a_full_disk_leaves_no_temporary_pack(tmp_path: Path) -> None:
+    """A write that fails (a 3 MB file-size limit stands for a full disk) and the discard
+    after it: the temporary pack is removed, discard raises nothing. In a process of its
+    own: the limit would hold for the tests too."""
+    import sys
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    script = f"""
+import os, resource, signal
+from pathlib import Path
+from itdesk.store.pack import PackWriter, pack_entry
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (3 << 20, resource.RLIM_INFINITY))
+w = PackWriter(Path({str(tmp_path / ".git")!r})).__enter__()
+try:
+    for i in range(10_000):
+        w.add(*pack_entry(os.urandom(3000)))
+except OSError:
+    w.discard()
+    print("discarded")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=dict(os.environ))  # fmt: skip
+    assert done.stdout.strip() == "discarded", done.stderr
+    assert sorted(os.listdir(tmp_path / ".git" / "objects" / "pack")) == []
+
+
+def test_temporary_packs_left_long_ago_are_swept(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    folder = tmp_path / ".git" / "objects" / "pack"
+    for name in ("tmp_pack_old", "tmp_idx_old", "tmp_pack_new", "pack-keep.pack"):
+        (folder / name).write_bytes(b"x")
+    day_ago = os.stat(folder / "tmp_pack_new").st_mtime - 86_400
+    for name in ("tmp_pack_old", "tmp_idx_old", "pack-keep.pack"):
+        os.utime(folder / name, (day_ago, day_ago))
+    assert sorted(PackWriter.sweep(tmp_path / ".git")) == ["tmp_idx_old", "tmp_pack_old"]
+    assert sorted(os.listdir(folder)) == ["pack-keep.pack", "tmp_pack_new"]

@@ -246,6 +246,7 @@ def _pack(session: Context) -> PackWriter | None:
     head = gitdir.head(desk.git_dir).oid
     if home is None or head is None or len(head) not in (40, 64):
         return None
+    PackWriter.sweep(home)  # what an import killed while checking its rows left
     return PackWriter(home, len(head)).__enter__()
 
 

@@ -86,8 +86,10 @@ def _mapping(data: dict, indent: int, out: list[str], first_inline: bool) -> Non
     pad = " " * indent
     append = out.append
     for key, value in data.items():
+        if type(key) is not str:  # (a str subclass equal to a known key is not one)
+            raise Unsure
         if key not in _KEYS:
-            if type(key) is not str or not (key.isascii() and key.isidentifier()) or _resolves(key):
+            if not (key.isascii() and key.isidentifier()) or _resolves(key):
                 raise Unsure
             _KEYS.add(key)
         if first_inline:
