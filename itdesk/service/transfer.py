@@ -140,11 +140,7 @@ class ImportPlan:
             self.pack.discard()  # (installed already when the import was committed)
 
     def keep(self, row: int, made: _Built) -> None:
-        """A ticket made: its file waits in the spill, its blob goes into the pack."""
-        self.ready.add(row, made.ticket_id, self.spill.add(made.ready))
-        if made.entry is not None and self.pack is not None:
-            assert made.oid is not None
-            self.pack.add(made.oid, made.entry)
+        _keep(self.ready, self.spill, self.pack, row, made)
 
     def records(self, wanted: Iterable[tuple[RecordKey, str]]) -> Iterator[tuple[bytes, str]]:
         """The pickled record of each row in ``wanted`` (row order), with its number."""
@@ -220,9 +216,7 @@ def plan_import(
             places[1].append(length)
             keys.append(key)
             if made is not None:
-                ready.add(key.row, made.ticket_id, spill.add(made.ready))
-                if pack is not None and made.oid is not None and made.entry is not None:
-                    pack.add(made.oid, made.entry)
+                _keep(ready, spill, pack, key.row, made)
         index = _index(session)
         todo, skipped = _split(keys, index)
         numbers = _numbers(session, todo, index)
@@ -233,6 +227,13 @@ def plan_import(
         raise
     planned = list(zip(todo, numbers, strict=True))
     return ImportPlan(keys, places, planned, skipped, source, spill, ready, size, sheet, tz, pack)
+
+
+def _keep(ready: _Ready, spill: _Spill, pack: PackWriter | None, row: int, made: _Built) -> None:
+    """A ticket made: its file waits in the spill, its blob goes into the pack."""
+    ready.add(row, made.ticket_id, spill.add(made.ready))
+    if pack is not None and made.oid is not None and made.entry is not None:
+        pack.add(made.oid, made.entry)
 
 
 def _pack(session: Context) -> PackWriter | None:

@@ -49,10 +49,7 @@ def write_atomic(
                 with os.fdopen(os.dup(fd), "wb") as fh:
                     data(fh)
             else:
-                blob = data.encode("utf-8") if isinstance(data, str) else data
-                view = memoryview(blob)
-                while view:
-                    view = view[os.write(fd, view) :]
+                _write_all(fd, data.encode("utf-8") if isinstance(data, str) else data)
             if fsync:
                 os.fsync(fd)
         finally:
@@ -89,9 +86,7 @@ def write_many(root: Path, items: Iterable[tuple[str, bytes]], *, mode: int = 0o
             fd = os.open(tmp, _FLAGS, mode, dir_fd=fd_dir)
             try:
                 try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view) :]
+                    _write_all(fd, data)
                 finally:
                     os.close(fd)
                 os.replace(tmp, name, src_dir_fd=fd_dir, dst_dir_fd=fd_dir)
@@ -102,6 +97,12 @@ def write_many(root: Path, items: Iterable[tuple[str, bytes]], *, mode: int = 0o
     finally:
         for fd_dir in folders.values():
             os.close(fd_dir)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 @functools.cache

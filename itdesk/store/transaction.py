@@ -844,8 +844,8 @@ class Transaction:
                 write_many(root, ((rel, self._bytes_of(rel)) for rel in written))
                 # git hashes the files (the check that no filter changes them) from now,
                 # while they are synced and the tree is built (#12)
-                stores = len(written) <= STATUS_BATCH  # as _commit decides: few, git stores
-                self._hashing = plumbing.start_hash_files(root, written, write=stores)
+                self._hashing = plumbing.start_hash_files(root, written,
+                                                          write=not _packed(written))  # fmt: skip
                 os.sync()
             for rel, new_rel in self._moves.items():
                 folder = (root / new_rel).parent
@@ -896,7 +896,7 @@ class Transaction:
         written = [rel for rel, text in self._texts.items() if text is not None]
         # git stores the blobs while the tree is built with the ids they will have; many
         # files (an import) go into one pack, git only telling the ids its filters give
-        packed = len(written) > STATUS_BATCH
+        packed = _packed(written)
         stored, self._hashing = self._hashing, None  # started by commit() for many files
         if stored is None:
             stored = plumbing.start_hash_files(root, written, write=not packed)
@@ -1124,6 +1124,12 @@ def ticket_text(ticket: Ticket, rel: str, *, checked: bool = False) -> str:
     if not checked:
         check_ticket_data(data, rel)
     return dump_yaml(data)
+
+
+def _packed(written: list[str]) -> bool:
+    """Whether the blobs of these files go into one pack (many: an import), git only
+    telling their ids, or git stores each as it hashes it (few)."""
+    return len(written) > STATUS_BATCH
 
 
 def _existing(root: Path, rels: Iterable[str]) -> set[str]:
