@@ -97,13 +97,9 @@ def _mapping(data: dict, indent: int, out: list[str], first_inline: bool) -> Non
         else:
             append(pad)
         column = indent + len(key) + 2  # where a scalar starts (an ASCII key, at indent)
-        if type(value) is str:  # most values: the text's way of writing known before?
-            seen = _SEEN.get(value)
-            if seen is not None and column + len(seen) <= WIDTH:
-                append(f"{key}: {seen}")
-            else:
-                append(f"{key}: ")
-                _text(value, indent + INDENT, column, out)
+        if type(value) is str:  # most values
+            append(f"{key}: ")
+            _text(value, indent + INDENT, column, out)
             continue
         append(key)
         append(":")
