@@ -370,7 +370,7 @@ def test_formula_guard_catches_leading_tab_cr_lf_and_spaces() -> None:
     for plain in (" -12", "\t+86 139 0000 5678", "  网络", "\tplain"):
         assert csv_safe(plain) == plain, repr(plain)
     cells = list(IT001_CELLS)
-    cells[12] = csv_safe("\t=HYPERLINK(\"http://x\")")
+    cells[12] = csv_safe('\t=HYPERLINK("http://x")')
     (rec,) = parse_records(sheet(cells), SHANGHAI)
     assert rec.remarks == '=HYPERLINK("http://x")'
 
@@ -443,9 +443,23 @@ def essentials(t: Ticket) -> dict[str, object]:
     d = ticket_to_dict(t)
     work = ("phone", "remote", "onsite", "note")
     return {
-        **{k: d[k] for k in ("id", "title", "status", "priority", "category", "requester",
-                             "description", "reported_at", "closed_at", "assignee", "team",
-                             "remarks")},  # fmt: skip
+        **{
+            k: d[k]
+            for k in (
+                "id",
+                "title",
+                "status",
+                "priority",
+                "category",
+                "requester",
+                "description",
+                "reported_at",
+                "closed_at",
+                "assignee",
+                "team",
+                "remarks",
+            )
+        },  # fmt: skip
         "scope": d["impact"]["scope"],
         "steps": [e["text"] for e in d["log"] if e["kind"] in work and not called(e)],
         "resolution": d["resolution"] and (d["resolution"]["summary"], d["resolution"]["at"]),
@@ -622,3 +636,36 @@ def test_a_row_read_as_its_record_cell_is_parsed_once_and_a_changed_one_twice(
     with pytest.raises(InvalidRecord, match="the column 提交时间 .* says .* but the ticket"):
         parse_records([header, later], SHANGHAI)
     assert parsed == [2, 2]
+
+
+@pytest.mark.parametrize("as_text", [False, True], ids=["workbook cells", "csv text"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_exported_row_read_as_its_ticket_writes_it_is_the_row_read_cell_by_cell(
+    lang: str, as_text: bool
+) -> None:
+    """The shortcut for a row exactly as exported (#12) gives the record reading its
+    cells gives, field by field; a time with a fraction of a second, written without
+    it, is not taken for the same cell (the row is read cell by cell, and refused)."""
+    import itdesk.channels.recordform as recordform
+
+    tickets = every_kind()
+    header, *rows = export_rows(tickets, lang=lang, reveal=True, tz=SHANGHAI)
+    _, seen, columns, sheet_lang = recordform._layout([header])
+    for t, row in zip(tickets, rows, strict=True):
+        cells = texts(row) if as_text else row
+        values = {k: cells[i] for k, i in seen.items()}
+        whole = str(values["record"])
+        exact = recordform._exact_record(2, values, whole, SHANGHAI, columns, sheet_lang)
+        assert exact is not None, t.id
+        read = recordform._read_record(2, values, SHANGHAI, columns, sheet_lang)
+        assert exact == read and exact.ticket == t, t.id
+        assert (exact.checked, exact.data) == (read.checked, read.data), t.id
+    # a record cell's time with a fraction of a second (the export writes none)
+    values = {k: row[i] for k, i in seen.items()} | {"submitted_at": "2023-10-25 09:29"}
+    old, new = "T09:30:00+08:00", "T09:29:00.6+08:00"
+    whole = str(values["record"]).replace(f'"reported_at":"2023-10-25{old}"',
+                                          f'"reported_at":"2023-10-25{new}"')  # fmt: skip
+    assert whole != values["record"] and rows[0][1] == datetime(2023, 10, 25, 9, 30)
+    assert recordform._exact_record(2, values, whole, SHANGHAI, columns, sheet_lang) is None
+    with pytest.raises(InvalidRecord, match="says 2023-10-25 09:29 but the ticket"):
+        recordform._record(2, values | {"record": whole}, SHANGHAI, columns, sheet_lang)

@@ -1078,6 +1078,67 @@ def _outcome_of_status(status: Status, resolved: bool) -> Outcome:
 def _record(
     row: int, values: dict[str, object], tz: tzinfo, columns: frozenset[str], lang: str = "zh"
 ) -> Record:
+    """The record of one row (``row``: its spreadsheet number) of cells ``values`` by
+    column key; raises :class:`InvalidRecord` naming the column and what it accepts."""
+    whole = _text(values.get("record")) if "record" in columns else None
+    if whole is not None:
+        exact = _exact_record(row, values, whole, tz, columns, lang)
+        if exact is not None:
+            return exact
+    return _read_record(row, values, tz, columns, lang)
+
+
+def _exact_record(
+    row: int, values: dict[str, object], whole: str, tz: tzinfo, columns: frozenset[str], lang: str
+) -> Record | None:
+    """The record of a row whose cells are, text for text, the row its ``record`` cell's
+    ticket makes (a row as exported): read from that row (its times already times, its
+    cells not compared again, #12). None for any other row, or one with an error (the
+    row is then read as it is, to say what is wrong as it says it)."""
+    try:
+        ticket, data = _whole_ticket(whole)
+    except InvalidValue:
+        return None
+    cells = ticket_row(ticket, lang=lang, reveal=True, tz=tz, whole=False)
+    made: dict[str, object] = {}
+    for key in columns:
+        if key != "record":
+            wanted = made[key] = cells[_COLUMN_AT[key]]
+            if not _same_text(values.get(key), wanted):
+                return None
+    try:
+        return _read_record(row, made, tz, columns, lang, (ticket, data))
+    except InvalidRecord:
+        return None
+
+
+def _same_text(given: object, wanted: object) -> bool:
+    """Whether the cell ``given`` is the cell ``wanted`` of an exported row: the same
+    value, or (a CSV) its text, a time written as :func:`cell_text` writes it; both are
+    then read alike (a time with a fraction of a second or before the year 1000 is not
+    written as it is read: not the same)."""
+    if type(given) is type(wanted) and given == wanted:
+        return True
+    return (
+        type(wanted) is datetime
+        and type(given) is str
+        and not wanted.microsecond
+        and wanted.year >= 1000
+        and given == cell_text(wanted)
+    )
+
+
+def _read_record(
+    row: int,
+    values: dict[str, object],
+    tz: tzinfo,
+    columns: frozenset[str],
+    lang: str = "zh",
+    whole: tuple[Ticket, dict[str, Any] | None] | None = None,
+) -> Record:
+    """The record of a row read cell by cell; ``whole``: the ticket of its ``record``
+    cell, and that ticket's data if checked, when the cells are known to be that
+    ticket's (see :func:`_exact_record`)."""
     texts = {key: _text(value) for key, value in values.items()}  # each cell read once
     text = texts.get
 
@@ -1237,12 +1298,15 @@ def _record(
         ticket_remarks=text("ticket_remarks"),
         later_steps=tuple(split_steps(text("later_steps") or "")),
         columns=columns,
+        ticket=None if whole is None else whole[0],
+        checked=whole is not None and whole[1] is not None,
+        data=None if whole is None else whole[1],
     )
-    whole = text("record")
-    if whole is None:
+    whole_text = text("record") if whole is None else None
+    if whole_text is None:
         return record
     try:
-        ticket, data = _whole_ticket(whole)
+        ticket, data = _whole_ticket(whole_text)
     except InvalidValue as exc:
         raise fail(
             "record", f"{exc}; clear the cell to import what the other columns say"

@@ -319,13 +319,13 @@ def _ticket_text(ticket: Ticket, rel: str, checked: dict[str, Any] | None) -> st
     writes: PyYAML's emitter took a quarter of an import's time (#12)."""
     from ..core.model import ticket_to_dict
     from ..store.emit import dump
-    from ..store.schema import check_ticket_data
+    from ..store.schema import check_data
     from ..store.yamlio import dump_yaml
 
     data = checked
     if data is None:
         data = ticket_to_dict(ticket)
-        check_ticket_data(data, rel)
+        check_data(data, rel)
     text = dump(data)
     return dump_yaml(data) if text is None else text
 

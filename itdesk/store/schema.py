@@ -72,18 +72,27 @@ def key_path(keys: list[str | int]) -> str:
     return text or "(top level)"
 
 
+def check_data(data: Any, path: str, text: str | None = None) -> None:
+    """Raise InvalidTicket (naming ``path``, and the line in ``text``, the file's YAML)
+    when plain ticket data fails the schema. Enough for the data of a :class:`Ticket`
+    (``ticket_to_dict``): its values passed the model's own checks when it was made,
+    and building it again from the data would only repeat them (#12)."""
+    problems = [] if schema_valid(data) else schema_problems(data)
+    if not problems:
+        return
+    keys, message = problems[0]
+    line = None
+    if text is not None:
+        from .yamlio import line_of
+
+        line = line_of(text, keys)
+    raise InvalidTicket(f"{key_path(keys)}: {message}", path, line)
+
+
 def check_ticket_data(data: Any, path: str, text: str | None = None) -> Ticket:
     """Validate plain ticket data against the schema and build the ticket; ``text``, the
     file's YAML, lets the error name the line."""
-    problems = [] if schema_valid(data) else schema_problems(data)
-    if problems:
-        keys, message = problems[0]
-        line = None
-        if text is not None:
-            from .yamlio import line_of
-
-            line = line_of(text, keys)
-        raise InvalidTicket(f"{key_path(keys)}: {message}", path, line)
+    check_data(data, path, text)
     try:
         return ticket_from_dict(data)
     except InvalidTicket as exc:

@@ -42,7 +42,7 @@ from . import git, gitdir
 from .files import pid_alive, remove_stale_temps, write_atomic, write_many
 from .identity import Actor
 from .layout import HOOK_INDEX, JOURNAL, KB, LOCK_FILE, TICKETS
-from .schema import check_ticket_data
+from .schema import check_data
 
 # Paths per `git status` of read_many, as Desk's MANY_PATHS (not imported: desk imports
 # this module); and more written files than this are synced once, not one by one.
@@ -1122,7 +1122,7 @@ def ticket_text(ticket: Ticket, rel: str, *, checked: bool = False) -> str:
 
     data = ticket_to_dict(ticket)
     if not checked:
-        check_ticket_data(data, rel)
+        check_data(data, rel)
     return dump_yaml(data)
 
 
