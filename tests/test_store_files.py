@@ -221,10 +221,20 @@ def test_a_filter_that_changes_the_bytes_gets_gits_blob(desk: Itdesk) -> None:
     assert git(desk.desk, "status", "--porcelain") == ""
 
 
-def test_many_files_go_into_one_pack_and_a_filter_still_gets_gits_blobs(desk: Itdesk) -> None:
+@pytest.mark.parametrize("group", [None, 40], ids=["one group", "groups of 40"])
+def test_many_files_go_into_one_pack_and_a_filter_still_gets_gits_blobs(
+    desk: Itdesk, monkeypatch: pytest.MonkeyPatch, group: int | None
+) -> None:
+    """Also when git hashes the files a group at a time, written while it hashes the
+    group before (#12): the filter applies to files of some groups only."""
+    from itdesk.store import transaction
+
+    if group is not None:
+        monkeypatch.setattr(transaction, "HASH_GROUP", group)
     git(desk.desk, "config", "filter.upper.clean", "tr a-z A-Z")
     (desk.desk / ".gitattributes").write_text(
         (desk.desk / ".gitattributes").read_text() + "kb/loud/*.txt filter=upper\n"
+        "kb/mix/1*.txt filter=upper\n"
     )
     git(desk.desk, "commit", "-qam", "an upper-case filter")
     d = Desk.open(desk.desk)
@@ -241,6 +251,53 @@ def test_many_files_go_into_one_pack_and_a_filter_still_gets_gits_blobs(desk: It
     assert git(desk.desk, "show", "HEAD:kb/loud/7.txt") == "HELLO 7\n"
     assert git(desk.desk, "status", "--porcelain") == ""
     assert git(desk.desk, "fsck", "--no-dangling").strip() == ""  # the first tree dangles
+    _put_files(d, {f"kb/mix/{i}.txt": f"hello {i}\n" for i in range(150)}, "kb: mixed")
+    shown = {i: git(desk.desk, "show", f"HEAD:kb/mix/{i}.txt") for i in (7, 42, 99, 123, 149)}
+    assert shown == {7: "hello 7\n", 42: "hello 42\n", 99: "hello 99\n",
+                     123: "HELLO 123\n", 149: "HELLO 149\n"}  # fmt: skip
+    assert git(desk.desk, "status", "--porcelain") == ""
+
+
+def test_a_write_failing_in_a_later_group_stops_git_and_puts_every_file_back(
+    desk: Itdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that fills while the third group of files is written: git, hashing the
+    groups before, is stopped, and the desk is as it was."""
+    from itdesk.store import transaction
+
+    monkeypatch.setattr(transaction, "HASH_GROUP", 40)
+    d = Desk.open(desk.desk)
+    _put_files(d, {f"kb/many/{i}.txt": f"before {i}\n" for i in range(5)})
+    head = git(desk.desk, "rev-parse", "HEAD")
+    groups: list[int] = []
+    write = transaction.write_many
+
+    def filling(root: Path, items: object) -> None:
+        groups.append(len(groups))
+        if len(groups) == 3:
+            raise OSError(28, "No space left on device")
+        write(root, items)  # type: ignore[arg-type]
+
+    hashing: list[plumbing.HashFiles] = []
+    start = plumbing.start_hash_files
+
+    def started(*args: object, **kwargs: object) -> plumbing.HashFiles:
+        hashing.append(start(*args, **kwargs))  # type: ignore[arg-type]
+        return hashing[-1]
+
+    monkeypatch.setattr(transaction, "write_many", filling)
+    monkeypatch.setattr(plumbing, "start_hash_files", started)
+    with pytest.raises(OSError, match="No space"):
+        _put_files(d, {f"kb/many/{i}.txt": f"after {i}\n" for i in range(150)})
+    assert len(hashing) == 2
+    # stopped and waited for (a process never waited for has no return code)
+    assert all(p.proc.returncode is not None for h in hashing for p, _ in h._parts)
+    assert sorted(p.name for p in (desk.desk / "kb" / "many").iterdir()) == [
+        f"{i}.txt" for i in range(5)
+    ]
+    assert (desk.desk / "kb" / "many" / "3.txt").read_text() == "before 3\n"
+    assert git(desk.desk, "rev-parse", "HEAD") == head
+    assert git(desk.desk, "status", "--porcelain") == ""
 
 
 def test_a_sha256_repository(tmp_path: Path) -> None:
@@ -343,3 +400,35 @@ def test_a_hand_made_file_among_many_new_ones_is_never_overwritten(desk: Itdesk)
     assert (desk.desk / "kb" / "many" / "77.txt").read_text() == "mine\n"
     assert sorted(p.name for p in (desk.desk / "kb" / "many").iterdir()) == ["77.txt"]
     assert git(desk.desk, "rev-parse", "HEAD") == head
+
+
+def test_many_files_are_synced_while_the_tree_is_built_and_before_the_branch_moves(
+    desk: Itdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One sync for many files, run while git builds the tree (#12), finished before the
+    branch names the commit."""
+    import threading
+
+    events: list[str] = []
+    building = threading.Event()
+
+    def sync() -> None:
+        seen = building.wait(10)  # returns at once when the tree is being built meanwhile
+        events.append("synced while building" if seen else "synced")
+
+    build, update = plumbing.build_tree, plumbing.update_ref
+
+    def build_tree(*args: object, **kwargs: object) -> object:
+        building.set()
+        return build(*args, **kwargs)  # type: ignore[arg-type]
+
+    def update_ref(*args: object, **kwargs: object) -> object:
+        events.append("branch moved")
+        return update(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "sync", sync)
+    monkeypatch.setattr(plumbing, "build_tree", build_tree)
+    monkeypatch.setattr(plumbing, "update_ref", update_ref)
+    _put_files(Desk.open(desk.desk), {f"kb/many/{i}.txt": f"new {i}\n" for i in range(150)})
+    assert events == ["synced while building", "branch moved"]
+    assert git(desk.desk, "show", "HEAD:kb/many/7.txt") == "new 7\n"

@@ -166,23 +166,33 @@ def _hasher(oid_len: int) -> Any:
 
 
 class HashFiles:
-    """Files git is storing or hashing (:func:`start_hash_files`): call it for their ids."""
+    """Files git is storing or hashing (:func:`start_hash_files`, one git process for
+    each group of files): call it for their ids."""
 
-    def __init__(self, pending: git.Pending | None, rels: list[str]):
-        self._pending, self._rels = pending, rels
+    def __init__(self, parts: list[tuple[git.Pending, list[str]]]):
+        self._parts = parts
+
+    def __add__(self, other: HashFiles) -> HashFiles:
+        """Both groups' files: another group written while git hashed the first (#12)."""
+        return HashFiles(self._parts + other._parts)
 
     def __call__(self) -> dict[str, str]:
-        if self._pending is None:
-            return {}
-        out = self._pending.wait().decode("ascii").split()
-        self._pending = None
-        return dict(zip(self._rels, out, strict=True))
+        ids: dict[str, str] = {}
+        while self._parts:
+            pending, rels = self._parts.pop(0)
+            try:
+                out = pending.wait().decode("ascii").split()
+            except BaseException:
+                self.cancel()  # (the others)
+                raise
+            ids.update(zip(rels, out, strict=True))
+        return ids
 
     def cancel(self) -> None:
         """Stop git, if it is still asked (a write that failed before needing the ids)."""
-        if self._pending is not None:
-            self._pending.kill()
-            self._pending = None
+        parts, self._parts = self._parts, []
+        for pending, _ in parts:
+            pending.kill()
 
 
 def start_hash_files(root: Path, rels: list[str], *, write: bool = True) -> HashFiles:
@@ -190,10 +200,10 @@ def start_hash_files(root: Path, rels: list[str], *, write: bool = True) -> Hash
     returned function waits and gives their ids. ``write=False``: only their ids, nothing
     stored (see :func:`pack_blobs`)."""
     if not rels:
-        return HashFiles(None, rels)
+        return HashFiles([])
     pending = git.start("hash-object", *(["-w"] if write else []), "--stdin-paths", cwd=root,
                         input="".join(f"{rel}\n" for rel in rels).encode("utf-8"))  # fmt: skip
-    return HashFiles(pending, rels)
+    return HashFiles([(pending, rels)])
 
 
 @contextlib.contextmanager
