@@ -43,11 +43,13 @@ class Made(NamedTuple):
 
 class _Built(NamedTuple):
     """What a worker sends back of a ticket it made: its number, its status, action,
-    commit subject, file, text and blob id pickled (to wait in the plan's temporary
-    file), and, when the import stores its blobs as it goes, the blob's pack entry."""
+    commit subject, file and blob id pickled and its file's bytes (both to wait in the
+    plan's temporary file), and, when the import stores its blobs as it goes, the blob's
+    pack entry."""
 
     ticket_id: str
     ready: bytes
+    text: bytes
     oid: str | None
     entry: bytes | None
 
@@ -76,14 +78,17 @@ class _Spill:
 
         return os.pread(self._file.fileno(), place[1], place[0])
 
+    def fileno(self) -> int:
+        return self._file.fileno()
+
     def close(self) -> None:
         self._file.close()
 
 
 class _Ready:
     """The planned rows' tickets built and checked before the lock: each one's number,
-    and where in the plan's spill its status, action, commit subject, file and text
-    are (compact: 100,000 of them stay in memory, #12)."""
+    and where in the plan's spill its status, action, commit subject and file are, and
+    its file's bytes (compact: 100,000 of them stay in memory, #12)."""
 
     def __init__(self) -> None:
         from array import array
@@ -92,12 +97,16 @@ class _Ready:
         self.ids: list[str] = []
         self.offsets = array("q")
         self.sizes = array("q")
+        self.text_offsets = array("q")
+        self.text_sizes = array("q")
 
-    def add(self, row: int, ticket_id: str, place: tuple[int, int]) -> None:
+    def add(self, row: int, ticket_id: str, place: tuple[int, int], text: tuple[int, int]) -> None:
         self.by_row[row] = len(self.ids)
         self.ids.append(ticket_id)
         self.offsets.append(place[0])
         self.sizes.append(place[1])
+        self.text_offsets.append(text[0])
+        self.text_sizes.append(text[1])
 
     def number(self, row: int) -> str | None:
         """The number row ``row``'s ticket was built with, if it was."""
@@ -107,6 +116,10 @@ class _Ready:
     def place(self, row: int) -> tuple[int, int]:
         i = self.by_row[row]
         return self.offsets[i], self.sizes[i]
+
+    def text_place(self, row: int) -> tuple[int, int]:
+        i = self.by_row[row]
+        return self.text_offsets[i], self.text_sizes[i]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +146,9 @@ class ImportPlan:
     # the lock, just before the commit (None: a dry run, or a repository whose objects
     # are elsewhere; the commit stores them then)
     pack: PackWriter | None
+    # the desk's commit when the rows were numbered (None: none yet); under the lock
+    # they are numbered again only if the desk has another commit by then
+    head: str | None
 
     def close(self) -> None:
         self.spill.close()
@@ -194,6 +210,7 @@ def plan_import(
     from functools import partial
 
     from ..channels.recordform import iter_records
+    from ..store import gitdir
     from .workers import in_order, pool_size
 
     if source is not None:  # a file's name may hold a line break: not in a commit message
@@ -217,6 +234,7 @@ def plan_import(
             keys.append(key)
             if made is not None:
                 _keep(ready, spill, pack, key.row, made)
+        head = gitdir.head(session.desk.git_dir).oid
         index = _index(session)
         todo, skipped = _split(keys, index)
         numbers = _numbers(session, todo, index)
@@ -226,12 +244,14 @@ def plan_import(
             pack.discard()
         raise
     planned = list(zip(todo, numbers, strict=True))
-    return ImportPlan(keys, places, planned, skipped, source, spill, ready, size, sheet, tz, pack)
+    return ImportPlan(
+        keys, places, planned, skipped, source, spill, ready, size, sheet, tz, pack, head
+    )
 
 
 def _keep(ready: _Ready, spill: _Spill, pack: PackWriter | None, row: int, made: _Built) -> None:
     """A ticket made: its file waits in the spill, its blob goes into the pack."""
-    ready.add(row, made.ticket_id, spill.add(made.ready))
+    ready.add(row, made.ticket_id, spill.add(made.ready), spill.add(made.text))
     if pack is not None and made.oid is not None and made.entry is not None:
         pack.add(made.oid, made.entry)
 
@@ -284,8 +304,9 @@ def _make(
     dry_run: bool,
     oid_len: int = 0,
 ) -> _Built | str:
-    """The ticket of a row with its number, checked against the schema, as its number
-    and its status, action, commit subject, file and text pickled; or why it cannot be
+    """The ticket of a row with its number, checked against the schema, as its number,
+    its status, action, commit subject, file and blob id pickled, and its file's bytes;
+    or why it cannot be
     (an error message naming the row). With ``oid_len`` (the repository's object ids'
     length), also its blob's id and pack entry (:func:`itdesk.store.pack.pack_entry`:
     the compressing is done here, in the workers, #12)."""
@@ -303,13 +324,14 @@ def _make(
         return str(exc)
     except ItdeskError as exc:
         return f"row {rec.row}: {exc}; nothing was imported"
+    blob = text.encode("utf-8")
     oid = entry = None
     if oid_len:
         from ..store.pack import pack_entry
 
-        oid, entry = pack_entry(text.encode("utf-8"), oid_len)
-    ready = (t.status.value, change.action.value, change.subject, rel, text, oid)
-    return _Built(t.id, pickle.dumps(ready, protocol=pickle.HIGHEST_PROTOCOL), oid, entry)
+        oid, entry = pack_entry(blob, oid_len)
+    ready = (t.status.value, change.action.value, change.subject, rel, oid)
+    return _Built(t.id, pickle.dumps(ready, protocol=pickle.HIGHEST_PROTOCOL), blob, oid, entry)
 
 
 def _ticket_text(ticket: Ticket, rel: str, checked: dict[str, Any] | None) -> str:
@@ -379,15 +401,18 @@ def import_records(
     """Commit the planned tickets as one commit; ``progress(done, total)`` follows the
     tickets as they are put into it.
 
-    What is on the desk is read again under the lock, so that two imports of one sheet
-    at the same time make its tickets once; a ticket :func:`prepare_import` made with
-    the number it still gets is not built again (the transaction keeps the tickets'
-    files, not the tickets)."""
+    What is on the desk is read again under the lock when the desk has another commit
+    than when the rows were numbered (two imports of one sheet at the same time make
+    its tickets once; a file made by hand meanwhile, not committed, at a planned path is
+    refused by the commit); a ticket :func:`prepare_import` made with the number it
+    still gets is not built again (the transaction keeps the tickets' files, not the
+    tickets)."""
     import pickle
     import sys
 
     from ..core.lifecycle import Action
     from ..store.transaction import Made as Put
+    from ..store.transaction import Spilled
 
     policy = session.desk.policy
     actor = session.actor
@@ -395,19 +420,23 @@ def import_records(
     with session.transaction(actor) as tx:
         if plan.pack is not None:
             tx.install_at_commit(plan.pack)
-        index = _index(session)
-        todo, skipped = _split(plan.keys, index)
-        numbered = list(zip(todo, _numbers(session, todo, index), strict=True))
+        if plan.head is not None and tx.head.oid == plan.head:
+            numbered, skipped = plan.planned, plan.skipped  # as they were numbered
+        else:
+            index = _index(session)
+            todo, skipped = _split(plan.keys, index)
+            numbered = list(zip(todo, _numbers(session, todo, index), strict=True))
         ready = plan.ready
         again = [(k, n) for k, n in numbered if ready.number(k.row) != n]
         rebuilt = plan.records(again)  # the rows whose number changed, in row order
         for done, (key, ticket_id) in enumerate(numbered, 1):
             if progress is not None:
-                progress(done, len(todo))
+                progress(done, len(numbered))
             if ready.number(key.row) == ticket_id:
-                status, action, subject, rel, text, oid = pickle.loads(
+                status, action, subject, rel, oid = pickle.loads(
                     plan.spill.read(ready.place(key.row))
                 )
+                text = Spilled(*ready.text_place(key.row), plan.spill.fileno())
                 tx.put_text(Put(ticket_id, Action(action), subject), rel, text, stored=oid)
                 changes.append(Made(key, ticket_id, sys.intern(status)))
                 continue

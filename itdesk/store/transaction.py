@@ -64,11 +64,14 @@ STALE_AFTER = 2.0  # a lock untouched this long, left by a killed itdesk, is rem
 STEP_WINDOW = 10.0  # seconds after a step began within which its git made its lock
 
 
-class _Spilled(NamedTuple):
-    """A text kept in the transaction's temporary file: where, and how many bytes."""
+class Spilled(NamedTuple):
+    """A file's bytes kept in a temporary file: where, and how many. ``fd``: a file of
+    the caller's, open until the commit is made (an import's tickets, made before the
+    lock, #12), else the transaction's own."""
 
     offset: int
     size: int
+    fd: int | None = None
 
 
 class Made(NamedTuple):
@@ -426,7 +429,7 @@ class Transaction:
         self.now = now
         self.head = head if head is not None else gitdir.refuse_to_write(desk.git_dir)
         # rel path -> new text (None: delete), or where it is in the temporary file
-        self._texts: dict[str, str | bytes | _Spilled | None] = {}
+        self._texts: dict[str, str | bytes | Spilled | None] = {}
         self._spill: IO[bytes] | None = None  # the texts beyond SPILL_FROM
         self._moves: dict[str, str] = {}  # rel path -> new rel path, the bytes unchanged
         self._stored: dict[str, str] = {}  # rel path -> id of its text's blob, stored already
@@ -689,12 +692,18 @@ class Transaction:
         self._keep(rel, ticket_text(ticket, rel))
         self._changes.append(Made(ticket.id, change.action, change.subject))
 
-    def put_text(self, made: Made, rel: str, text: str | bytes, stored: str | None = None) -> None:
+    def put_text(
+        self, made: Made, rel: str, text: str | bytes | Spilled, stored: str | None = None
+    ) -> None:
         """A new ticket's file, made beforehand by :func:`ticket_text` (checked there):
-        an import builds its tickets in worker processes before it takes the lock.
-        ``stored``: the id of the text's blob, which is in the repository already (an
-        import packs its tickets as it builds them, see :mod:`itdesk.store.pack`)."""
-        self._keep(rel, text)
+        an import builds its tickets in worker processes before it takes the lock, and
+        keeps them in a temporary file (``text``: where, read when written). ``stored``:
+        the id of the text's blob, which is in the repository already (an import packs
+        its tickets as it builds them, see :mod:`itdesk.store.pack`)."""
+        if isinstance(text, Spilled):
+            self._texts[rel] = text
+        else:
+            self._keep(rel, text)
         self._changes.append(made)
         if stored is not None:
             self._stored[rel] = stored
@@ -723,12 +732,14 @@ class Transaction:
         data = _bytes(text)
         offset = self._spill.seek(0, os.SEEK_END)
         self._spill.write(data)
-        self._texts[rel] = _Spilled(offset, len(data))
+        self._texts[rel] = Spilled(offset, len(data))
 
     def _text(self, rel: str) -> str | bytes | None:
         """What :meth:`commit` writes to ``rel`` (None: remove it)."""
         text = self._texts[rel]
-        if isinstance(text, _Spilled):
+        if isinstance(text, Spilled):
+            if text.fd is not None:
+                return os.pread(text.fd, text.size, text.offset)
             assert self._spill is not None
             self._spill.seek(text.offset)
             return self._spill.read(text.size)
