@@ -104,3 +104,25 @@ def test_a_key_that_is_a_str_subclass_is_left_to_pyyaml_also_after_its_twin() ->
 
     assert emit.dump({"status": "x"}) == "status: x\n"
     assert emit.dump({Key.status: "x"}) is None
+
+
+TIME = "2026-11-25T17:30:00+08:00"
+LOOKALIKES = st.lists(
+    st.tuples(
+        st.integers(0, len(TIME) - 1),
+        st.sampled_from(list("٣０")) | st.sampled_from(list("0123456789-+:Tt Z.x")),
+    ),
+    max_size=2,
+).map(lambda changes: "".join((dict(enumerate(TIME)) | dict(changes)).values()).rstrip())
+
+
+@given(st.lists(LOOKALIKES | st.sampled_from([TIME, TIME[:-6], TIME + "0", "0" + TIME])))
+def test_times_and_their_lookalikes_are_written_as_the_dumper_writes_them(
+    texts: list[str],
+) -> None:
+    """A desk's time is quoted (the resolver reads it as a date); a text that only looks
+    like one (a Unicode digit, another separator, a character more) as the dumper says."""
+    data = {"at": texts[0] if texts else TIME, "log": [{"at": t} for t in texts]}
+    text = dump(data)
+    assert text is None or text == dump_yaml(data)
+    assert text is not None or not all(t.isascii() and t.isprintable() for t in texts)

@@ -726,16 +726,19 @@ def column_of(header: object) -> str | None:
 
 
 def _cell(value: object) -> str:
-    if value is None:
+    if type(value) is str:  # most cells (25 a row of 100,000, #12)
+        text = value.strip()
+    elif value is None:
         return ""
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         return str(value)
-    if isinstance(value, float) and value.is_integer():
+    elif isinstance(value, float) and value.is_integer():
         return str(int(value))  # a phone number that a spreadsheet made a number
-    if isinstance(value, datetime):
+    elif isinstance(value, datetime):
         return value.strftime(TIME_FORMAT)
-    text = str(value).strip()
-    return text[1:].strip() if text.startswith("'") and _FORMULA.match(text[1:]) else text
+    else:
+        text = str(value).strip()
+    return text[1:].strip() if text[:1] == "'" and _FORMULA.match(text[1:]) else text
 
 
 def _text(value: object) -> str | None:
@@ -803,6 +806,7 @@ def _chosen(text: str, parse_word: Callable[[str], Any], accepted: str) -> Any:
     raise InvalidValue(f"{text!r} is not one of the accepted values: {accepted}")
 
 
+@functools.lru_cache(maxsize=1024)  # the same few words in every row (#12); errors not kept
 def parse_outcome(text: str) -> Outcome:
     key = _norm(text)
     found = [(len(w), outcome) for outcome, w, normed in _OUTCOME_NORMED if key.startswith(normed)]
@@ -1128,6 +1132,9 @@ def _same_text(given: object, wanted: object) -> bool:
     )
 
 
+_STATUSES = ", ".join(f"{s.value} ({ZH_LABELS[s]})" for s in Status)  # what a status may be
+
+
 def _read_record(
     row: int,
     values: dict[str, object],
@@ -1186,9 +1193,7 @@ def _read_record(
         "硬件/软件/网络/账号/其他 (hardware/software/network/account/other)",
     )
     satisfaction = "满意/一般/不满意 (satisfied/neutral/unsatisfied)"
-    status = checked(
-        "status", parse_status, ", ".join(f"{s.value} ({ZH_LABELS[s]})" for s in Status)
-    )
+    status = checked("status", parse_status, _STATUSES)
     status_text = text("status")
     result = text("result")
     try:

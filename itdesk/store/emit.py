@@ -97,9 +97,13 @@ def _mapping(data: dict, indent: int, out: list[str], first_inline: bool) -> Non
         else:
             append(pad)
         column = indent + len(key) + 2  # where a scalar starts (an ASCII key, at indent)
-        if type(value) is str:  # most values
+        if type(value) is str:  # most values; many written so before (see _text)
             append(f"{key}: ")
-            _text(value, indent + INDENT, column, out)
+            seen = _SEEN.get(value)
+            if seen is not None and column + len(seen) <= WIDTH:
+                append(seen)
+            else:
+                _new_text(value, indent + INDENT, column, out)
             continue
         append(key)
         append(":")
@@ -178,16 +182,17 @@ def _resolves(text: str) -> bool:
 
 def _is_time(text: str) -> bool:
     """``2026-11-25T17:30:00+08:00``: how the desk writes times (a date to the resolver)."""
-    return (
-        len(text) == 25
-        and text[4] == text[7] == "-"
-        and text[10] == "T"
-        and text[13] == text[16] == text[22] == ":"
-        and text[19] in "+-"
-        and (text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]
-             + text[20:22] + text[23:]).isdigit()
-        and text.isascii()
-    )  # fmt: skip
+    global _time
+    if _time is None:
+        import re
+
+        _time = re.compile(
+            r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}"
+        )
+    return _time.fullmatch(text) is not None
+
+
+_time: re.Pattern[str] | None = None
 
 
 def printable(text: str) -> bool:
@@ -205,6 +210,11 @@ def _text(text: str, indent: int, column: int, out: list[str]) -> None:
     if seen is not None and column + len(seen) <= WIDTH:  # written so before, unfolded
         out.append(seen)
         return
+    _new_text(text, indent, column, out)
+
+
+def _new_text(text: str, indent: int, column: int, out: list[str]) -> None:
+    """A text not found written so before (:func:`_text`)."""
     if len(text) == 25 and _is_time(text):  # a time: single-quoted, never folded
         out.append(f"'{text}'\n")
         return
