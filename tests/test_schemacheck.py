@@ -129,6 +129,46 @@ def test_compiled_schema_agrees_on_any_value(value: Any) -> None:
     assert schema_valid(value) == (not schema_problems(value))
 
 
+# A definition that refers to itself (a tree), and oneOf of three alternatives: shapes
+# the ticket schema has not, compiled by the same code (#12: a $ref is called directly
+# unless it refers to itself; two alternatives are one test).
+TREE = {
+    "$defs": {
+        "node": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": {"oneOf": [{"type": "string"}, {"enum": ["a", 1]}]},
+                "tag": {"oneOf": [{"type": "null"}, {"type": "string", "minLength": 1},
+                                  {"enum": [1, 2, "x"]}]},
+                "kids": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+            },
+            "additionalProperties": False,
+        }
+    },
+    "$ref": "#/$defs/node",
+}  # fmt: skip
+_names = st.sampled_from([None, "", "a", "b", 1, 2, True, []])
+trees = st.recursive(
+    st.fixed_dictionaries({"name": _names}, optional={"tag": _names | st.just("x")}),
+    lambda kids: st.fixed_dictionaries(
+        {"name": _names},
+        optional={"kids": st.lists(kids, max_size=3), "tag": st.just("x"), "y": st.just(1)},
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees)
+def test_a_schema_referring_to_itself_agrees_with_jsonschema(tree: Any) -> None:
+    from jsonschema import Draft202012Validator
+
+    expected = Draft202012Validator(TREE).is_valid(tree)
+    checker = Checker(TREE)
+    assert checker.is_valid(tree) == expected == (not checker.problems(tree))
+
+
 def test_unsupported_keyword_is_refused() -> None:
     bad = copy.deepcopy(schema())
     bad["properties"]["title"]["maxLength"] = 10

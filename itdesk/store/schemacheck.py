@@ -173,8 +173,7 @@ class _Compiler:
         if "$ref" in schema:
             parts.append(self._ref(schema["$ref"]))
         if "oneOf" in schema:
-            subs = [self.compile(sub) for sub in schema["oneOf"]]
-            parts.append(lambda v: sum(1 for sub in subs if sub(v)) == 1)
+            parts.append(_one_of([self.compile(sub) for sub in schema["oneOf"]]))
             return _all(parts)
         if "type" in schema:
             names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
@@ -203,6 +202,8 @@ class _Compiler:
             target: list[Validator] = []
             self.refs[ref] = lambda v: target[0](v)  # compiled below; may refer to itself
             target.append(self.compile(self.checker._resolve(ref)))
+            # other places call the compiled definition directly (a ticket's ~40, #12)
+            self.refs[ref] = target[0]
         return self.refs[ref]
 
     def _object(self, schema: Mapping[str, Any]) -> Validator:
@@ -242,6 +243,24 @@ def _enum_check(choices: list[Any]) -> Validator:
 
         return member
     return lambda v: any(_same(v, e) for e in choices)
+
+
+def _one_of(subs: list[Validator]) -> Validator:
+    """Exactly one of ``subs`` holds (``oneOf``): of two, one and not the other."""
+    if len(subs) == 2:
+        first, second = subs
+        return lambda v: bool(first(v)) is not bool(second(v))
+
+    def one(v: Any) -> bool:
+        found = False
+        for sub in subs:
+            if sub(v):
+                if found:
+                    return False
+                found = True
+        return found
+
+    return one
 
 
 def _all(parts: list[Validator]) -> Validator:
