@@ -28,6 +28,8 @@ from itdesk.channels.recordform import (
     InvalidRecord,
     MaskedSheet,
     Outcome,
+    RecordKey,
+    WholeRow,
     build_ticket,
     cell_text,
     column_of,
@@ -595,8 +597,10 @@ def test_desk_index_knows_numbers_sources_and_rows_without_numbers() -> None:
     assert index.holding(replace(records[0], reported_at=at(60))) is None
     same = replace(records[1], number="IT-20231025-001")  # that number, another ticket
     assert index.holding(same) is None
-    exported = parse_records(export_rows([native], lang="zh", reveal=True, tz=SHANGHAI),
-                             SHANGHAI)[0]  # fmt: skip
+    whole = parse_records(export_rows([native], lang="zh", reveal=True, tz=SHANGHAI),
+                          SHANGHAI)[0]  # fmt: skip
+    assert isinstance(whole, WholeRow) and index.holding(whole) == "IT-20231025-001"
+    exported = whole.record()  # as the row reads cell by cell
     assert index.holding(exported) == "IT-20231025-001"
     assert index.holding(replace(exported, number=None)) == "IT-20231025-001"
     assert index.holding(replace(exported, number=None, description="别的问题")) is None
@@ -656,9 +660,10 @@ def test_an_exported_row_read_as_its_ticket_writes_it_is_the_row_read_cell_by_ce
         values = {k: cells[i] for k, i in seen.items()}
         whole = str(values["record"])
         exact = recordform._exact_record(2, values, whole, SHANGHAI, columns, sheet_lang)
-        assert exact is not None, t.id
+        assert isinstance(exact, WholeRow), t.id
         read = recordform._read_record(2, values, SHANGHAI, columns, sheet_lang)
-        assert exact == read and exact.ticket == t, t.id
+        assert exact.record() == read and exact.ticket == t, t.id
+        assert RecordKey.of(exact) == RecordKey.of(read), t.id
         assert (exact.checked, exact.data) == (read.checked, read.data), t.id
     # a record cell's time with a fraction of a second (the export writes none)
     values = {k: row[i] for k, i in seen.items()} | {"submitted_at": "2023-10-25 09:29"}
@@ -669,3 +674,20 @@ def test_an_exported_row_read_as_its_ticket_writes_it_is_the_row_read_cell_by_ce
     assert recordform._exact_record(2, values, whole, SHANGHAI, columns, sheet_lang) is None
     with pytest.raises(InvalidRecord, match="says 2023-10-25 09:29 but the ticket"):
         recordform._record(2, values | {"record": whole}, SHANGHAI, columns, sheet_lang)
+
+
+def test_a_row_as_exported_is_its_ticket_where_the_forms_rules_would_refuse_its_cells() -> None:
+    """A new ticket with a handler passes the schema and its log, so a desk may hold it;
+    the form's rules refuse such a row ("no handler yet"). Exported, its row imports
+    the ticket as it is (#12); with a cell changed, the row is read, and refused."""
+    t = replace(make_ticket(), assignee="张伟")
+    header, row = export_rows([t], lang="zh", reveal=True, tz=SHANGHAI)
+    (whole,) = parse_records([header, row], SHANGHAI)
+    assert isinstance(whole, WholeRow) and whole.ticket == t
+    assert build_ticket(whole, t.id, by="desk", policy=POLICY).ticket == t
+    with pytest.raises(InvalidRecord, match="has no handler yet"):
+        whole.record()
+    changed = texts(row)
+    changed[ALL_COLUMNS.index("contact")] = "8021"
+    with pytest.raises(InvalidRecord, match="has no handler yet"):
+        parse_records([header, changed], SHANGHAI)

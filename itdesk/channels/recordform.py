@@ -657,8 +657,10 @@ class RecordKey(NamedTuple):
     description: str | None
 
     @classmethod
-    def of(cls, record: Record) -> RecordKey:
-        description = record.description if record.number is None else None
+    def of(cls, record: Record | WholeRow) -> RecordKey:
+        description = None
+        if not isinstance(record, WholeRow) and record.number is None:
+            description = record.description
         return cls(record.row, record.number, record.reported_at, record.name, description)
 
 
@@ -893,7 +895,7 @@ def parse_records(
     rows: Sequence[Sequence[object]],
     tz: tzinfo,
     progress: Callable[[int, int], None] | None = None,
-) -> list[Record]:
+) -> list[Record | WholeRow]:
     """Check every row of a sheet (rows of cells, the header among the first ones);
     ``progress(done, total)`` follows the rows. See :func:`iter_records`."""
     return list(iter_records(rows, len(rows), tz, progress))
@@ -905,7 +907,7 @@ def iter_records(
     tz: tzinfo,
     progress: Callable[[int, int], None] | None = None,
     mapper: Mapper = map,
-    keep: Callable[[Record], Any] = lambda record: record,
+    keep: Callable[[Record | WholeRow], Any] = lambda record: record,
 ) -> Iterator[Any]:
     """Check every row of a sheet (``count`` rows of cells, the header among the first
     ones) and yield each row's record as it is checked, one at a time (a sheet of
@@ -1027,7 +1029,7 @@ def _layout(head: Sequence[Sequence[object]]) -> tuple[int, dict[str, int], froz
 
 def reread_records(
     rows: Iterable[Sequence[object]], tz: tzinfo, wanted: Container[int]
-) -> Iterator[Record]:
+) -> Iterator[Record | WholeRow]:
     """The records of the rows numbered ``wanted`` (spreadsheet numbers), in row order,
     from a sheet :func:`iter_records` checked already: each one as it was then, read
     again rather than kept (#12)."""
@@ -1081,9 +1083,10 @@ def _outcome_of_status(status: Status, resolved: bool) -> Outcome:
 
 def _record(
     row: int, values: dict[str, object], tz: tzinfo, columns: frozenset[str], lang: str = "zh"
-) -> Record:
+) -> Record | WholeRow:
     """The record of one row (``row``: its spreadsheet number) of cells ``values`` by
-    column key; raises :class:`InvalidRecord` naming the column and what it accepts."""
+    column key, or the ticket of a row exactly as exported; raises
+    :class:`InvalidRecord` naming the column and what it accepts."""
     whole = _text(values.get("record")) if "record" in columns else None
     if whole is not None:
         exact = _exact_record(row, values, whole, tz, columns, lang)
@@ -1094,11 +1097,13 @@ def _record(
 
 def _exact_record(
     row: int, values: dict[str, object], whole: str, tz: tzinfo, columns: frozenset[str], lang: str
-) -> Record | None:
-    """The record of a row whose cells are, text for text, the row its ``record`` cell's
-    ticket makes (a row as exported): read from that row (its times already times, its
-    cells not compared again, #12). None for any other row, or one with an error (the
-    row is then read as it is, to say what is wrong as it says it)."""
+) -> Record | WholeRow | None:
+    """A row whose cells are, text for text, the row its ``record`` cell's ticket makes
+    (a row as exported) is that ticket, checked as a ticket is (the schema, its log):
+    the rest of the row is read only when asked (:class:`WholeRow`, #12). So such a
+    row imports also where the form's rules would not take its cells (a new ticket with
+    a handler, which a desk may hold): the export of a desk imports whole. None for any
+    other row (it is read cell by cell, to say what is wrong as it says it)."""
     try:
         ticket, data = _whole_ticket(whole)
     except InvalidValue:
@@ -1110,10 +1115,44 @@ def _exact_record(
             wanted = made[key] = cells[_COLUMN_AT[key]]
             if not _same_text(values.get(key), wanted):
                 return None
-    try:
-        return _read_record(row, made, tz, columns, lang, (ticket, data))
-    except InvalidRecord:
-        return None
+    number = _text(made.get("id"))
+    submitter = _text(made["submitter"])
+    name = _requester(submitter)[1] if submitter is not None else ""
+    if number is None or not name:  # (a sheet without the number column): read it all
+        try:
+            return _read_record(row, made, tz, columns, lang, (ticket, data))
+        except InvalidRecord:
+            return None
+    reported = parse_cell_time(made["submitted_at"], tz)
+    return WholeRow(row, number, reported, name, ticket, data, made, columns, lang, tz)
+
+
+class WholeRow(NamedTuple):
+    """A row exactly as exported (:func:`_exact_record`): the ticket of its record cell,
+    which is what it imports, and the row's key (its number, submitted time and
+    requester, read as :func:`_read_record` reads them); the rest of the row is read
+    only when asked (:meth:`record`): an import of 100,000 rows needs no more (#12)."""
+
+    row: int
+    number: str
+    reported_at: datetime
+    name: str
+    ticket: Ticket
+    data: dict[str, Any] | None  # see Record.data
+    cells: dict[str, object]  # the ticket's row, by column
+    columns: frozenset[str]
+    lang: str
+    tz: tzinfo
+
+    @property
+    def checked(self) -> bool:
+        return self.data is not None
+
+    def record(self) -> Record:
+        """The row read cell by cell (InvalidRecord where the form's rules would not
+        take its cells)."""
+        whole = (self.ticket, self.data)
+        return _read_record(self.row, self.cells, self.tz, self.columns, self.lang, whole)
 
 
 def _same_text(given: object, wanted: object) -> bool:
@@ -1423,7 +1462,12 @@ def _origin(number: str | None) -> str:
 
 
 def build_ticket(
-    record: Record, ticket_id: str, *, by: str, policy: Policy, source: str | None = None
+    record: Record | WholeRow,
+    ticket_id: str,
+    *,
+    by: str,
+    policy: Policy,
+    source: str | None = None,
 ) -> Change:
     """The ticket of one row, taken through the lifecycle steps that end in its status.
 
@@ -1435,7 +1479,7 @@ def build_ticket(
     follow-up, closing or cancellation at the closed time. ``by`` is the technician who
     imports.
     """
-    if record.ticket is not None:
+    if isinstance(record, WholeRow) or record.ticket is not None:
         return _whole(record, ticket_id, by, source)
     t0 = record.reported_at
     resolved_at = record.resolved_at or record.closed_at or t0
@@ -1531,7 +1575,7 @@ def build_ticket(
     return Change(t, Action.NEW, f"import ({source_text})")
 
 
-def _whole(record: Record, ticket_id: str, by: str, source: str | None) -> Change:
+def _whole(record: Record | WholeRow, ticket_id: str, by: str, source: str | None) -> Change:
     """The ticket of a row's ``record`` cell, as it was exported; renumbered (with a
     ``system`` entry naming its old number, at its last event) when its own number is
     taken on this desk."""

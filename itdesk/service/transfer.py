@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from array import array
     from datetime import tzinfo
 
-    from ..channels.recordform import Cell, DeskIndex, Record, RecordKey
+    from ..channels.recordform import Cell, DeskIndex, Record, RecordKey, WholeRow
     from ..channels.sheets import Sheet
     from ..core.lifecycle import Change
     from ..core.model import Ticket
@@ -272,7 +272,7 @@ def _pack(session: Context) -> PackWriter | None:
 
 
 def _checked(
-    record: Record, session: Context, source: str | None, oid_len: int
+    record: Record | WholeRow, session: Context, source: str | None, oid_len: int
 ) -> tuple[RecordKey, bytes | None, _Built | None]:
     """What a worker sends back of a checked record: its key, and its ticket made with
     the row's own number (which a row keeps unless the desk has it: an export imported
@@ -297,7 +297,7 @@ def _checked(
 
 def _make(
     session: Context,
-    rec: Record,
+    rec: Record | WholeRow,
     number: str,
     source: str | None,
     *,
@@ -531,7 +531,9 @@ def _numbers(session: Context, records: Sequence[RecordKey], index: DeskIndex) -
     return out
 
 
-def _build(rec: Record, ticket_id: str, by: str, policy: Policy, source: str | None) -> Change:
+def _build(
+    rec: Record | WholeRow, ticket_id: str, by: str, policy: Policy, source: str | None
+) -> Change:
     """The ticket of a row; the schema is checked when the transaction puts it."""
     from ..channels.recordform import build_ticket
 
