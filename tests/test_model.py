@@ -24,6 +24,7 @@ from itdesk.core.model import (
     Resolution,
     Satisfaction,
     Status,
+    evolve,
     parse_category,
     parse_channel,
     parse_priority,
@@ -300,3 +301,35 @@ def test_instant_orders_times_by_the_instant_whatever_their_zones(
     a, b = times
     assert (instant(a) < instant(b)) == (a.timestamp() < b.timestamp())
     assert (instant(a) == instant(b)) == (a.timestamp() == b.timestamp())
+
+
+_CHANGES = st.fixed_dictionaries(
+    {},
+    optional={
+        "title": st.sampled_from(["打印机卡纸", "a\nb", "x" * 201, ""]),
+        "status": st.sampled_from(list(Status)),
+        "assignee": st.sampled_from([None, "张伟", "a\tb"]),
+        "remarks": st.sampled_from([None, "备注", "\x00"]),
+        "closed_at": st.sampled_from([None, T0]),
+        "kb": st.sampled_from([(), ("KB-0001",)]),
+    },
+)
+
+
+@given(_CHANGES, st.sampled_from([None, "colour"]))
+def test_evolve_is_dataclasses_replace(changes: dict, unknown: str | None) -> None:
+    """A lifecycle step's new ticket (#12: evolve, not dataclasses.replace): the same
+    ticket, the same refusal of a bad field, of a field a ticket has not."""
+    t = make_ticket()
+    if unknown is not None:
+        changes = {**changes, unknown: 1}
+    try:
+        expected: object = replace(t, **changes)
+    except (InvalidTicket, TypeError) as exc:
+        expected = type(exc)
+    try:
+        got: object = evolve(t, **dict(changes))
+    except (InvalidTicket, TypeError) as exc:
+        got = type(exc)
+    assert got == expected
+    assert t == make_ticket()  # the ticket evolved from is as it was

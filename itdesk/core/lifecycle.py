@@ -1,7 +1,7 @@
 """Every step of a ticket's life as a pure function: old ticket in, :class:`Change` out.
 
 Each function checks the step against the status machine, builds the new ticket with
-:func:`dataclasses.replace` (the log only grows) and says, in the commit subject, what
+:func:`~itdesk.core.model.evolve` (the log only grows) and says, in the commit subject, what
 happened. Nothing here reads the clock or touches a file: ``now`` and ``by`` come in.
 """
 
@@ -11,7 +11,7 @@ import enum
 import functools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -30,6 +30,7 @@ from .model import (
     Satisfaction,
     Status,
     Ticket,
+    evolve,
     instant,
 )
 from .status import transition
@@ -190,7 +191,7 @@ def acknowledge(t: Ticket, *, now: datetime, by: str) -> Change:
     status = _move(t, Status.ACKNOWLEDGED, "acknowledge")
     text = f"acknowledged; ticket number {t.id} given to the requester"
     entry = _entry(now, by, LogKind.STATUS, text, status=status)
-    new = replace(t, status=status, acknowledged_at=now, log=t.log + (entry,))
+    new = evolve(t, status=status, acknowledged_at=now, log=t.log + (entry,))
     return Change(new, Action.ACK, "acknowledge")
 
 
@@ -237,7 +238,7 @@ def classify(
         escalations += (Escalation(now, by, "supervisor", to, reason),)
         log += (_entry(now, by, LogKind.ESCALATE, f"P1: supervisor {to} informed"),)
         summary += f", inform {to}"
-    new = replace(t, priority=new_priority, category=new_category, escalations=escalations, log=log)
+    new = evolve(t, priority=new_priority, category=new_category, escalations=escalations, log=log)
     return Change(new, Action.CLASSIFY, summary)
 
 
@@ -253,7 +254,7 @@ def assign(t: Ticket, *, now: datetime, by: str, to: str, team: str | None) -> C
     status = _move(t, Status.ASSIGNED, f"assign to {to}")
     where = f" ({team})" if team else ""
     entry = _entry(now, by, LogKind.ASSIGN, f"assigned to {to}{where}", status=status, assignee=to)
-    new = replace(
+    new = evolve(
         t,
         status=status,
         assignee=to,
@@ -283,7 +284,7 @@ def accept(t: Ticket, *, now: datetime, by: str) -> Change:
         summary = "resume work"
         accepted_at = t.accepted_at or now
     entry = _entry(now, by, LogKind.STATUS, text, status=status)
-    new = replace(t, status=status, accepted_at=accepted_at, log=t.log + (entry,))
+    new = evolve(t, status=status, accepted_at=accepted_at, log=t.log + (entry,))
     return Change(new, Action.ACCEPT, summary)
 
 
@@ -313,7 +314,7 @@ def log_work(t: Ticket, *, now: datetime, by: str, via: str, text: str) -> Chang
         )
     via = kind.value
     text = _text(text, "the log text")
-    new = replace(t, log=t.log + (_entry(now, by, kind, text),))
+    new = evolve(t, log=t.log + (_entry(now, by, kind, text),))
     first_line = text.splitlines()[0]
     short = first_line if len(first_line) <= 60 else first_line[:57] + "..."
     return Change(new, Action.LOG, f"log {via}: {short}")
@@ -349,12 +350,12 @@ def escalate(
             f"escalated to vendor {vendor}: {reason}{when}",
             status=status if status is not t.status else None,
         )
-        new = replace(t, status=status, escalations=t.escalations + (esc,), log=t.log + (entry,))
+        new = evolve(t, status=status, escalations=t.escalations + (esc,), log=t.log + (entry,))
         return Change(new, Action.ESCALATE, f"escalate to vendor {vendor}")
     to = _text(supervisor, "the supervisor")
     esc = Escalation(now, by, "supervisor", to, reason, eta)
     entry = _entry(now, by, LogKind.ESCALATE, f"escalated to supervisor {to}: {reason}{when}")
-    new = replace(t, escalations=t.escalations + (esc,), log=t.log + (entry,))
+    new = evolve(t, escalations=t.escalations + (esc,), log=t.log + (entry,))
     return Change(new, Action.ESCALATE, f"escalate to supervisor {to}")
 
 
@@ -366,7 +367,7 @@ def pending(t: Ticket, *, now: datetime, by: str, on: str, reason: str | None = 
     status = _move(t, targets[on], f"wait on the {on}")
     why = f": {reason.strip()}" if reason and reason.strip() else ""
     entry = _entry(now, by, LogKind.STATUS, f"waiting on the {on}{why}", status=status)
-    new = replace(t, status=status, log=t.log + (entry,))
+    new = evolve(t, status=status, log=t.log + (entry,))
     return Change(new, Action.PENDING, f"pending on {on}")
 
 
@@ -376,7 +377,7 @@ def resolve(t: Ticket, *, now: datetime, by: str, summary: str, verified: bool =
     status = _move(t, Status.RESOLVED, "resolve")
     check = " (verified with the requester)" if verified else ""
     entry = _entry(now, by, LogKind.STATUS, f"resolved{check}: {summary}", status=status)
-    new = replace(
+    new = evolve(
         t, status=status, resolution=Resolution(summary, now, by, verified), log=t.log + (entry,)
     )
     return Change(new, Action.RESOLVE, "resolve" + (" (verified)" if verified else ""))
@@ -404,7 +405,7 @@ def followup(
         f"follow-up call: speed {speed.value}, attitude {attitude.value}, "
         f"overall {overall.value}" + (f"; {comment}" if comment else "")
     )
-    new = replace(t, followup=fu, log=t.log + (_entry(now, by, LogKind.PHONE, text),))
+    new = evolve(t, followup=fu, log=t.log + (_entry(now, by, LogKind.PHONE, text),))
     return Change(new, Action.FOLLOWUP, f"follow-up: {overall.value}")
 
 
@@ -420,7 +421,7 @@ def close(
         entry = _entry(
             now, by, LogKind.STATUS, f"closed without the normal steps: {reason}", status=status
         )
-        new = replace(t, status=status, closed_at=now, log=t.log + (entry,))
+        new = evolve(t, status=status, closed_at=now, log=t.log + (entry,))
         return Change(new, Action.CLOSE, "close (forced)")
     if t.status is not Status.RESOLVED:
         raise InvalidTransition(
@@ -434,7 +435,7 @@ def close(
         )
     status = _move(t, Status.CLOSED, "close")
     entry = _entry(now, by, LogKind.STATUS, "closed after follow-up", status=status)
-    new = replace(t, status=status, closed_at=now, log=t.log + (entry,))
+    new = evolve(t, status=status, closed_at=now, log=t.log + (entry,))
     return Change(new, Action.CLOSE, "close")
 
 
@@ -443,7 +444,7 @@ def reopen(t: Ticket, *, now: datetime, by: str, reason: str) -> Change:
     reason = _text(reason, "the reason")
     status = _move(t, Status.REOPENED, "reopen")
     entry = _entry(now, by, LogKind.STATUS, f"reopened: {reason}", status=status)
-    new = replace(
+    new = evolve(
         t, status=status, resolution=None, followup=None, closed_at=None, log=t.log + (entry,)
     )
     return Change(new, Action.REOPEN, "reopen")
@@ -454,7 +455,7 @@ def cancel(t: Ticket, *, now: datetime, by: str, reason: str) -> Change:
     reason = _text(reason, "the reason")
     status = _move(t, Status.CANCELLED, "cancel")
     entry = _entry(now, by, LogKind.STATUS, f"cancelled: {reason}", status=status)
-    new = replace(t, status=status, closed_at=now, log=t.log + (entry,))
+    new = evolve(t, status=status, closed_at=now, log=t.log + (entry,))
     return Change(new, Action.CANCEL, "cancel")
 
 
@@ -467,7 +468,7 @@ def record_escalation(
     _require_open(t, "escalate")
     esc = Escalation(now, by, level, to, reason, None, clock)
     entry = _entry(now, by, LogKind.SYSTEM, f"{clock} clock: {reason}; {level} {to} notified")
-    return replace(t, escalations=t.escalations + (esc,), log=t.log + (entry,))
+    return evolve(t, escalations=t.escalations + (esc,), log=t.log + (entry,))
 
 
 # The intake fields ``edit`` may correct, in the order a commit names them.
@@ -520,7 +521,7 @@ def edit(t: Ticket, *, now: datetime, by: str, values: Mapping[str, Any]) -> Cha
     if not changed:
         raise UsageError(f"{t.id}: nothing to change (the fields already hold these values)")
     what = ", ".join(changed)
-    ticket = replace(
+    ticket = evolve(
         t,
         title=new["title"],
         description=new["description"] or "",
@@ -574,7 +575,7 @@ def attach(t: Ticket, *, now: datetime, by: str, name: str, size: int) -> Change
     if rel in t.attachments:
         raise UsageError(f"{t.id} already has an attachment named {name!r}; give another --name")
     entry = _entry(now, by, LogKind.NOTE, f"attached {rel} ({size} bytes)")
-    new = replace(t, attachments=t.attachments + (rel,), log=t.log + (entry,))
+    new = evolve(t, attachments=t.attachments + (rel,), log=t.log + (entry,))
     return Change(new, Action.ATTACH, f"attach {name}")
 
 
@@ -584,7 +585,7 @@ def renumber(t: Ticket, new_id: str, *, now: datetime, by: str, why: str) -> Cha
     that its times never run backwards."""
     at = max(now, last_event(t), key=instant)
     entry = LogEntry(at, by, LogKind.SYSTEM, f"renumbered from {t.id} to {new_id}: {why}")
-    ticket = replace(t, id=new_id, log=(*t.log, entry))
+    ticket = evolve(t, id=new_id, log=(*t.log, entry))
     return Change(ticket, Action.RENUMBER, f"renumber from {t.id}")
 
 

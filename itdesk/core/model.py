@@ -363,6 +363,23 @@ class Ticket:
         check_text(self.remarks, "the remarks", NOTE_MAX)
 
 
+_TICKET_FIELDS = tuple(Ticket.__dataclass_fields__)
+
+
+def evolve(t: Ticket, **changes: Any) -> Ticket:
+    """``dataclasses.replace(t, **changes)`` for a ticket, a third of its time: the
+    fields copied one by one, the new ticket checked as :class:`Ticket` checks one. A
+    lifecycle step makes one; an import of 100,000 rows a million (#12)."""
+    new = object.__new__(Ticket)
+    put = object.__setattr__
+    for name in _TICKET_FIELDS:
+        put(new, name, changes.pop(name) if name in changes else getattr(t, name))
+    if changes:
+        raise TypeError(f"Ticket has no field {next(iter(changes))!r}")
+    new.__post_init__()
+    return new
+
+
 # ---------------------------------------------------------------- to plain data
 
 
