@@ -691,3 +691,40 @@ def test_a_row_as_exported_is_its_ticket_where_the_forms_rules_would_refuse_its_
     changed[ALL_COLUMNS.index("contact")] = "8021"
     with pytest.raises(InvalidRecord, match="has no handler yet"):
         parse_records([header, changed], SHANGHAI)
+
+
+def _own_number_by_formatting(number: str | None, prefix: str, digits: int) -> str | None:
+    """own_number as it was written first (#12 made it faster): the number kept when
+    formatting its day and sequence gives it back."""
+    from datetime import date
+
+    from itdesk.core.ids import ID_PATTERN, format_id
+
+    if number is None:
+        return None
+    canonical = number.strip().upper()
+    m = ID_PATTERN.fullmatch(canonical)
+    if m is None or m.group("prefix") != prefix or int(m.group("seq")) < 1:
+        return None
+    d = m.group("date")
+    try:
+        day = date(int(d[:4]), int(d[4:6]), int(d[6:]))
+    except ValueError:
+        return None
+    return canonical if canonical == format_id(prefix, day, int(m.group("seq")), digits) else None
+
+
+@given(
+    st.tuples(
+        st.sampled_from(["IT", "it", "HD", "I T"]),
+        st.text(st.sampled_from("0123456789２"), min_size=8, max_size=8),
+        st.text(st.sampled_from("0123456789０"), min_size=1, max_size=5),
+        st.sampled_from(["", " ", "\n", "x"]),
+    ).map(lambda p: f"{p[0]}-{p[1]}-{p[2]}{p[3]}")
+    | st.sampled_from(["IT-20231025-001", "IT-00050101-001", "IT-20230229-001",
+                       "IT-20240229-0001", "IT-20231025-000", " it-20231025-042 ",
+                       "IT-２０２３1025-001", "IT-20231025-００１", "IT-09991231-001"]),
+    st.sampled_from([3, 4]),
+)  # fmt: skip
+def test_own_number_is_the_number_formatting_gives_back(number: str, digits: int) -> None:
+    assert own_number(number, "IT", digits) == _own_number_by_formatting(number, "IT", digits)

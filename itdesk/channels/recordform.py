@@ -1614,18 +1614,24 @@ def own_number(number: str | None, prefix: str, digits: int) -> str | None:
         return None
     canonical = number.strip().upper()
     m = ID_PATTERN.fullmatch(canonical)
-    if m is None or m.group("prefix") != prefix or int(m.group("seq")) < 1:
+    if m is None or m.group("prefix") != prefix:
         return None
-    d = m.group("date")
+    d, seq_text = m.group("date", "seq")
+    seq = int(seq_text)
+    if seq < 1:
+        return None
     try:
         day = date(int(d[:4]), int(d[4:6]), int(d[6:]))
     except ValueError:
         return None
-    return canonical if canonical == format_id(prefix, day, int(m.group("seq")), digits) else None
+    if day.year >= 1000 and d.isascii():  # its date written as format_id writes it (#12)
+        return canonical if seq_text == f"{seq:0{digits}d}" else None
+    return canonical if canonical == format_id(prefix, day, seq, digits) else None
 
 
 def _minute(value: datetime, tz: tzinfo) -> str:
-    return f"{value.astimezone(tz):%Y-%m-%d %H:%M}"
+    v = value.astimezone(tz)
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -1669,6 +1675,8 @@ class DeskIndex:
 
     def holding(self, record: Record | RecordKey) -> str | None:
         """The number of the ticket on the desk that ``record`` already is, or None."""
+        if not self.ids:  # an empty desk (each ticket gives ids, sources and contents)
+            return None
         minute = _minute(record.reported_at, self.tz)
         if record.number is None:
             return self.contents.get((minute, record.name, record.description or ""))
