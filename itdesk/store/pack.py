@@ -38,6 +38,14 @@ if TYPE_CHECKING:
 # output was 41.8% of the input against 39.7%; ``git gc`` deltifies them anyway.
 LEVEL = 1
 
+try:
+    # ISA-L's deflate writes zlib streams (git reads them as its own) of the same size
+    # at level 1, in less than half the time: on 2,000 ticket files of 2 KB, 29 us a
+    # blob against 65 us for zlib's, most of which is setting up its state (#12).
+    from isal.isal_zlib import compress as _deflate
+except ImportError:  # (no wheel of it for this platform)
+    _deflate = zlib.compress
+
 OBJ_BLOB = 3
 # Offsets above this go to the index's table of 8-byte offsets (git: off32_limit).
 OFF32_LIMIT = 0x7FFFFFFF
@@ -73,7 +81,7 @@ def pack_entry(data: bytes, oid_len: int = 40) -> tuple[str, bytes]:
     and the blob's pack entry: header and deflated bytes. Pure, for worker processes."""
     digest = _hasher(oid_len, b"blob %d\0" % len(data))
     digest.update(data)
-    return digest.hexdigest(), entry_header(OBJ_BLOB, len(data)) + zlib.compress(data, LEVEL)
+    return digest.hexdigest(), entry_header(OBJ_BLOB, len(data)) + _deflate(data, LEVEL)
 
 
 def index_bytes(
