@@ -443,6 +443,10 @@ def _without_scope(text: str, scope: str | None) -> str:
 _TIMES = re.compile(r"(?<!\d)(\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)(?!\d)")
 
 
+def _as_is(text: str) -> str:
+    return text
+
+
 def _keeping_times(redact: Callable[[str], str]) -> Callable[[str], str]:
     """``redact``, applied around dates and times: its phone-number pattern would
     otherwise mask ``2023-10-26 18:00`` in a remark as ``202*****18:00``."""
@@ -478,7 +482,8 @@ def ticket_row(
     without ``extra``); without ``whole``, the record cell is left empty (its JSON is
     not made)."""
     lang = "zh" if lang == "zh" else "en"
-    free = _keeping_times(redactor(t.requester, reveal, personal))
+    # (revealed: the texts as they are, not split around their times for nothing)
+    free = _as_is if reveal else _keeping_times(redactor(t.requester, reveal, personal))
     req = t.requester
     hidden = frozenset() if reveal else personal
     name = shown("name", req.name, hidden) or ""
@@ -1123,8 +1128,10 @@ def _exact_record(
     for key in columns:
         if key != "record":
             wanted = made[key] = cells[_COLUMN_AT[key]]
-            if not _same_text(values.get(key), wanted):
-                return None
+            given = values.get(key)
+            if not (type(given) is type(wanted) and given == wanted):
+                if not _time_as_written(given, wanted):
+                    return None
     number = _text(made.get("id"))
     submitter = _text(made["submitter"])
     name = _requester(submitter)[1] if submitter is not None else ""
@@ -1165,13 +1172,10 @@ class WholeRow(NamedTuple):
         return _read_record(self.row, self.cells, self.tz, self.columns, self.lang, whole)
 
 
-def _same_text(given: object, wanted: object) -> bool:
-    """Whether the cell ``given`` is the cell ``wanted`` of an exported row: the same
-    value, or (a CSV) its text, a time written as :func:`cell_text` writes it; both are
-    then read alike (a time with a fraction of a second or before the year 1000 is not
-    written as it is read: not the same)."""
-    if type(given) is type(wanted) and given == wanted:
-        return True
+def _time_as_written(given: object, wanted: object) -> bool:
+    """Whether the cell ``given`` is the time ``wanted`` of an exported row as a CSV has
+    it: written as :func:`cell_text` writes it; both are then read alike (a time with a
+    fraction of a second or before the year 1000 is not written as it is read)."""
     return (
         type(wanted) is datetime
         and type(given) is str

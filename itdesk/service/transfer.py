@@ -251,7 +251,9 @@ def plan_import(
 
 def _keep(ready: _Ready, spill: _Spill, pack: PackWriter | None, row: int, made: _Built) -> None:
     """A ticket made: its file waits in the spill, its blob goes into the pack."""
-    ready.add(row, made.ticket_id, spill.add(made.ready), spill.add(made.text))
+    offset, _ = spill.add(made.ready + made.text)  # (one write)
+    meta = len(made.ready)
+    ready.add(row, made.ticket_id, (offset, meta), (offset + meta, len(made.text)))
     if pack is not None and made.oid is not None and made.entry is not None:
         pack.add(made.oid, made.entry)
 

@@ -181,18 +181,14 @@ def _resolves(text: str) -> bool:
 
 
 def _is_time(text: str) -> bool:
-    """``2026-11-25T17:30:00+08:00``: how the desk writes times (a date to the resolver)."""
-    global _time
-    if _time is None:
-        import re
-
-        _time = re.compile(
-            r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}"
-        )
-    return _time.fullmatch(text) is not None
+    """``2026-11-25T17:30:00+08:00``: how the desk writes times (a date to the resolver).
+    By its shape, each ASCII digit a 0 (no ``re``: ``new``'s short path imports none, and
+    an import asks it 1.6 million times, #12)."""
+    return text.isascii() and text.encode().translate(_DIGITS) in _TIME_SHAPES
 
 
-_time: re.Pattern[str] | None = None
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+_TIME_SHAPES = frozenset({b"0000-00-00T00:00:00+00:00", b"0000-00-00T00:00:00-00:00"})
 
 
 def printable(text: str) -> bool:
