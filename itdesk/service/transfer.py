@@ -87,8 +87,8 @@ class _Spill:
 
 class _Ready:
     """The planned rows' tickets built and checked before the lock: each one's number,
-    and where in the plan's spill its status, action, commit subject and file are, and
-    its file's bytes (compact: 100,000 of them stay in memory, #12)."""
+    and where in the plan's spill its status, action, commit subject and file are, its
+    file's bytes right after them (compact: 100,000 of them stay in memory, #12)."""
 
     def __init__(self) -> None:
         from array import array
@@ -97,16 +97,14 @@ class _Ready:
         self.ids: list[str] = []
         self.offsets = array("q")
         self.sizes = array("q")
-        self.text_offsets = array("q")
         self.text_sizes = array("q")
 
-    def add(self, row: int, ticket_id: str, place: tuple[int, int], text: tuple[int, int]) -> None:
+    def add(self, row: int, ticket_id: str, offset: int, size: int, text_size: int) -> None:
         self.by_row[row] = len(self.ids)
         self.ids.append(ticket_id)
-        self.offsets.append(place[0])
-        self.sizes.append(place[1])
-        self.text_offsets.append(text[0])
-        self.text_sizes.append(text[1])
+        self.offsets.append(offset)
+        self.sizes.append(size)
+        self.text_sizes.append(text_size)
 
     def number(self, row: int) -> str | None:
         """The number row ``row``'s ticket was built with, if it was."""
@@ -119,7 +117,7 @@ class _Ready:
 
     def text_place(self, row: int) -> tuple[int, int]:
         i = self.by_row[row]
-        return self.text_offsets[i], self.text_sizes[i]
+        return self.offsets[i] + self.sizes[i], self.text_sizes[i]
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,8 +250,7 @@ def plan_import(
 def _keep(ready: _Ready, spill: _Spill, pack: PackWriter | None, row: int, made: _Built) -> None:
     """A ticket made: its file waits in the spill, its blob goes into the pack."""
     offset, _ = spill.add(made.ready + made.text)  # (one write)
-    meta = len(made.ready)
-    ready.add(row, made.ticket_id, (offset, meta), (offset + meta, len(made.text)))
+    ready.add(row, made.ticket_id, offset, len(made.ready), len(made.text))
     if pack is not None and made.oid is not None and made.entry is not None:
         pack.add(made.oid, made.entry)
 
@@ -308,10 +305,10 @@ def _make(
 ) -> _Built | str:
     """The ticket of a row with its number, checked against the schema, as its number,
     its status, action, commit subject, file and blob id pickled, and its file's bytes;
-    or why it cannot be
-    (an error message naming the row). With ``oid_len`` (the repository's object ids'
-    length), also its blob's id and pack entry (:func:`itdesk.store.pack.pack_entry`:
-    the compressing is done here, in the workers, #12)."""
+    or why it cannot be (an error message naming the row). With ``oid_len`` (the
+    repository's object ids' length), also its blob's id and pack entry
+    (:func:`itdesk.store.pack.pack_entry`: the compressing is done here, in the
+    workers, #12)."""
     import pickle
 
     desk, policy = session.desk, session.desk.policy
