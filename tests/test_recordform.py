@@ -372,7 +372,7 @@ def test_formula_guard_catches_leading_tab_cr_lf_and_spaces() -> None:
     for plain in (" -12", "\t+86 139 0000 5678", "  网络", "\tplain"):
         assert csv_safe(plain) == plain, repr(plain)
     cells = list(IT001_CELLS)
-    cells[12] = csv_safe('\t=HYPERLINK("http://x")')
+    cells[12] = csv_safe("\t=HYPERLINK(\"http://x\")")
     (rec,) = parse_records(sheet(cells), SHANGHAI)
     assert rec.remarks == '=HYPERLINK("http://x")'
 
@@ -445,23 +445,9 @@ def essentials(t: Ticket) -> dict[str, object]:
     d = ticket_to_dict(t)
     work = ("phone", "remote", "onsite", "note")
     return {
-        **{
-            k: d[k]
-            for k in (
-                "id",
-                "title",
-                "status",
-                "priority",
-                "category",
-                "requester",
-                "description",
-                "reported_at",
-                "closed_at",
-                "assignee",
-                "team",
-                "remarks",
-            )
-        },  # fmt: skip
+        **{k: d[k] for k in ("id", "title", "status", "priority", "category", "requester",
+                             "description", "reported_at", "closed_at", "assignee", "team",
+                             "remarks")},  # fmt: skip
         "scope": d["impact"]["scope"],
         "steps": [e["text"] for e in d["log"] if e["kind"] in work and not called(e)],
         "resolution": d["resolution"] and (d["resolution"]["summary"], d["resolution"]["at"]),
