@@ -1369,3 +1369,33 @@ def test_two_imports_of_one_sheet_at_the_same_time_make_its_tickets_once(
     assert git(d.desk, "status", "--porcelain") == ""
     imports = git(d.desk, "log", "--format=%s").count("import:")
     assert imports == 1
+
+
+@pytest.mark.parametrize("as_written", [True, False], ids=["as exported", "a time rewritten"])
+def test_a_requester_named_with_a_slash_is_recognized_on_a_second_import(
+    make_desk: Callable[..., Itdesk], tmp_path: Path, as_written: bool
+) -> None:
+    """`new --requester 财务部/赵强` keeps the whole as the name; the submitter column
+    reads it as a department and a name. A row with a record cell is known by its
+    ticket's own name and time, so the second import finds it on the desk (it made a
+    second ticket before), also when a cell is written otherwise (the row read cell by
+    cell)."""
+    origin = make_desk()
+    tid = origin.ok("new", "--title", "打印机卡纸", "--requester", "财务部/赵强",
+                    "--contact", "8021", "--now", "2026-12-01T09:00").stdout.split()[0]  # fmt: skip
+    sheet = tmp_path / "all.csv"
+    origin.ok("export", "--reveal", "-o", str(sheet))
+    if not as_written:
+        with sheet.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+        assert rows[1][1] == "2026-12-01 09:00"
+        rows[1][1] = "2026/12/01 9:00"
+        write_csv(sheet, rows)
+    d = make_desk()
+    d.ok("import", str(sheet))
+    before = git_state(d.desk)
+    again = d.ok("import", str(sheet))
+    assert again.stdout.startswith("import: nothing to import from all.csv")
+    assert tid in again.stdout
+    assert git_state(d.desk) == before
+    assert list(tickets_of(d)) == [tid]

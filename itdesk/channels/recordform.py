@@ -664,10 +664,19 @@ class RecordKey(NamedTuple):
 
     @classmethod
     def of(cls, record: Record | WholeRow) -> RecordKey:
+        """A row with a record cell is known by its ticket's own time and requester's
+        name, as the desk holds them: the submitter column reads "财务部/赵强" as the
+        department and the name, and a ticket whose name is all of it was imported
+        again as a new one."""
+        ticket = record.ticket
+        if ticket is not None:
+            reported, name = ticket.reported_at, ticket.requester.name
+        else:
+            reported, name = record.reported_at, record.name
         description = None
         if not isinstance(record, WholeRow) and record.number is None:
             description = record.description
-        return cls(record.row, record.number, record.reported_at, record.name, description)
+        return cls(record.row, record.number, reported, name, description)
 
 
 # Fields of a Record that come from a column of another name.
@@ -1133,22 +1142,21 @@ def _exact_record(
                 if not _time_as_written(given, wanted):
                     return None
     number = _text(made.get("id"))
-    submitter = _text(made["submitter"])
-    name = _requester(submitter)[1] if submitter is not None else ""
-    if number is None or not name:  # (a sheet without the number column): read it all
+    if number is None:  # (a sheet without the number column): read it all
         try:
             return _read_record(row, made, tz, columns, lang, (ticket, data))
         except InvalidRecord:
             return None
-    reported = parse_cell_time(made["submitted_at"], tz)
+    name, reported = ticket.requester.name, ticket.reported_at
     return WholeRow(row, number, reported, name, ticket, data, made, columns, lang, tz)
 
 
 class WholeRow(NamedTuple):
     """A row exactly as exported (:func:`_exact_record`): the ticket of its record cell,
-    which is what it imports, and the row's key (its number, submitted time and
-    requester, read as :func:`_read_record` reads them); the rest of the row is read
-    only when asked (:meth:`record`): an import of 100,000 rows needs no more (#12)."""
+    which is what it imports, and the row's key (its number, and the submitted time
+    and requester's name as the ticket has them: see :meth:`RecordKey.of`); the rest
+    of the row is read only when asked (:meth:`record`): an import of 100,000 rows
+    needs no more (#12)."""
 
     row: int
     number: str
