@@ -644,7 +644,7 @@ def test_an_exported_row_read_as_its_ticket_writes_it_is_the_row_read_cell_by_ce
     for t, row in zip(tickets, rows, strict=True):
         cells = texts(row) if as_text else row
         values = {k: cells[i] for k, i in seen.items()}
-        whole = str(values["record"])
+        whole = recordform._whole_ticket(str(values["record"]))
         exact = recordform._exact_record(2, values, whole, SHANGHAI, columns, sheet_lang)
         assert isinstance(exact, WholeRow), t.id
         read = recordform._read_record(2, values, SHANGHAI, columns, sheet_lang)
@@ -657,7 +657,8 @@ def test_an_exported_row_read_as_its_ticket_writes_it_is_the_row_read_cell_by_ce
     whole = str(values["record"]).replace(f'"reported_at":"2023-10-25{old}"',
                                           f'"reported_at":"2023-10-25{new}"')  # fmt: skip
     assert whole != values["record"] and rows[0][1] == datetime(2023, 10, 25, 9, 30)
-    assert recordform._exact_record(2, values, whole, SHANGHAI, columns, sheet_lang) is None
+    parsed = recordform._whole_ticket(whole)
+    assert recordform._exact_record(2, values, parsed, SHANGHAI, columns, sheet_lang) is None
     with pytest.raises(InvalidRecord, match="says 2023-10-25 09:29 but the ticket"):
         recordform._record(2, values | {"record": whole}, SHANGHAI, columns, sheet_lang)
 
@@ -714,3 +715,29 @@ def _own_number_by_formatting(number: str | None, prefix: str, digits: int) -> s
 )  # fmt: skip
 def test_own_number_is_the_number_formatting_gives_back(number: str, digits: int) -> None:
     assert own_number(number, "IT", digits) == _own_number_by_formatting(number, "IT", digits)
+
+
+def test_a_row_read_cell_by_cell_parses_its_record_cell_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sheet saved again by a spreadsheet writes its times otherwise: no row is as
+    exported, each is read cell by cell and compared with its record cell's ticket,
+    whose JSON is read once, not again after the shortcut failed (#12)."""
+    import itdesk.channels.recordform as recordform
+
+    native = it001_like()
+    header, row = export_rows([native], lang="zh", reveal=True, tz=SHANGHAI)
+    cells = texts(row)
+    at = ALL_COLUMNS.index("submitted_at")
+    cells[at] = row[at].strftime("%Y/%m/%d %H:%M")
+    parsed: list[str] = []
+    whole = recordform._whole_ticket
+
+    def counted(text: str) -> Any:
+        parsed.append(text)
+        return whole(text)
+
+    monkeypatch.setattr(recordform, "_whole_ticket", counted)
+    (rec,) = parse_records([header, cells], SHANGHAI)
+    assert not isinstance(rec, WholeRow) and rec.ticket == native
+    assert len(parsed) == 1

@@ -1111,27 +1111,33 @@ def _record(
     """The record of one row (``row``: its spreadsheet number) of cells ``values`` by
     column key, or the ticket of a row exactly as exported; raises
     :class:`InvalidRecord` naming the column and what it accepts."""
-    whole = _text(values.get("record")) if "record" in columns else None
-    if whole is not None:
-        exact = _exact_record(row, values, whole, tz, columns, lang)
-        if exact is not None:
-            return exact
-    return _read_record(row, values, tz, columns, lang)
+    text = _text(values.get("record")) if "record" in columns else None
+    if text is None:
+        return _read_record(row, values, tz, columns, lang)
+    try:
+        whole = _whole_ticket(text)  # (parsed once, whichever way the row is read)
+    except InvalidValue as exc:
+        return _read_record(row, values, tz, columns, lang, exc)  # said after the cells
+    exact = _exact_record(row, values, whole, tz, columns, lang)
+    return exact if exact is not None else _read_record(row, values, tz, columns, lang, whole)
 
 
 def _exact_record(
-    row: int, values: dict[str, object], whole: str, tz: tzinfo, columns: frozenset[str], lang: str
+    row: int,
+    values: dict[str, object],
+    whole: tuple[Ticket, dict[str, Any] | None],
+    tz: tzinfo,
+    columns: frozenset[str],
+    lang: str,
 ) -> Record | WholeRow | None:
-    """A row whose cells are, text for text, the row its ``record`` cell's ticket makes
-    (a row as exported) is that ticket, checked as a ticket is (the schema, its log):
-    the rest of the row is read only when asked (:class:`WholeRow`, #12). So such a
-    row imports also where the form's rules would not take its cells (a new ticket with
-    a handler, which a desk may hold): the export of a desk imports whole. None for any
-    other row (it is read cell by cell, to say what is wrong as it says it)."""
-    try:
-        ticket, data = _whole_ticket(whole)
-    except InvalidValue:
-        return None
+    """A row whose cells are, text for text, the row its ``record`` cell's ticket
+    ``whole`` makes (a row as exported) is that ticket, checked as a ticket is (the
+    schema, its log): the rest of the row is read only when asked (:class:`WholeRow`,
+    #12). So such a row imports also where the form's rules would not take its cells (a
+    new ticket with a handler, which a desk may hold): the export of a desk imports
+    whole. None for any other row (it is read cell by cell, to say what is wrong as it
+    says it)."""
+    ticket, data = whole
     cells = ticket_row(ticket, lang=lang, reveal=True, tz=tz, whole=False)
     made: dict[str, object] = {}
     for key in columns:
@@ -1144,7 +1150,7 @@ def _exact_record(
     number = _text(made.get("id"))
     if number is None:  # (a sheet without the number column): read it all
         try:
-            return _read_record(row, made, tz, columns, lang, (ticket, data))
+            return _read_record(row, made, tz, columns, lang, whole, agreed=True)
         except InvalidRecord:
             return None
     name, reported = ticket.requester.name, ticket.reported_at
@@ -1177,7 +1183,8 @@ class WholeRow(NamedTuple):
         """The row read cell by cell (InvalidRecord where the form's rules would not
         take its cells)."""
         whole = (self.ticket, self.data)
-        return _read_record(self.row, self.cells, self.tz, self.columns, self.lang, whole)
+        return _read_record(self.row, self.cells, self.tz, self.columns, self.lang, whole,
+                            agreed=True)  # fmt: skip
 
 
 def _time_as_written(given: object, wanted: object) -> bool:
@@ -1202,11 +1209,14 @@ def _read_record(
     tz: tzinfo,
     columns: frozenset[str],
     lang: str = "zh",
-    whole: tuple[Ticket, dict[str, Any] | None] | None = None,
+    whole: tuple[Ticket, dict[str, Any] | None] | InvalidValue | None = None,
+    *,
+    agreed: bool = False,
 ) -> Record:
-    """The record of a row read cell by cell; ``whole``: the ticket of its ``record``
-    cell, and that ticket's data if checked, when the cells are known to be that
-    ticket's (see :func:`_exact_record`)."""
+    """The record of a row read cell by cell. ``whole``: its ``record`` cell read
+    already (:func:`_whole_ticket`: the ticket and its checked data, or why it is not
+    one); ``agreed``: the cells are known to be that ticket's (see
+    :func:`_exact_record`), not compared again."""
     texts = {key: _text(value) for key, value in values.items()}  # each cell read once
     text = texts.get
 
@@ -1364,20 +1374,20 @@ def _read_record(
         ticket_remarks=text("ticket_remarks"),
         later_steps=tuple(split_steps(text("later_steps") or "")),
         columns=columns,
-        ticket=None if whole is None else whole[0],
-        checked=whole is not None and whole[1] is not None,
-        data=None if whole is None else whole[1],
     )
-    whole_text = text("record") if whole is None else None
-    if whole_text is None:
-        return record
-    try:
-        ticket, data = _whole_ticket(whole_text)
-    except InvalidValue as exc:
-        raise fail(
-            "record", f"{exc}; clear the cell to import what the other columns say"
-        ) from None
-    _check_agrees(record, values, ticket, tz, lang, fail)
+    if whole is None:
+        whole_text = text("record")
+        if whole_text is None:
+            return record
+        try:
+            whole = _whole_ticket(whole_text)
+        except InvalidValue as exc:
+            whole = exc
+    if isinstance(whole, InvalidValue):
+        raise fail("record", f"{whole}; clear the cell to import what the other columns say")
+    ticket, data = whole
+    if not agreed:
+        _check_agrees(record, values, ticket, tz, lang, fail)
     return replace(record, ticket=ticket, checked=data is not None, data=data)
 
 
