@@ -432,3 +432,86 @@ def test_many_files_are_synced_while_the_tree_is_built_and_before_the_branch_mov
     _put_files(Desk.open(desk.desk), {f"kb/many/{i}.txt": f"new {i}\n" for i in range(150)})
     assert events == ["synced while building", "branch moved"]
     assert git(desk.desk, "show", "HEAD:kb/many/7.txt") == "new 7\n"
+
+
+def _index_copies(d: Itdesk) -> list[str]:
+    return sorted(p.name for p in (d.desk / ".git" / "itdesk").glob(".index.*"))
+
+
+def test_many_files_reach_gits_index_through_a_copy_updated_while_they_are_written(
+    desk: Itdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git updates a copy of its index group by group as the files are written (#12);
+    after the commit the copy is the index: no second update of all the paths."""
+    from itdesk.store import transaction
+
+    monkeypatch.setattr(transaction, "HASH_GROUP", 40)
+    updates: list[int] = []
+    real = transaction._sync_index
+    monkeypatch.setattr(transaction, "_sync_index",
+                        lambda d, paths: updates.append(len(paths)) or real(d, paths))  # fmt: skip
+    d = Desk.open(desk.desk)
+    _put_files(d, {f"kb/many/{i}.txt": f"new {i}\n" for i in range(150)})
+    assert updates == []
+    assert git(desk.desk, "status", "--porcelain") == ""
+    listed = git(desk.desk, "ls-files", "-s", "kb/many").splitlines()
+    assert len(listed) == 150
+    assert git(desk.desk, "diff-index", "--cached", "HEAD") == ""
+    assert _index_copies(desk) == []
+    # a few files (no copy): the index is updated after the commit, as before
+    _put_files(d, {f"kb/few/{i}.txt": f"few {i}\n" for i in range(3)})
+    assert updates == [3] and git(desk.desk, "status", "--porcelain") == ""
+
+
+def test_an_index_changed_while_the_copy_was_made_is_kept_and_updated_after_the_commit(
+    desk: Itdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone's ``git add`` during the write: the copy (without it) is not installed;
+    git updates the index itself afterwards, which keeps the staged file."""
+    from itdesk.store import transaction
+
+    monkeypatch.setattr(transaction, "HASH_GROUP", 40)
+    (desk.desk / "notes.txt").write_text("staged meanwhile\n")
+    build = plumbing.build_tree
+
+    def build_tree(*args: object, **kwargs: object) -> object:
+        git(desk.desk, "add", "notes.txt")  # (build_tree runs after the files are written)
+        return build(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plumbing, "build_tree", build_tree)
+    _put_files(Desk.open(desk.desk), {f"kb/many/{i}.txt": f"new {i}\n" for i in range(150)})
+    assert git(desk.desk, "status", "--porcelain") == "A  notes.txt\n"
+    assert len(git(desk.desk, "ls-files", "kb/many").splitlines()) == 150
+    assert _index_copies(desk) == []
+
+
+def test_a_failed_write_of_many_files_leaves_gits_index_and_no_copy(
+    desk: Itdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit refused after the files were written (a hook): the index is as it was,
+    the copy and its git process gone."""
+    from itdesk.store import transaction
+
+    monkeypatch.setattr(transaction, "HASH_GROUP", 40)
+    index = desk.desk / ".git" / "index"
+    before = index.read_bytes()
+    copies: list[transaction.IndexCopy] = []
+    made = transaction.IndexCopy
+
+    def copy(d: Desk) -> transaction.IndexCopy:
+        copies.append(made(d))
+        return copies[-1]
+
+    def refused(*args: object, **kwargs: object) -> object:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(transaction, "IndexCopy", copy)
+    monkeypatch.setattr(plumbing, "commit_tree", refused)
+    with pytest.raises(OSError, match="Input/output"):
+        _put_files(Desk.open(desk.desk), {f"kb/many/{i}.txt": f"new {i}\n" for i in range(150)})
+    assert len(copies) == 1 and copies[0]._proc is None
+    assert index.read_bytes() == before
+    assert _index_copies(desk) == [] and not (desk.desk / ".git" / "index.lock").exists()
+    many = desk.desk / "kb" / "many"
+    assert not many.exists() or not any(many.iterdir())
+    assert git(desk.desk, "status", "--porcelain") == ""
