@@ -1141,6 +1141,47 @@ def test_a_sheet_imported_through_the_temporary_files_makes_the_same_desk(
     assert "nothing to import" in dry.stdout
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_workers_read_their_rows_from_the_sheets_file_not_from_this_process(
+    rich: Itdesk,
+    make_desk: Callable[..., Itdesk],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    suffix: str,
+) -> None:
+    """A worker is given where a batch of rows is in the sheet's temporary file, not the
+    rows (#12); the batches cover every row once, in order, and the import is the one
+    a single process makes."""
+    import itdesk.channels.sheets as sheets
+    import itdesk.service.workers as workers
+
+    sheet = _rich_export(rich, tmp_path, suffix)
+    monkeypatch.setattr(workers, "POOL_FROM", 10**9)
+    plain = make_desk()
+    expected = plain.ok("import", str(sheet), "--now", "2023-11-01T09:00")
+    monkeypatch.setattr(sheets, "_BATCH", 3)
+    with sheets.read_sheet(sheet) as read:
+        spans = read.spans()
+        assert [s[0] for s in spans] == list(range(0, read.count, 3))
+        assert [row for s in spans for row in read.load(s)] == list(read.rows())
+    given: list[object] = []
+    real = workers.in_order
+
+    def spying(func: Any, items: Any, workers: int, batch: int = 200) -> Any:
+        items = list(items)
+        given.extend(items)
+        return real(func, items, workers, batch)
+
+    monkeypatch.setattr(workers, "in_order", spying)
+    monkeypatch.setattr(workers, "POOL_FROM", 1)
+    pooled = make_desk()
+    result = pooled.ok("import", str(sheet), "--now", "2023-11-01T09:00")
+    assert result.stdout == expected.stdout
+    assert git_state(pooled.desk).files == git_state(plain.desk).files
+    assert len(given) == len(spans) > 1
+    assert all(type(g) is tuple and [type(x) for x in g] == [int] * 3 for g in given), given[:2]
+
+
 def test_a_row_refused_while_the_tickets_are_written_leaves_the_desk_as_it_was(
     rich: Itdesk,
     make_desk: Callable[..., Itdesk],

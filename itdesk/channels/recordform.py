@@ -932,6 +932,7 @@ def iter_records(
     progress: Callable[[int, int], None] | None = None,
     mapper: Mapper = map,
     keep: Callable[[Record | WholeRow], Any] = lambda record: record,
+    spans: RowSpans | None = None,
 ) -> Iterator[Any]:
     """Check every row of a sheet (``count`` rows of cells, the header among the first
     ones) and yield each row's record as it is checked, one at a time (a sheet of
@@ -948,7 +949,9 @@ def iter_records(
     (:func:`itdesk.service.workers.in_order`), whose findings are put together here
     in the rows' order: the same records and the same errors. What is yielded of each
     record is ``keep(record)``, made where the row is checked (a worker sends back
-    less than a record).
+    less than a record). With ``spans`` (the sheet ``rows`` come from, in batches), the
+    mapper is given the batches, and who checks a batch reads its rows (a worker
+    process: from the sheet's file, #12); else it is given the rows.
     """
     rows = iter(rows)
     head = list(itertools.islice(rows, 10))
@@ -975,8 +978,18 @@ def iter_records(
             return _Checked(bad=(str(exc), exc.row))
         return _Checked(row=record.row, number=record.number, kept=keep(record))
 
-    items = enumerate(itertools.chain(head[start + 1 :], rows), start + 1)
-    for index, checked in enumerate(mapper(check, items), start + 1):
+    if spans is None:
+        items = enumerate(itertools.chain(head[start + 1 :], rows), start + 1)
+        results = mapper(check, items)
+    else:
+
+        def check_span(span: Any) -> list[_Checked]:
+            first = span[0]
+            rows = spans.load(span)
+            return [check((i, cells)) for i, cells in enumerate(rows, first) if i > start]
+
+        results = itertools.chain.from_iterable(mapper(check_span, spans.spans()))
+    for index, checked in enumerate(results, start + 1):
         if progress is not None:
             progress(index - start, total)
         if checked.mask is not None:
@@ -1064,6 +1077,15 @@ def reread_records(
         if index + 1 in wanted:
             values = {k: cells[i] if i < len(cells) else None for k, i in seen.items()}
             yield _record(index + 1, values, tz, columns, lang)
+
+
+class RowSpans(Protocol):
+    """A sheet's rows in batches (:class:`itdesk.channels.sheets.Sheet`): each batch
+    starts with the index of its first row, and :meth:`load` gives its rows."""
+
+    def spans(self) -> list[tuple[int, int, int]]: ...
+
+    def load(self, span: tuple[int, int, int], /) -> list[list[object]]: ...
 
 
 class Mapper(Protocol):

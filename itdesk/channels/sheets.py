@@ -23,7 +23,9 @@ MAX_INFLATED_BYTES = 1_000_000_000
 _WIDTH_CAP = 60  # characters; long descriptions and steps wrap instead
 _DATE_FORMAT = "yyyy-mm-dd hh:mm"
 _SECONDS_FORMAT = "yyyy-mm-dd hh:mm:ss"
-_BATCH = 500  # rows pickled together in a Sheet's temporary file
+# rows pickled together in a Sheet's temporary file: what a worker process checks at a
+# time when it reads them there itself (:meth:`Sheet.spans`)
+_BATCH = 200
 
 
 class Sheet:
@@ -36,6 +38,8 @@ class Sheet:
 
         self._file = tempfile.TemporaryFile()
         self._batch: list[list[object]] = []
+        self._spans: list[tuple[int, int, int]] = []  # see spans()
+        self._end = 0
         self.count = 0  # rows
 
     def _add(self, row: list[object]) -> None:
@@ -48,26 +52,40 @@ class Sheet:
         import pickle
 
         if self._batch:
-            pickle.dump(self._batch, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(self._batch, protocol=pickle.HIGHEST_PROTOCOL)
+            self._file.seek(self._end)
+            self._file.write(data)
+            self._spans.append((self.count - len(self._batch), self._end, len(data)))
+            self._end += len(data)
             self._batch = []
 
     def _clear(self) -> None:
         self._file.seek(0)
         self._file.truncate()
-        self._batch, self.count = [], 0
+        self._batch, self.count, self._spans, self._end = [], 0, [], 0
 
-    def rows(self) -> Iterator[list[object]]:
-        """Every row, the first one first (one pass at a time)."""
+    def spans(self) -> list[tuple[int, int, int]]:
+        """The rows in batches, each as (index of its first row, and where its rows are
+        in the temporary file): a worker process reads a batch's rows itself
+        (:meth:`load`, by position: forked, it has the file), so that they are not sent
+        to it row by row (#12)."""
+        self._flush()
+        self._file.flush()
+        return list(self._spans)
+
+    def load(self, span: tuple[int, int, int]) -> list[list[object]]:
+        """The rows of one of :meth:`spans`."""
+        import os
         import pickle
 
-        self._flush()
-        self._file.seek(0)
-        while True:
-            try:
-                batch = pickle.load(self._file)
-            except EOFError:
-                return
-            yield from batch
+        _, offset, size = span
+        rows: list[list[object]] = pickle.loads(os.pread(self._file.fileno(), size, offset))
+        return rows
+
+    def rows(self) -> Iterator[list[object]]:
+        """Every row, the first one first."""
+        for span in self.spans():
+            yield from self.load(span)
 
     def close(self) -> None:
         self._file.close()

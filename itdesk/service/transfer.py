@@ -221,10 +221,10 @@ def plan_import(
         places = (array("q"), array("q"))
         ready = _Ready()
         tz = session.desk.policy.tz
-        mapper = partial(in_order, workers=size)
+        mapper = partial(in_order, workers=size, batch=1)  # (a batch: one of the sheet's)
         oid_len = pack.oid_len if pack is not None else 0
         keep = partial(_checked, session=session, source=source, oid_len=oid_len)
-        checked = iter_records(sheet.rows(), sheet.count, tz, progress, mapper, keep)
+        checked = iter_records(sheet.rows(), sheet.count, tz, progress, mapper, keep, sheet)
         for key, blob, made in checked:
             offset, length = spill.add(blob) if blob is not None else (0, -1)
             places[0].append(offset)

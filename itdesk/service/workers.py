@@ -39,9 +39,11 @@ def pool_size(count: int, workers: int | None = None, start: int | None = None) 
     return usable_cpus()
 
 
-def in_order(func: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+def in_order(
+    func: Callable[[T], R], items: Iterable[T], workers: int, batch: int = BATCH
+) -> Iterator[R]:
     """``func`` of each item, in the items' order: by ``workers`` forked processes, a
-    batch of items each, or here when ``workers`` is 1. The items are read as the
+    ``batch`` of items each, or here when ``workers`` is 1. The items are read as the
     workers take them (never all at once). A batch whose worker raised is done again
     here, so that the exception is raised as one process would raise it."""
     if workers <= 1:
@@ -52,16 +54,16 @@ def in_order(func: Callable[[T], R], items: Iterable[T], workers: int) -> Iterat
     sent: deque[list[T]] = deque()
 
     def batches() -> Iterator[list[T]]:
-        batch: list[T] = []
+        some: list[T] = []
         for item in items:
-            batch.append(item)
-            if len(batch) >= BATCH:
-                sent.append(batch)
-                yield batch
-                batch = []
-        if batch:
-            sent.append(batch)
-            yield batch
+            some.append(item)
+            if len(some) >= batch:
+                sent.append(some)
+                yield some
+                some = []
+        if some:
+            sent.append(some)
+            yield some
 
     import gc
 
@@ -72,8 +74,8 @@ def in_order(func: Callable[[T], R], items: Iterable[T], workers: int) -> Iterat
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for results in pool.imap(_run, batches()):
-                batch = sent.popleft()
-                yield from results if results is not None else map(func, batch)
+                done = sent.popleft()
+                yield from results if results is not None else map(func, done)
     finally:
         gc.unfreeze()
         _job.clear()
