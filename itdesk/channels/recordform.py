@@ -1426,6 +1426,9 @@ def _whole_ticket(text: str) -> tuple[Ticket, dict[str, Any] | None]:
 
     if len(text) > CELL_MAX:
         raise InvalidValue(f"longer than a cell holds ({CELL_MAX} characters)")
+    exported = _as_exported(text)
+    if exported is not None:
+        return exported
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
@@ -1442,6 +1445,47 @@ def _whole_ticket(text: str) -> tuple[Ticket, dict[str, Any] | None]:
         raise InvalidValue(f"its {'.'.join(map(str, path))} {why}")
     made = ticket_to_dict(ticket)
     return ticket, made if made == data else None
+
+
+# msgspec's JSON decoder of a Ticket and its encoder, once made ([None, None]: no msgspec)
+_MSGSPEC: list[Any] = []
+
+
+def _as_exported(text: str) -> tuple[Ticket, dict[str, Any]] | None:
+    """:func:`_whole_ticket` of a cell exactly as ``export`` writes it (the ticket's data,
+    compact JSON, keys in file order), else None. msgspec decodes the JSON straight into
+    the ticket, the model's checks run as they do in ``ticket_from_dict``: 37 us against
+    91 us for ``json.loads`` and ``ticket_from_dict`` (a 2.7 KB ticket, #12). The cell
+    is taken only when the ticket's data written again is the cell, byte for byte: its
+    data is then the ticket's own (``ticket_to_dict``), so the schema's check and the
+    history's are what they are for the data ``json`` reads. Any other cell, or any
+    error, is read the usual way, which says what is wrong."""
+    if not _MSGSPEC:
+        try:
+            import msgspec
+
+            from ..core.model import Ticket
+
+            _MSGSPEC[:] = [msgspec.json.Decoder(Ticket), msgspec.json.Encoder()]
+        except ImportError:  # (no wheel of it for this platform)
+            _MSGSPEC[:] = [None, None]
+    decoder, encoder = _MSGSPEC
+    if decoder is None:
+        return None
+    from ..core.model import ticket_to_dict
+    from ..core.status import history_problems
+    from ..store.schema import schema_valid
+
+    try:
+        ticket = decoder.decode(text)
+        made = ticket_to_dict(ticket)
+        if encoder.encode(made) != text.encode("utf-8"):
+            return None
+    except Exception:  # msgspec's errors, the model's, a lone surrogate: said below
+        return None
+    if not schema_valid(made) or history_problems(ticket):
+        return None
+    return ticket, made
 
 
 def _check_agrees(
