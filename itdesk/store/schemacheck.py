@@ -39,6 +39,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "number": (int, float),
 }
 
+_SIMPLE = frozenset({str, int, bool, float, type(None)})  # what an enum of a ticket holds
+
 Problem = tuple[list[str | int], str]
 Validator = Callable[[Any], bool]
 
@@ -161,72 +163,155 @@ def _same(value: Any, expected: Any) -> bool:
 
 
 class _Compiler:
-    """A schema node as one closure answering "valid?", with the very rules of
-    :meth:`Checker._walk` (which stops at ``oneOf``, a wrong type or a wrong enum)."""
+    """The schema as Python source, one function per schema node answering "valid?",
+    with the very rules of :meth:`Checker._walk` (which stops at ``oneOf``, a wrong type
+    or a wrong enum), compiled once. One flat function a node instead of a chain of
+    closures (a call per keyword): half the time for a ticket, which every write,
+    ``validate`` and an import check (#12). The schema's values (enums, patterns,
+    keys) are names the source refers to, never written into it."""
 
     def __init__(self, checker: Checker):
         self.checker = checker
-        self.refs: dict[str, Validator] = {}
+        self.refs: dict[str, str] = {}  # $ref -> the name of its function
+        self._inlining: set[str] = set()  # the $refs being written out (see _expr)
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {}  # what the source refers to
+        self.count = 0
 
     def compile(self, schema: Mapping[str, Any]) -> Validator:
-        parts: list[Validator] = []
+        root = self._node(schema)
+        space = {**self.names, "_MISSING": object()}
+        exec(compile("\n".join(self.lines), "<schema>", "exec"), space)  # noqa: S102
+        return space[root]  # type: ignore[no-any-return]
+
+    def _name(self, value: Any) -> str:
+        name = f"_k{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def _node(self, schema: Mapping[str, Any], name: str | None = None) -> str:
+        if name is None:
+            name = f"_n{self.count}"
+            self.count += 1
+        body: list[str] = []
         if "$ref" in schema:
-            parts.append(self._ref(schema["$ref"]))
+            body.append(f"if not {self._ref(schema['$ref'])}(v): return False")
         if "oneOf" in schema:
-            parts.append(_one_of([self.compile(sub) for sub in schema["oneOf"]]))
-            return _all(parts)
+            subs = [self._node(sub) for sub in schema["oneOf"]]
+            if len(subs) == 2:
+                body.append(f"if bool({subs[0]}(v)) is bool({subs[1]}(v)): return False")
+            else:
+                body.append(f"if [f(v) for f in ({', '.join(subs)},)].count(True) != 1:")
+                body.append("    return False")
+            self._emit(name, body)
+            return name
         if "type" in schema:
             names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-            parts.append(_type_check(names))
+            kinds = self._name(tuple(t for n in names for t in _TYPES[n]))
+            numeric = any(n in ("integer", "number") for n in names)
+            if numeric and "boolean" not in names:  # JSON Schema: true is not a number
+                body.append(f"if not isinstance(v, {kinds}) or isinstance(v, bool): return False")
+            else:
+                body.append(f"if not isinstance(v, {kinds}): return False")
         if "enum" in schema:
-            parts.append(_enum_check(list(schema["enum"])))
-        strings: list[Validator] = []
-        if "minLength" in schema:
-            least = schema["minLength"]
-            strings.append(lambda v: len(v) >= least)
-        if schema.get("pattern") is not None:
-            search = re.compile(schema["pattern"]).search
-            strings.append(lambda v: search(v) is not None)
-        if strings:
-            string = _all(strings)
-            parts.append(lambda v: not isinstance(v, str) or string(v))
+            choices = list(schema["enum"])
+            if all(c is None or type(c) in (str, int, bool, float) for c in choices):
+                allowed = self._name(frozenset((type(c), c) for c in choices))
+                body += ["try:", f"    if (type(v), v) not in {allowed}: return False",
+                         "except TypeError:", "    return False"]  # fmt: skip
+            else:
+                body.append(f"if not {self._name(_enum_check(choices))}(v): return False")
+        if "minLength" in schema or schema.get("pattern") is not None:
+            body.append("if isinstance(v, str):")
+            if "minLength" in schema:
+                body.append(f"    if len(v) < {self._name(schema['minLength'])}: return False")
+            if schema.get("pattern") is not None:
+                search = self._name(re.compile(schema["pattern"]).search)
+                body.append(f"    if {search}(v) is None: return False")
         if "required" in schema or "properties" in schema or "additionalProperties" in schema:
-            parts.append(self._object(schema))
+            required = self._name(frozenset(schema.get("required", ())))
+            props = schema.get("properties", {})
+            body += ["if isinstance(v, dict):", f"    if not v.keys() >= {required}: return False"]
+            if schema.get("additionalProperties") is False:
+                body.append(
+                    f"    if not {self._name(frozenset(props))}.issuperset(v): return False"
+                )
+            for key, sub in props.items():  # each one's check written here when it is short
+                body.append(f"    s = v.get({self._name(key)}, _MISSING)")
+                body.append(
+                    f"    if s is not _MISSING and not ({self._expr(sub, 's')}): return False"
+                )
         if "items" in schema:
-            item = self.compile(schema["items"])
-            parts.append(lambda v: not isinstance(v, list) or all(item(x) for x in v))
-        return _all(parts)
+            item = self._expr(schema["items"], "x")
+            body += ["if isinstance(v, list):", "    for x in v:",
+                     f"        if not ({item}): return False"]  # fmt: skip
+        self._emit(name, body)
+        return name
 
-    def _ref(self, ref: str) -> Validator:
+    def _expr(self, schema: Mapping[str, Any], var: str) -> str:
+        """An expression saying whether ``var`` is valid by ``schema``: written out for a
+        node of type, enum, length and pattern only (most of a ticket's), else a call."""
+        keys = set(schema) - ANNOTATIONS
+        if keys == {"$ref"}:
+            ref = schema["$ref"]
+            target = self.checker._resolve(ref)
+            if ref not in self._inlining and set(target) - ANNOTATIONS <= {
+                "type",
+                "pattern",
+                "oneOf",
+                "enum",
+                "minLength",
+            }:
+                self._inlining.add(ref)  # (a schema that refers to itself is called, not written)
+                try:
+                    return self._expr(target, var)
+                finally:
+                    self._inlining.discard(ref)
+            return f"{self._ref(ref)}({var})"
+        if keys == {"oneOf"} and len(schema["oneOf"]) == 2:
+            first, second = (self._expr(sub, var) for sub in schema["oneOf"])
+            return f"(bool({first}) is not bool({second}))"
+        if not keys <= {"type", "enum", "minLength", "pattern"}:
+            return f"{self._node(schema)}({var})"
+        parts: list[str] = []
+        hashable = False
+        if "type" in schema:
+            names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+            parts.append(
+                f"isinstance({var}, {self._name(tuple(t for n in names for t in _TYPES[n]))})"
+            )
+            if any(n in ("integer", "number") for n in names) and "boolean" not in names:
+                parts.append(f"not isinstance({var}, bool)")  # JSON Schema: true is not a number
+            hashable = not {"object", "array"} & set(names)
+        if "enum" in schema:
+            choices = list(schema["enum"])
+            if all(c is None or type(c) in (str, int, bool, float) for c in choices):
+                allowed = self._name(frozenset((type(c), c) for c in choices))
+                if not hashable:  # (a list or a mapping is never one of these)
+                    parts.append(f"type({var}) in {self._name(_SIMPLE)}")
+                parts.append(f"(type({var}), {var}) in {allowed}")
+            else:
+                parts.append(f"{self._name(_enum_check(choices))}({var})")
+        strings: list[str] = []
+        if "minLength" in schema:
+            strings.append(f"len({var}) >= {self._name(schema['minLength'])}")
+        if schema.get("pattern") is not None:
+            search = self._name(re.compile(schema["pattern"]).search)
+            strings.append(f"{search}({var}) is not None")
+        if strings:
+            parts.append(f"(not isinstance({var}, str) or ({' and '.join(strings)}))")
+        return " and ".join(parts) or "True"
+
+    def _emit(self, name: str, body: list[str]) -> None:
+        self.lines.append(f"def {name}(v):")
+        self.lines += [f"    {line}" for line in body]
+        self.lines.append("    return True")
+
+    def _ref(self, ref: str) -> str:
         if ref not in self.refs:
-            target: list[Validator] = []
-            self.refs[ref] = lambda v: target[0](v)  # compiled below; may refer to itself
-            target.append(self.compile(self.checker._resolve(ref)))
-            # other places call the compiled definition directly (a ticket's ~40, #12)
-            self.refs[ref] = target[0]
+            name = self.refs[ref] = f"_r{len(self.refs)}"  # named first: it may refer to itself
+            self._node(self.checker._resolve(ref), name)
         return self.refs[ref]
-
-    def _object(self, schema: Mapping[str, Any]) -> Validator:
-        required = tuple(schema.get("required", ()))
-        props = {key: self.compile(sub) for key, sub in schema.get("properties", {}).items()}
-        closed = schema.get("additionalProperties") is False
-
-        def check(v: Any) -> bool:
-            if not isinstance(v, dict):
-                return True
-            for key in required:
-                if key not in v:
-                    return False
-            for key, sub in v.items():
-                f = props.get(key)
-                if f is None:
-                    if closed:
-                        return False
-                elif not f(sub):
-                    return False
-            return True
-
-        return check
 
 
 def _enum_check(choices: list[Any]) -> Validator:
@@ -243,38 +328,3 @@ def _enum_check(choices: list[Any]) -> Validator:
 
         return member
     return lambda v: any(_same(v, e) for e in choices)
-
-
-def _one_of(subs: list[Validator]) -> Validator:
-    """Exactly one of ``subs`` holds (``oneOf``): of two, one and not the other."""
-    if len(subs) == 2:
-        first, second = subs
-        return lambda v: bool(first(v)) is not bool(second(v))
-
-    def one(v: Any) -> bool:
-        found = False
-        for sub in subs:
-            if sub(v):
-                if found:
-                    return False
-                found = True
-        return found
-
-    return one
-
-
-def _all(parts: list[Validator]) -> Validator:
-    if not parts:
-        return lambda v: True
-    if len(parts) == 1:
-        return parts[0]
-    first, rest = parts[0], _all(parts[1:])  # chained: no generator per value checked
-    return lambda v: first(v) and rest(v)
-
-
-def _type_check(names: list[str]) -> Validator:
-    kinds = tuple(t for n in names for t in _TYPES[n])
-    numeric = any(n in ("integer", "number") for n in names)
-    if numeric and "boolean" not in names:  # JSON Schema: true is not a number
-        return lambda v: isinstance(v, kinds) and not isinstance(v, bool)
-    return lambda v: isinstance(v, kinds)
