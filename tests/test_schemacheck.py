@@ -165,8 +165,22 @@ def test_a_schema_referring_to_itself_agrees_with_jsonschema(tree: Any) -> None:
     from jsonschema import Draft202012Validator
 
     expected = Draft202012Validator(TREE).is_valid(tree)
-    checker = Checker(TREE)
+    checker = Checker(TREE, interpret_first=0)  # compiled at once
     assert checker.is_valid(tree) == expected == (not checker.problems(tree))
+    assert Checker(TREE).is_valid(tree) == expected  # answered by walking it
+
+
+def test_a_checker_walks_the_schema_for_its_first_checks_then_compiles_it() -> None:
+    """A command checking a ticket or two does not pay for compiling the schema (#12)."""
+    from itdesk.store import schemacheck
+    from itdesk.store.schema import schema
+
+    checker = Checker(schema(), interpret_first=2)
+    for _ in range(2):
+        assert checker.is_valid(BASE) and checker._compiled is None
+    assert not checker.is_valid({**BASE, "id": "x"}) and checker._compiled is not None
+    assert checker.is_valid(BASE)
+    assert schemacheck.INTERPRET_FIRST > 0  # the default: a command never compiles it
 
 
 def test_unsupported_keyword_is_refused() -> None:
