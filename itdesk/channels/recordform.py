@@ -1467,7 +1467,7 @@ def _as_exported(text: str) -> tuple[Ticket, dict[str, Any]] | None:
             from ..core.model import Ticket
 
             _MSGSPEC[:] = [msgspec.json.Decoder(Ticket), msgspec.json.Encoder()]
-        except ImportError:  # (no wheel of it for this platform)
+        except Exception:  # no wheel for this platform, or a model it cannot decode
             _MSGSPEC[:] = [None, None]
     decoder, encoder = _MSGSPEC
     if decoder is None:
