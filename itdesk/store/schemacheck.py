@@ -40,6 +40,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 _SIMPLE = frozenset({str, int, bool, float, type(None)})  # what an enum of a ticket holds
+_LEAF = ("type", "enum", "minLength", "pattern")  # the keywords of one value alone
 
 Problem = tuple[list[str | int], str]
 Validator = Callable[[Any], bool]
@@ -215,29 +216,9 @@ class _Compiler:
                 body.append("    return False")
             self._emit(name, body)
             return name
-        if "type" in schema:
-            names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-            kinds = self._name(tuple(t for n in names for t in _TYPES[n]))
-            numeric = any(n in ("integer", "number") for n in names)
-            if numeric and "boolean" not in names:  # JSON Schema: true is not a number
-                body.append(f"if not isinstance(v, {kinds}) or isinstance(v, bool): return False")
-            else:
-                body.append(f"if not isinstance(v, {kinds}): return False")
-        if "enum" in schema:
-            choices = list(schema["enum"])
-            if all(c is None or type(c) in (str, int, bool, float) for c in choices):
-                allowed = self._name(frozenset((type(c), c) for c in choices))
-                body += ["try:", f"    if (type(v), v) not in {allowed}: return False",
-                         "except TypeError:", "    return False"]  # fmt: skip
-            else:
-                body.append(f"if not {self._name(_enum_check(choices))}(v): return False")
-        if "minLength" in schema or schema.get("pattern") is not None:
-            body.append("if isinstance(v, str):")
-            if "minLength" in schema:
-                body.append(f"    if len(v) < {self._name(schema['minLength'])}: return False")
-            if schema.get("pattern") is not None:
-                search = self._name(re.compile(schema["pattern"]).search)
-                body.append(f"    if {search}(v) is None: return False")
+        leaf = {key: schema[key] for key in _LEAF if key in schema}
+        if leaf:  # type, enum, length and pattern: one expression
+            body.append(f"if not ({self._expr(leaf, 'v')}): return False")
         if "required" in schema or "properties" in schema or "additionalProperties" in schema:
             required = self._name(frozenset(schema.get("required", ())))
             props = schema.get("properties", {})
@@ -265,13 +246,7 @@ class _Compiler:
         if keys == {"$ref"}:
             ref = schema["$ref"]
             target = self.checker._resolve(ref)
-            if ref not in self._inlining and set(target) - ANNOTATIONS <= {
-                "type",
-                "pattern",
-                "oneOf",
-                "enum",
-                "minLength",
-            }:
+            if ref not in self._inlining and set(target) - ANNOTATIONS <= {*_LEAF, "oneOf"}:
                 self._inlining.add(ref)  # (a schema that refers to itself is called, not written)
                 try:
                     return self._expr(target, var)
@@ -281,7 +256,7 @@ class _Compiler:
         if keys == {"oneOf"} and len(schema["oneOf"]) == 2:
             first, second = (self._expr(sub, var) for sub in schema["oneOf"])
             return f"(bool({first}) is not bool({second}))"
-        if not keys <= {"type", "enum", "minLength", "pattern"}:
+        if not keys <= set(_LEAF):
             return f"{self._node(schema)}({var})"
         parts: list[str] = []
         hashable = False
