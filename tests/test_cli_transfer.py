@@ -1167,7 +1167,7 @@ def test_workers_read_their_rows_from_the_sheets_file_not_from_this_process(
     given: list[object] = []
     real = workers.in_order
 
-    def spying(func: Any, items: Any, workers: int, batch: int = 200) -> Any:
+    def spying(func: Any, items: Any, workers: int, batch: int | None = None) -> Any:
         items = list(items)
         given.extend(items)
         return real(func, items, workers, batch)

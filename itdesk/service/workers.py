@@ -40,24 +40,26 @@ def pool_size(count: int, workers: int | None = None, start: int | None = None) 
 
 
 def in_order(
-    func: Callable[[T], R], items: Iterable[T], workers: int, batch: int = BATCH
+    func: Callable[[T], R], items: Iterable[T], workers: int, batch: int | None = None
 ) -> Iterator[R]:
     """``func`` of each item, in the items' order: by ``workers`` forked processes, a
-    ``batch`` of items each, or here when ``workers`` is 1. The items are read as the
-    workers take them (never all at once). A batch whose worker raised is done again
-    here, so that the exception is raised as one process would raise it."""
+    ``batch`` of items each (default :data:`BATCH`), or here when ``workers`` is 1. The
+    items are read as the workers take them (never all at once). A batch whose worker
+    raised is done again here, so that the exception is raised as one process would
+    raise it."""
     if workers <= 1:
         yield from map(func, items)
         return
     import multiprocessing
 
     sent: deque[list[T]] = deque()
+    size = BATCH if batch is None else batch
 
     def batches() -> Iterator[list[T]]:
         some: list[T] = []
         for item in items:
             some.append(item)
-            if len(some) >= batch:
+            if len(some) >= size:
                 sent.append(some)
                 yield some
                 some = []
