@@ -552,7 +552,7 @@ class _Run:
                 if isinstance(exc, (OSError, Declined)):
                     raise Declined from None
             raise  # else: the journal stays, and the next run finishes the write
-        self._finish(base, new, rel, journal)
+        self._finish(base, new, rel, blob, journal)
         self._advance(new, highest, start, ticket_id)
         self._maintain(settings)
         return self._tell(ticket_id)
@@ -610,10 +610,10 @@ class _Run:
                         seq = max(seq, int(digits))
         return f"{start}{seq + 1:0{int(str(self.facts['digits']))}d}"
 
-    def _finish(self, base: str, new: str, rel: str, journal: str) -> None:
+    def _finish(self, base: str, new: str, rel: str, blob: str, journal: str) -> None:
         """git's index follows the commit (as store.transaction.sync_index): the index
         made meanwhile put in place, or, if git's own changed since, made now."""
-        if not self._index.install(base, new):
+        if not self._index.install(base, new, rel, blob):
             status, _ = _git(self.root, _update_index_args(self.git_dir), f"{rel}\0".encode())
             if status != 0:
                 self._warn("the change is committed, but git's index was not updated; the "
@@ -777,9 +777,12 @@ def _update_index_args(git_dir: str) -> list[str]:
 class _Index:
     """git's index with the new ticket's entry, made while the rest is done.
 
-    git reads the whole index to change an entry (~20 ms at 100,000 tickets, its shared
-    index). It starts at once, on a copy of the index, and reads it while the report is
-    checked and the ticket made; it gets the ticket's path when the file is written
+    git reads the whole index to change an entry (~25 ms at 100,000 tickets, its shared
+    index). When itdesk's note says the index holds the branch's commit and the index is
+    small (a split one, or a small desk's), the entry is added by Python after the
+    commit (:mod:`itdesk.store.gitindex`, git's bytes), and no git runs. Else git
+    starts at once, on a copy of the index, and reads it while the report is checked
+    and the ticket made; it gets the ticket's path when the file is written
     (:meth:`add`), so that no git run meanwhile (a ``git commit`` of the technician's)
     sees an entry of a ticket not yet committed. After the commit the copy takes the
     index's place under git's ``index.lock`` (:meth:`install`), if the index is still
@@ -788,14 +791,25 @@ class _Index:
     full path's does."""
 
     def __init__(self, root: str, git_dir: str):
-        self.git_dir = git_dir
+        self.root, self.git_dir = root, git_dir
         self.path = os.path.join(git_dir, "index")
         name = f".index.{os.getpid()}.{os.urandom(8).hex()}.tmp"
         self.copy = os.path.join(git_dir, "itdesk", name)
         self.proc: _Process | None = None
+        self.direct = False
+        noted = (_read(os.path.join(git_dir, INDEX_NOTE)) or "").strip()
         try:
             with open(self.path, "rb") as fh:
                 self.before = fh.read()
+        except OSError:
+            self.before = b""
+            return
+        self.direct = len(self.before) <= SPLIT_INDEX_BYTES and noted.endswith(
+            f" {_checksum(self.before) or '-'}"
+        )
+        if self.direct:
+            return
+        try:
             _write_atomic(self.copy, self.before, fsync=False)
         except OSError:
             return
@@ -812,39 +826,26 @@ class _Index:
         if self.proc is not None:
             self.proc.stop()
             self.proc = None
-        _unlink(self.copy)
-
-    def install(self, base: str, new: str) -> bool:
-        """The copy made the index, and noted if the index held ``base``; False if it
-        could not be."""
-        if self.proc is None:
-            return False
-        status, _ = self.proc.wait()
-        self.proc = None
-        lock = self.path + ".lock"
-        try:
-            if status != 0:
-                return False
-            try:
-                os.close(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644))
-            except OSError:
-                return False  # git at work on it: the full update waits for it, or says so
-            try:
-                with open(self.path, "rb") as fh:
-                    if fh.read() != self.before:
-                        return False
-                with open(self.copy, "rb") as fh:
-                    fh.seek(-20, os.SEEK_END)
-                    checksum = _checksum(fh.read())
-                os.replace(self.copy, self.path)
-            finally:
-                _unlink(lock)
-        except OSError:
-            return False
-        finally:
+        if not self.direct:
             _unlink(self.copy)
+
+    def install(self, base: str, new: str, rel: str, blob: str) -> bool:
+        """The index made, and noted if the index held ``base``; False if it could not
+        be (then git updates it)."""
         before = _checksum(self.before)
         noted = (_read(os.path.join(self.git_dir, INDEX_NOTE)) or "").strip()
+        if self.direct:
+            if not before or noted != f"{base} {before}":
+                return False  # (the branch moved since the note: git's to check)
+            from .store.gitindex import install
+
+            checksum = install(self.root, self.git_dir, self.before, rel, blob)
+            if checksum is None:
+                return False
+        else:
+            checksum = self._install_copy()
+            if checksum is None:
+                return False
         if before and checksum and noted == f"{base} {before}":
             try:
                 _write_atomic(os.path.join(self.git_dir, INDEX_NOTE),
@@ -852,6 +853,36 @@ class _Index:
             except OSError:
                 pass
         return True
+
+    def _install_copy(self) -> str | None:
+        """The copy git made put in place; its checksum ("" for none), or None."""
+        if self.proc is None:
+            return None
+        status, _ = self.proc.wait()
+        self.proc = None
+        lock = self.path + ".lock"
+        try:
+            if status != 0:
+                return None
+            try:
+                os.close(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644))
+            except OSError:
+                return None  # git at work on it: the full update waits for it, or says so
+            try:
+                with open(self.path, "rb") as fh:
+                    if fh.read() != self.before:
+                        return None
+                with open(self.copy, "rb") as fh:
+                    fh.seek(-20, os.SEEK_END)
+                    checksum = _checksum(fh.read())
+                os.replace(self.copy, self.path)
+            finally:
+                _unlink(lock)
+        except OSError:
+            return None
+        finally:
+            _unlink(self.copy)
+        return checksum
 
 
 def _checksum(index: bytes) -> str:
