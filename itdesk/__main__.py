@@ -4,7 +4,9 @@
 it is what scripts and package managers call to see that itdesk works, and it should
 cost little more than starting Python. ``itdesk new`` with flags is tried by
 :mod:`itdesk.quicknew` first (no click), ``itdesk list --all`` into a pipe by
-:mod:`itdesk.quicklist`. Everything else goes to :func:`itdesk.cli.main`.
+:mod:`itdesk.quicklist` (which gets the rows of a folder changed since they were kept
+from :func:`itdesk.cli.list_.made_rows`, imported only then). Everything else goes to
+:func:`itdesk.cli.main`.
 """
 
 from __future__ import annotations
@@ -33,12 +35,19 @@ def run() -> None:
     if sys.argv[1:2] == ["list"]:  # the whole desk for a pipe: kept rows, when they serve
         from .quicklist import main as quick_list
 
-        status = quick_list(sys.argv[2:])
+        status = quick_list(sys.argv[2:], made_rows)
         if status is not None:
             raise SystemExit(status)
     from .cli import main
 
     main()
+
+
+def made_rows(root: str, rels: list[str], lang: str, salt: str) -> list[tuple[object, ...]] | None:
+    """:func:`itdesk.cli.list_.made_rows`, imported when a folder's rows are not kept."""
+    from .cli.list_ import made_rows as made
+
+    return made(root, rels, lang, salt)
 
 
 if __name__ == "__main__":

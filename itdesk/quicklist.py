@@ -12,9 +12,13 @@ language, the masking and the code's version (``itdesk.cli.list_._keep_rows``, t
 with an invalid or just-modified file). What this path needs of the policy (the
 language, the salt) is kept beside them, valid while ``itdesk.yaml`` keeps its stat.
 
-This path lists every folder as the full one does, and takes the rows only when every
-folder's listing and salt are exactly those kept: a file added, removed, rewritten or
-touched since makes it decline. It lays the rows out as
+This path lists every folder as the full one does, and takes a folder's rows only when
+its listing and salt are exactly those kept. A folder or two without (a file added,
+removed, rewritten or touched since; the active folder just after a write, whose rows
+are not kept for two seconds) have their rows made as the full command makes them
+(:func:`itdesk.cli.list_.made_rows`, given by the entry point: the model's reading of
+those folders alone, kept as the full command keeps them), the rest from the kept rows;
+more, or any file that is not valid, and it declines. It lays the rows out as
 :func:`itdesk.channels.table.render` does. Anything else returns None before anything
 is written, and the full command runs: another option, a terminal (colours, width,
 pager), ``$COLUMNS``, a journal or an unfinished merge, a linked folder or file, a
@@ -33,7 +37,10 @@ from .quicknew import JOURNAL, POLICY_FILE, UNFINISHED, Declined, _find_desk, _s
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
+
+    MadeRows = Callable[[str, list[str], str, str], list[tuple[Any, ...]] | None]
 
 FACTS = "itdesk/cache/quicklist.marshal"  # in .git
 FACTS_VERSION = 1
@@ -42,6 +49,7 @@ SUMMARY_VERSION = 1  # store.folders'
 KIND = "rows"
 ROWS_VERSION = 2  # in the salt: a change of the rows' form is a change of the salt
 BIG = 100  # channels.table's: above this many rows, its own layout (not tabulate's)
+MADE = 2  # folders at most whose rows are made here (more: the full command, on every core)
 COLUMNS = 7
 
 
@@ -50,8 +58,11 @@ COLUMNS = 7
 declined = False
 
 
-def main(argv: list[str]) -> int | None:
-    """``itdesk list`` with ``argv``: printed and 0, or None (nothing done)."""
+def main(argv: list[str], made_rows: MadeRows | None = None) -> int | None:
+    """``itdesk list`` with ``argv``: printed and 0, or None (nothing done).
+    ``made_rows(root, folders, lang, salt)``: the rows of a folder or two with none kept
+    for their files now, as the full command makes (and keeps) them, or None (the entry
+    point gives :func:`itdesk.cli.list_.made_rows`; without it such a desk declines)."""
     global declined
     try:
         options = _parse(argv)
@@ -61,7 +72,7 @@ def main(argv: list[str]) -> int | None:
             raise Declined  # a terminal's width, colours and pager: the full command's
         if (getattr(out, "encoding", None) or "").lower().replace("-", "") != "utf8":
             raise Declined
-        text, lang = _table(_find_desk(options.get("desk")), options.get("lang"))
+        text, lang = _table(_find_desk(options.get("desk")), options.get("lang"), made_rows)
     except Declined:
         declined = True
         return None
@@ -108,7 +119,7 @@ def _parse(argv: list[str]) -> dict[str, str]:
     return options
 
 
-def _table(root: str, lang: str | None) -> tuple[str, str]:
+def _table(root: str, lang: str | None, made_rows: MadeRows | None) -> tuple[str, str]:
     """The table, and the language it is in."""
     git_dir = os.path.join(root, ".git")
     if not os.path.isdir(git_dir) or os.path.islink(git_dir):
@@ -123,8 +134,20 @@ def _table(root: str, lang: str | None) -> tuple[str, str]:
         raise Declined
     salt = salts[lang]
     rows: list[tuple[Any, ...]] = []
+    unkept = []
     for rel in _folders(root):
-        rows += _rows(root, git_dir, rel, salt)
+        kept = _rows(root, git_dir, rel, salt)
+        if kept is None:
+            unkept.append(rel)
+        else:
+            rows += kept
+    if len(unkept) > MADE or (unkept and made_rows is None):
+        raise Declined
+    if unkept:
+        made = made_rows(root, unkept, lang, salt)  # type: ignore[misc]
+        if made is None:
+            raise Declined
+        rows += made
     if len(rows) <= BIG:
         raise Declined  # tabulate lays out a small table: the full path
     from operator import itemgetter
@@ -194,26 +217,30 @@ def _listing(folder: str) -> list[tuple[str, int, int, int]]:
     return listing
 
 
-def _rows(root: str, git_dir: str, rel: str, salt: str) -> list[tuple[Any, ...]]:
-    """The folder's rows as the full path kept them, for exactly its files now."""
+def _rows(root: str, git_dir: str, rel: str, salt: str) -> list[tuple[Any, ...]] | None:
+    """The folder's rows as the full path kept them, for exactly its files now; None
+    when none are kept for them."""
     try:
         listing = _listing(os.path.join(root, rel))
+    except OSError:
+        raise Declined from None
+    try:
         name = f"{KIND}.{rel.replace('/', '-')}"
         with open(os.path.join(git_dir, CACHE_DIR, name), "rb") as fh:
             blob = fh.read()
     except OSError:
-        raise Declined from None
+        return None
     import gc
 
     gc.disable()  # thousands of tuples: see itdesk.store.cache
     try:
         version, kept_salt, kept_listing, value = marshal.loads(blob)
     except (ValueError, EOFError, TypeError):
-        raise Declined from None
+        return None
     finally:
         gc.enable()
     if version != SUMMARY_VERSION or kept_salt != salt or kept_listing != listing:
-        raise Declined
+        return None
     plain, rows = value
     if not plain:
         raise Declined  # a cell to escape for a terminal: the full path does it

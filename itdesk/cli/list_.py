@@ -157,29 +157,16 @@ def _keep_rows(session: Any, folders: list[Any], lang: str, personal: frozenset[
 
     from .. import __version__, quicklist
     from ..channels.table import width
-    from ..channels.views import COLUMNS, HEADERS, id_key, table_cells
-    from ..core.privacy import masked_data
+    from ..channels.views import HEADERS
     from ..quicknew import _stat_key, _write_atomic
     from ..store.cache import RACY_NS
-    from ..store.folders import salt_of
 
     if session.warnings or session.findings:
         return
     now = time.time_ns()
     if not folders or any(now - m < RACY_NS for _, _, m, _ in folders[0].listing):
         return  # a ticket just written: its folder's rows would not be kept (store.folders)
-    keys = frozenset(COLUMNS)
-    salt = salt_of(quicklist.KIND, quicklist.ROWS_VERSION, lang, sorted(personal), COLUMNS)
-
-    def make(tickets: list[dict[str, Any]]) -> tuple[bool, bytes]:
-        shown: list[Any] = [masked_data(d, personal, keys) for d in tickets]
-        cells = [tuple(str(c).strip() for c in row) for row in table_cells(shown, lang)]
-        plain = not any(_odd(c) for row in cells for c in row)
-        rows = []
-        for d, row in zip(shown, cells, strict=True):  # sorted by id as sort_tickets does
-            rows.append((*id_key(d), *row, *(width(c) for c in row)))
-        return plain, marshal.dumps(rows)  # decoded by quicklist alone
-
+    salt, make = rows_maker(lang, personal)
     for _ in session.folder_summaries(quicklist.KIND, salt, make, folders=folders):
         pass
     if session.warnings or session.findings:
@@ -210,6 +197,64 @@ def _keep_rows(session: Any, folders: list[Any], lang: str, personal: frozenset[
             _write_atomic(str(path), marshal.dumps(kept), fsync=False)
         except OSError:
             pass
+
+
+def rows_maker(lang: str, personal: frozenset[str]) -> tuple[str, Any]:
+    """The salt of the rows :mod:`itdesk.quicklist` lays out, and ``make(tickets)``: a
+    folder's tickets (sorted by id) as those rows, and whether every cell is plain."""
+    import marshal
+
+    from .. import quicklist
+    from ..channels.table import width
+    from ..channels.views import COLUMNS, id_key, table_cells
+    from ..core.privacy import masked_data
+    from ..store.folders import salt_of
+
+    keys = frozenset(COLUMNS)
+    salt = salt_of(quicklist.KIND, quicklist.ROWS_VERSION, lang, sorted(personal), COLUMNS)
+
+    def make(tickets: list[dict[str, Any]]) -> tuple[bool, bytes]:
+        shown: list[Any] = [masked_data(d, personal, keys) for d in tickets]
+        cells = [tuple(str(c).strip() for c in row) for row in table_cells(shown, lang)]
+        plain = not any(_odd(c) for row in cells for c in row)
+        rows = []
+        for d, row in zip(shown, cells, strict=True):  # sorted by id as sort_tickets does
+            rows.append((*id_key(d), *row, *(width(c) for c in row)))
+        return plain, marshal.dumps(rows)  # decoded by quicklist alone
+
+    return salt, make
+
+
+def made_rows(root: str, rels: list[str], lang: str, salt: str) -> list[Any] | None:
+    """For :mod:`itdesk.quicklist`: the rows of the ticket folders ``rels`` (relative to
+    the desk ``root``), which have none kept for their files now, made by
+    :func:`rows_maker` through the per-file cache and kept where the full command keeps
+    them; None when a file is not valid (the full command says so), the policy's
+    masking is not the one ``salt`` was made for, or a cell is not plain."""
+    import marshal
+
+    from .. import quicklist
+    from ..errors import ItdeskError
+    from ..service.context import Context
+
+    try:
+        context = Context.open(root, on_warning=lambda text: None)
+        made_salt, make = rows_maker(lang, context.desk.policy.personal)
+        if made_salt != salt:
+            return None
+        folders = context.desk.ticket_folders(True, on_error=context.found, only=rels)
+        if [folder.rel for folder in folders] != rels:
+            return None
+        rows: list[Any] = []
+        for summary, _ in context.folder_summaries(quicklist.KIND, salt, make, folders=folders):
+            if summary is None or not summary[0]:
+                return None  # (a cell to escape for a terminal: the full command's)
+            rows += marshal.loads(summary[1])
+    except (ItdeskError, OSError):
+        return None
+    if context.warnings or context.findings:
+        return None
+    return rows
 
 
 def _odd(cell: str) -> bool:

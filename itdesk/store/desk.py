@@ -16,7 +16,7 @@ import datetime as dt
 import errno
 import os
 import posixpath
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cached_property
@@ -394,10 +394,12 @@ class Desk:
         self,
         include_archive: bool = False,
         on_error: Callable[[InvalidTicket], None] | None = None,
+        only: Collection[str] | None = None,
     ) -> list[TicketFolder]:
         """The folders of ticket files, listed: ``tickets/``, then (``include_archive``)
-        each month of the archive. A linked folder or file goes to ``on_error`` (or
-        raises) and is never followed."""
+        each month of the archive; ``only``: those of these paths (relative to the desk)
+        alone. A linked folder or file goes to ``on_error`` (or raises) and is never
+        followed."""
         from .folders import TicketFolder, list_folder
 
         self.check_readable()
@@ -407,6 +409,8 @@ class Desk:
             paths += sorted(p for p in archive.iterdir() if p.is_dir())
         elif include_archive and (self.root / ARCHIVE).is_symlink():
             paths.append(self.root / ARCHIVE)  # reported below, never followed
+        if only is not None:
+            paths = [path for path in paths if self.rel(path) in only]
         folders = []
         for path in paths:
             if path.is_symlink() or not self._inside(path):
