@@ -532,6 +532,7 @@ class _Run:
             objects = _Objects(git_dir)
             blob = objects.put(b"blob", data)
             root_tree, tickets_tree = trees()
+            base_tree = objects.oid(b"tree", root_tree)
             tickets = objects.put(b"tree", _tree_with(tickets_tree, f"{ticket_id}.yaml", blob))
             tree = objects.put(b"tree", _tree_with(root_tree, "tickets", tickets, replace=True))
             committer_line = f"{committer} {_machine_time()}"
@@ -552,7 +553,7 @@ class _Run:
                 if isinstance(exc, (OSError, Declined)):
                     raise Declined from None
             raise  # else: the journal stays, and the next run finishes the write
-        self._finish(base, new, rel, blob, journal)
+        self._finish(base, base_tree, new, rel, blob, journal)
         self._advance(new, highest, start, ticket_id)
         self._maintain(settings)
         return self._tell(ticket_id)
@@ -573,10 +574,14 @@ class _Run:
 
     def _highest(self, base: str) -> dict[str, str]:
         """store.numbers' cache of the highest number of each day history ever held,
-        when it is up to date with ``base`` and exactly as ``json.dumps`` wrote it."""
+        exactly as ``json.dumps`` wrote it, brought up to ``base`` as
+        store.numbers.highest_in_history brings it (a pull's commits read; after a reset
+        back, as it is); the full path reads history again otherwise."""
         text = _read(os.path.join(self.git_dir, "itdesk", "numbers.json")) or ""
-        lead = f'{{"head": "{base}", "highest": {{'
-        if not (text.startswith(lead) and text.endswith("}}")):
+        seen = text[10:50]
+        lead = f'{{"head": "{seen}", "highest": {{'
+        if not (len(seen) == 40 and _plain(seen, "") and text.startswith(lead)
+                and text.endswith("}}")):  # fmt: skip
             raise Declined  # history to read first: the full path does it
         highest: dict[str, str] = {}
         body = text[len(lead) : -2]
@@ -585,9 +590,33 @@ class _Run:
             if not (colon and key[:1] == '"' and _plain(key[1:], "-") and value.isdigit()):
                 raise Declined
             highest[key[1:]] = value
-        if _numbers_json(base, highest) != text:
+        if _numbers_json(seen, highest) != text:
             raise Declined
+        if seen != base:
+            self._catch_up(seen, base, highest)
         return highest
+
+    def _catch_up(self, seen: str, base: str, highest: dict[str, str]) -> None:
+        """``highest`` (up to date with ``seen``) brought up to ``base``: the numbers the
+        commits since added (a pull, someone's commit), or none when ``base`` is in
+        ``seen``'s history (a reset back: its numbers are counted already)."""
+        status, out = _git(self.root, ["merge-base", seen, base])
+        joint = out.decode("ascii", "replace").strip()
+        if status != 0 or joint not in (seen, base):
+            raise Declined  # not one line of history: the full path reads it again
+        if joint == base:
+            return
+        status, out = _git(self.root, ["log", "--format=", "--name-only", "--diff-filter=A",
+                                       "--no-renames", "-z", f"{seen}..{base}", "--",
+                                       "tickets/"])  # fmt: skip
+        if status != 0:
+            raise Declined
+        for rel in out.replace(b"\n", b"\0").split(b"\0"):
+            name = rel.rpartition(b"/")[2].decode("utf-8", "replace")
+            split = _id_split(name[:-5]) if name.endswith(".yaml") else None
+            if split is not None:
+                start, seq = split
+                highest[start] = str(max(int(highest.get(start, "0")), seq))
 
     def _allocate(self, start: str, highest: dict[str, str]) -> str:
         """The next number of the day: after every file of the day, active or archived
@@ -610,10 +639,11 @@ class _Run:
                         seq = max(seq, int(digits))
         return f"{start}{seq + 1:0{int(str(self.facts['digits']))}d}"
 
-    def _finish(self, base: str, new: str, rel: str, blob: str, journal: str) -> None:
+    def _finish(self, base: str, base_tree: str, new: str, rel: str, blob: str,
+                journal: str) -> None:  # fmt: skip
         """git's index follows the commit (as store.transaction.sync_index): the index
         made meanwhile put in place, or, if git's own changed since, made now."""
-        if not self._index.install(base, new, rel, blob):
+        if not self._index.install(base, base_tree, new, rel, blob):
             status, _ = _git(self.root, _update_index_args(self.git_dir), f"{rel}\0".encode())
             if status != 0:
                 self._warn("the change is committed, but git's index was not updated; the "
@@ -778,9 +808,10 @@ class _Index:
     """git's index with the new ticket's entry, made while the rest is done.
 
     git reads the whole index to change an entry (~25 ms at 100,000 tickets, its shared
-    index). When itdesk's note says the index holds the branch's commit and the index is
-    small (a split one, or a small desk's), the entry is added by Python after the
-    commit (:mod:`itdesk.store.gitindex`, git's bytes), and no git runs. Else git
+    index). When itdesk's note (or git's cache tree) says the index holds the branch's
+    commit and the index is small (a split one, or a small desk's), the entry is added
+    by Python after the commit (:mod:`itdesk.store.gitindex`, git's bytes), and no git
+    runs. Else git
     starts at once, on a copy of the index, and reads it while the report is checked
     and the ticket made; it gets the ticket's path when the file is written
     (:meth:`add`), so that no git run meanwhile (a ``git commit`` of the technician's)
@@ -797,6 +828,7 @@ class _Index:
         self.copy = os.path.join(git_dir, "itdesk", name)
         self.proc: _Process | None = None
         self.direct = False
+        self.tree: str | None = None  # the cache tree's root, when no note vouches
         noted = (_read(os.path.join(git_dir, INDEX_NOTE)) or "").strip()
         try:
             with open(self.path, "rb") as fh:
@@ -804,9 +836,14 @@ class _Index:
         except OSError:
             self.before = b""
             return
-        self.direct = len(self.before) <= SPLIT_INDEX_BYTES and noted.endswith(
-            f" {_checksum(self.before) or '-'}"
-        )
+        checksum = _checksum(self.before)
+        vouched = bool(checksum) and noted.endswith(f" {checksum}")
+        small = len(self.before) <= SPLIT_INDEX_BYTES
+        if small and checksum and not vouched:  # git's own record of the tree it holds
+            from .store.gitindex import root_tree
+
+            self.tree = root_tree(self.before)
+        self.direct = small and (vouched or self.tree is not None)
         if self.direct:
             return
         try:
@@ -829,14 +866,15 @@ class _Index:
         if not self.direct:
             _unlink(self.copy)
 
-    def install(self, base: str, new: str, rel: str, blob: str) -> bool:
-        """The index made, and noted if the index held ``base``; False if it could not
-        be (then git updates it)."""
+    def install(self, base: str, base_tree: str, new: str, rel: str, blob: str) -> bool:
+        """The index made, and noted if the index held ``base`` (whose tree is
+        ``base_tree``); False if it could not be (then git updates it)."""
         before = _checksum(self.before)
         noted = (_read(os.path.join(self.git_dir, INDEX_NOTE)) or "").strip()
+        holds = bool(before) and (noted == f"{base} {before}" or self.tree == base_tree)
         if self.direct:
-            if not before or noted != f"{base} {before}":
-                return False  # (the branch moved since the note: git's to check)
+            if not holds:
+                return False  # (the branch moved since the index was read: git's to check)
             from .store.gitindex import install
 
             checksum = install(self.root, self.git_dir, self.before, rel, blob)
@@ -846,7 +884,7 @@ class _Index:
             checksum = self._install_copy()
             if checksum is None:
                 return False
-        if before and checksum and noted == f"{base} {before}":
+        if holds and checksum:
             try:
                 _write_atomic(os.path.join(self.git_dir, INDEX_NOTE),
                               f"{new} {checksum}\n".encode(), fsync=False)  # fmt: skip
@@ -897,16 +935,21 @@ class _Objects:
     def __init__(self, git_dir: str):
         self.folder = os.path.join(git_dir, "objects")
 
-    def put(self, kind: bytes, body: bytes) -> str:
-        import zlib
-
+    @staticmethod
+    def oid(kind: bytes, body: bytes) -> str:
+        """The object id of ``body`` as an object of ``kind``."""
         try:
             from _sha1 import sha1  # type: ignore[import-not-found]  # (hashlib: OpenSSL, ~2 ms)
         except ImportError:  # pragma: no cover -- a Python built without it
             from hashlib import sha1
 
+        return str(sha1(b"%s %d\0" % (kind, len(body)) + body).hexdigest())
+
+    def put(self, kind: bytes, body: bytes) -> str:
+        import zlib
+
         data = b"%s %d\0" % (kind, len(body)) + body
-        oid = str(sha1(data).hexdigest())
+        oid = self.oid(kind, body)
         folder = os.path.join(self.folder, oid[:2])
         path = os.path.join(folder, oid[2:])
         if os.path.exists(path):
@@ -970,6 +1013,21 @@ def _plain(text: str, also: str) -> bool:
     for char in also:
         text = text.replace(char, "")
     return text.isascii() and text.isalnum()
+
+
+def _id_split(name: str) -> tuple[str, int] | None:
+    """core.ids.ID_PATTERN's ``PREFIX-YYYYMMDD-`` and sequence of ``name``, else None."""
+    prefix, _, rest = name.partition("-")
+    date, _, seq = rest.partition("-")
+    if not (1 <= len(prefix) <= 16 and prefix.isascii() and "A" <= prefix[0] <= "Z"):
+        return None
+    if not all("A" <= c <= "Z" or "0" <= c <= "9" for c in prefix[1:]):
+        return None
+    if not (len(date) == 8 and date.isascii() and date.isdigit()):
+        return None
+    if not (1 <= len(seq) <= 9 and seq.isascii() and seq.isdigit()):
+        return None
+    return f"{prefix}-{date}-", int(seq)
 
 
 def _numbers_json(head: str, highest: dict[str, str]) -> str:

@@ -236,3 +236,25 @@ def test_a_file_changed_in_the_index_s_tick_is_still_seen_changed(tmp_path: Path
     assert gitindex.install(str(repo), str(repo / ".git"), index.read_bytes(), rel, blob)
     assert index.stat().st_mtime_ns == old
     assert run(repo, "diff", "--name-only").decode() == "tickets/IT-20240101-001.yaml\n"
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_the_cache_tree_s_root_is_the_tree_the_index_holds(tmp_path: Path, split: bool) -> None:
+    """After a commit, the root of the cache tree is the commit's tree; a change staged
+    since invalidates it (None); an index of another format: None."""
+    repo = repo_with(tmp_path, FILES, split=split)
+    index = repo / ".git/index"
+    assert (
+        gitindex.root_tree(index.read_bytes())
+        == run(repo, "rev-parse", "HEAD^{tree}").decode().strip()
+    )
+    add_file(repo, "kb/printer.md")
+    run(repo, "add", "kb/printer.md")
+    assert gitindex.root_tree(index.read_bytes()) is None
+    run(repo, "commit", "-q", "-m", "printer")
+    assert (
+        gitindex.root_tree(index.read_bytes())
+        == run(repo, "rev-parse", "HEAD^{tree}").decode().strip()
+    )
+    run(repo, "update-index", "--index-version", "4")
+    assert gitindex.root_tree(index.read_bytes()) is None

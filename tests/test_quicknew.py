@@ -380,3 +380,36 @@ def test_a_killed_run_s_copy_of_the_index_is_removed_by_the_next_write(twins) ->
         path.write_bytes(b"DIRC")
     Itdesk(a).ok("new", "--now", NOW, "--title", "after", "--requester", "李雷", "--as", "zhang")
     assert not any(path.exists() for path in left)
+
+
+def _commit_elsewhere(desk: Path, seq: str) -> None:
+    """A ticket of the day added by a commit itdesk did not make (a pull of another
+    technician's): numbers.json is left behind it."""
+    first = sorted((desk / "tickets").glob("IT-*.yaml"))[0]
+    rel = f"tickets/IT-20231025-{seq}.yaml"
+    text = first.read_text(encoding="utf-8").replace(first.stem, rel[8:-5])
+    (desk / rel).write_text(text, encoding="utf-8")
+    git(desk, "add", rel)
+    git(desk, "commit", "-q", "-m", f"IT-20231025-{seq}: from another clone")
+
+
+@pytest.mark.parametrize("moved", ["ahead", "back", "apart"])
+def test_the_numbers_follow_the_branch_where_it_moved(twins, capfd, moved: str) -> None:
+    """numbers.json noted another commit than the branch's: a commit made elsewhere is
+    read (its number not given again), a reset back keeps every number given (none given
+    again), a branch that went apart is the full path's. Both paths alike."""
+    a, b = twins
+    for d in (a, b.desk):
+        if moved == "ahead":
+            _commit_elsewhere(d, "007")
+        elif moved == "back":
+            Itdesk(d).ok("new", *BASIC)
+            git(d, "reset", "-q", "--hard", "HEAD~1")
+        else:
+            Itdesk(d).ok("new", *BASIC)
+            git(d, "reset", "-q", "--hard", "HEAD~1")
+            _commit_elsewhere(d, "004")
+    assert both(twins, capfd, *BASIC) == (moved != "apart")
+    made = git(a, "log", "-1", "--format=%s").split(":")[0]
+    expected = {"ahead": "IT-20231025-008", "back": "IT-20231025-003", "apart": "IT-20231025-005"}
+    assert made == expected[moved]

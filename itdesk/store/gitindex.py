@@ -117,6 +117,33 @@ def _with_new_entry(index: bytes, rel: str, st: os.stat_result,
     return out + sha1(out).digest(), shared  # type: ignore[attr-defined]
 
 
+def root_tree(index: bytes) -> str | None:
+    """The tree id of ``index``'s cache tree at its root, when it is valid: git's own
+    record that the index holds exactly that tree (every entry, nothing unmerged);
+    else None. Only an index :func:`with_new_entry` can change is read."""
+    if len(index) < _HEAD + 20 or index[:4] != b"DIRC" or index[4:8] != b"\0\0\0\2":
+        return None
+    at = _HEAD
+    try:
+        for _ in range(int.from_bytes(index[8:12], "big")):
+            size = int.from_bytes(index[at + 60 : at + 62], "big") & _NAME_MASK
+            if size == _NAME_MASK:
+                return None
+            at += (_FIXED + size + 8) & ~7
+        while at + 8 <= len(index) - 20:
+            name, size = index[at : at + 4], int.from_bytes(index[at + 4 : at + 8], "big")
+            if name == b"TREE":
+                line = index.index(b"\n", at + 8)
+                if index[at + 8 : at + 9] != b"\0" or line > at + 8 + size:
+                    return None  # (the root's path is empty)
+                entries = int(index[at + 9 : line].split(b" ")[0])
+                return index[line + 1 : line + 21].hex() if entries >= 0 else None
+            at += 8 + size
+    except (ValueError, IndexError):
+        return None
+    return None
+
+
 def _entry(key: bytes, st: os.stat_result, blob: str) -> bytes:
     """An entry of format 2 (git's ``ondisk_cache_entry``): the stat data git keeps,
     each field cut to 32 bits, then the object id, flags (stage 0, the path's length),

@@ -60,10 +60,14 @@ def highest_in_history(root: Path, git_dir: Path, head: str | None) -> dict[str,
     if seen is not None and git.returncode("merge-base", "--is-ancestor", seen, head,
                                            cwd=root) == 0:  # fmt: skip
         revs = [f"{seen}..{head}"]
+    elif seen is not None and git.returncode("merge-base", "--is-ancestor", head, seen,
+                                             cwd=root) == 0:  # fmt: skip
+        revs = []  # the branch went back (a reset): its history's numbers are counted, and
+        # those of the commits left behind stay given (never given again)
     else:
         highest = {}
     try:
-        added = ids_added(root, revs)
+        added = ids_added(root, revs) if revs else set()
     except GitError:
         return highest
     for ticket_id in added:
