@@ -811,9 +811,8 @@ class _Index:
     index). When itdesk's note (or git's cache tree) says the index holds the branch's
     commit and the index is small (a split one, or a small desk's), the entry is added
     by Python after the commit (:mod:`itdesk.store.gitindex`, git's bytes), and no git
-    runs. Else git
-    starts at once, on a copy of the index, and reads it while the report is checked
-    and the ticket made; it gets the ticket's path when the file is written
+    runs. Else git starts at once, on a copy of the index, and reads it while the report
+    is checked and the ticket made; it gets the ticket's path when the file is written
     (:meth:`add`), so that no git run meanwhile (a ``git commit`` of the technician's)
     sees an entry of a ticket not yet committed. After the commit the copy takes the
     index's place under git's ``index.lock`` (:meth:`install`), if the index is still
