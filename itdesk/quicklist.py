@@ -141,10 +141,8 @@ def _table(root: str, lang: str | None, made_rows: MadeRows | None) -> tuple[str
             unkept.append(rel)
         else:
             rows += kept
-    if len(unkept) > MADE or (unkept and made_rows is None):
-        raise Declined
     if unkept:
-        made = made_rows(root, unkept, lang, salt)  # type: ignore[misc]
+        made = made_rows(root, unkept, lang, salt) if made_rows and len(unkept) <= MADE else None
         if made is None:
             raise Declined
         rows += made

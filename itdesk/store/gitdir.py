@@ -187,14 +187,10 @@ class IndexState(NamedTuple):
 
 def index_state(git_dir: Path, oid_len: int) -> IndexState | None:
     """The index's :class:`IndexState`, read from its last 64 KiB (a split index, which
-    itdesk makes on a big desk, is a few hundred bytes); None when it cannot tell.
+    itdesk makes on a big desk, is a few hundred bytes; reading 100,000 entries in
+    Python takes ~40 ms); None when it cannot tell (:func:`store.gitindex.tail_state`)."""
+    from .gitindex import tail_state
 
-    Extensions follow the entries, each a 4-letter name and a 32-bit size, the last one
-    ending where the checksum begins. A small index is read entry by entry to where
-    they end; of a big one only the tail is read (reading 100,000 entries in Python
-    takes ~40 ms), where the cache-tree ("TREE") is the one whose chain of sizes ends
-    exactly at the checksum and whose content is a whole cache-tree."""
-    size = oid_len // 2
     try:
         with open(git_dir / "index", "rb") as fh:
             end = fh.seek(0, os.SEEK_END)
@@ -203,95 +199,8 @@ def index_state(git_dir: Path, oid_len: int) -> IndexState | None:
             tail = fh.read()
     except OSError:
         return None
-    if len(tail) < size + 12 or (start == 0 and tail[:4] != b"DIRC"):
-        return None
-    checksum, body = tail[-size:], tail[:-size]
-    if start == 0:
-        at = _entries_end(body, size)
-        if at is None:
-            return None
-        while at + 8 <= len(body):
-            name, length = body[at : at + 4], int.from_bytes(body[at + 4 : at + 8], "big")
-            if name == b"TREE":
-                return IndexState(checksum, _cache_tree_root(body[at + 8 : at + 8 + length], size))
-            at += 8 + length
-        return IndexState(checksum, None)
-    at = body.find(b"TREE")
-    while at >= 0:
-        if _extensions_end_at(body, at):
-            length = int.from_bytes(body[at + 4 : at + 8], "big")
-            data = body[at + 8 : at + 8 + length]
-            if _cache_tree_size(data, size) == len(data):
-                return IndexState(checksum, _cache_tree_root(data, size))
-        at = body.find(b"TREE", at + 1)
-    return IndexState(checksum, None)
-
-
-def _entries_end(body: bytes, size: int) -> int | None:
-    """Where the entries of a whole index end (versions 2 to 4), or None."""
-    version = int.from_bytes(body[4:8], "big")
-    count = int.from_bytes(body[8:12], "big")
-    at = 12
-    fixed = 40 + size + 2  # stat data, id, flags
-    for _ in range(count):
-        if at + fixed > len(body):
-            return None
-        flags = int.from_bytes(body[at + fixed - 2 : at + fixed], "big")
-        name = at + fixed + (2 if version >= 3 and flags & 0x4000 else 0)
-        if version == 4:  # the name: a varint (bytes of the previous name dropped), then
-            while name < len(body) and body[name] & 0x80:  # the rest of it, NUL-ended
-                name += 1
-            nul = body.find(b"\0", name + 1)
-            if nul < 0:
-                return None
-            at = nul + 1
-        elif version in (2, 3):  # the name, NUL-padded to a multiple of 8 bytes
-            nul = body.find(b"\0", name)
-            if nul < 0:
-                return None
-            at += (nul - at + 8) & ~7
-        else:
-            return None
-    return at
-
-
-def _extensions_end_at(body: bytes, at: int) -> bool:
-    """Whether a chain of extensions starting at ``at`` ends exactly at the checksum."""
-    while at + 8 <= len(body):
-        name = body[at : at + 4]
-        if not (name.isascii() and name.isalpha()):
-            return False
-        at += 8 + int.from_bytes(body[at + 4 : at + 8], "big")
-    return at == len(body)
-
-
-def _cache_tree_size(data: bytes, size: int) -> int | None:
-    """How many bytes the cache-tree at the start of ``data`` takes: each node is
-    ``<path>\0<entry count> <subtrees>\n`` and an id unless the count is -1, followed
-    by its subtrees' nodes."""
-    at, nodes = 0, 1
-    while nodes:
-        nul = data.find(b"\0", at)
-        line_end = data.find(b"\n", nul + 1)
-        if nul < 0 or line_end < 0:
-            return None
-        count, _, subtrees = data[nul + 1 : line_end].partition(b" ")
-        if not subtrees.isdigit() or not count.lstrip(b"-").isdigit():
-            return None
-        at = line_end + 1 + (size if count != b"-1" else 0)
-        nodes += int(subtrees) - 1
-    return at if at <= len(data) else None
-
-
-def _cache_tree_root(data: bytes, size: int) -> str | None:
-    """The root's tree id in a cache-tree, or None if it is invalid (a count of -1)."""
-    line_end = data.find(b"\n")
-    if not data.startswith(b"\0") or line_end < 0:
-        return None
-    count, _, _ = data[1:line_end].partition(b" ")
-    if not count.isdigit() or len(data) < line_end + 1 + size:
-        return None
-    return data[line_end + 1 : line_end + 1 + size].hex()
+    state = tail_state(tail, start == 0, oid_len // 2)
+    return None if state is None else IndexState(*state)
 
 
 def index_holds(git_dir: Path, state: IndexState | None, commit: str, tree: str | None) -> bool:

@@ -38,7 +38,7 @@ from ..core.model import Ticket, ticket_to_dict
 from ..core.policy import POLICY_FILE, Policy
 from ..errors import DeskNotFound, GitError, LockTimeout, UsageError
 from . import commit as plumbing
-from . import git, gitdir
+from . import git, gitdir, gitindex
 from .files import pid_alive, remove_stale_temps, write_atomic, write_many
 from .identity import Actor
 from .layout import HOOK_INDEX, JOURNAL, KB, LOCK_FILE, TICKETS
@@ -330,12 +330,6 @@ def _put_back(desk: Desk, head: gitdir.Head, paths: list[str], journal: _Journal
     return head
 
 
-# An index of this size (~20,000 files) is written as a split index: each write then
-# writes the few changed entries, not all of them (measured at 100,000 tickets: 20 ms
-# instead of 50-100 ms). git reads a split index as any other.
-SPLIT_INDEX_BYTES = 2_000_000
-
-
 def sync_index(
     desk: Desk,
     paths: list[str],
@@ -371,22 +365,11 @@ def sync_index(
                              fsync=False)  # fmt: skip
 
 
-def _update_index_args(git_dir: Path) -> list[str]:
-    """``git update-index`` of paths given on its input, NUL-terminated."""
-    split: list[str] = []
-    try:
-        if (git_dir / "index").stat().st_size > SPLIT_INDEX_BYTES:
-            split = ["--split-index"]
-    except OSError:
-        pass
-    return ["update-index", *split, "--add", "--remove", "-z", "--stdin"]
-
-
 def _sync_index(desk: Desk, paths: list[str]) -> None:
     """git's index entries of ``paths`` as the working tree has them (the commit's
     bytes), waiting a little for an index lock held by a running git."""
     deadline = time.monotonic() + GIT_LOCK_WAIT
-    args = _update_index_args(desk.git_dir)
+    args = gitindex.update_index_args(str(desk.git_dir))
     while True:
         try:
             git.run(*args, cwd=desk.root, input="".join(f"{p}\0" for p in paths))
@@ -418,7 +401,7 @@ class IndexCopy:
         env = git.git_env({"GIT_INDEX_FILE": str(self.copy)})
         try:
             self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-                ["git", *_update_index_args(git_dir)], cwd=desk.root, env=env,
+                ["git", *gitindex.update_index_args(str(git_dir))], cwd=desk.root, env=env,
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
         except OSError:
@@ -454,18 +437,8 @@ class IndexCopy:
         try:
             if proc.wait() != 0:
                 return False
-            lock = self.path.with_name("index.lock")
-            try:
-                os.close(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644))
-            except OSError:
-                return False  # git at work on it: sync_index waits for it, or says so
-            try:
-                if self.path.read_bytes() != self.before:
-                    return False
-                os.replace(self.copy, self.path)
-            finally:
-                lock.unlink(missing_ok=True)
-            return True
+            # (git at work on the index: sync_index waits for it, or says so)
+            return gitindex.replace(str(self.path.parent), self.before, str(self.copy))
         except OSError:
             return False
         finally:
