@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Itdesk, git, git_state
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from itdesk import quicknew
@@ -413,3 +413,18 @@ def test_the_numbers_follow_the_branch_where_it_moved(twins, capfd, moved: str) 
     made = git(a, "log", "-1", "--format=%s").split(":")[0]
     expected = {"ahead": "IT-20231025-008", "back": "IT-20231025-003", "apart": "IT-20231025-005"}
     assert made == expected[moved]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"[A-Z0-9a]{0,17}-[0-9]{7,9}-[0-9]{0,11}", fullmatch=True)
+       | st.text("AZ09a-x", max_size=30))  # fmt: skip
+@example("ABCDEFGHIJKLMNOP-20231025-123456789")  # the longest of each part
+@example("ABCDEFGHIJKLMNOPQ-20231025-001")  # one more letter
+def test_a_ticket_number_is_read_as_core_reads_it(name: str) -> None:
+    """quicknew reads numbers without regular expressions (their import costs `new`):
+    the same names as core.ids.ID_PATTERN, split alike."""
+    from itdesk.core.ids import ID_PATTERN
+
+    m = ID_PATTERN.fullmatch(name)
+    expected = None if m is None else (name[: -len(m.group("seq"))], int(m.group("seq")))
+    assert quicknew._id_split(name) == expected
