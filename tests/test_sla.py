@@ -6,6 +6,7 @@ verdicts stats counts are those check prints."""
 from __future__ import annotations
 
 import json
+import marshal
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -38,10 +39,15 @@ from itdesk.core.sla import (
     Rules,
     build_calendars,
     clock_outcomes,
+    clock_plan,
     clock_states,
     closed_clock_states,
     evaluate,
+    lasting,
     naive_time,
+    plan_record,
+    plan_states,
+    record_plan,
 )
 from itdesk.core.status import history_problems
 from itdesk.errors import InvalidPolicy, ItdeskError
@@ -437,6 +443,44 @@ def test_stats_outcomes_are_the_verdicts_of_the_clock_states(
     assert sorted(clock_outcomes(d, rules)) == _verdicts(states)
     utc = _in_utc(d, data.draw(st.booleans()))
     assert sorted(clock_outcomes(utc, rules)) == _verdicts(states)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    data=st.data(),
+    name=st.sampled_from(sorted(POLICIES)),
+    kept_at=st.sampled_from((-600, -60, -1, *GAPS)),
+    later=st.sampled_from((-600, -60, -1, *GAPS)),
+)
+def test_a_kept_plan_gives_the_clocks_of_the_file_at_any_time(
+    data: st.DataObject, name: str, kept_at: int, later: int
+) -> None:
+    """What ``check`` keeps of a ticket between runs (its clock plan and what its clocks
+    spent at one "now", through marshal) gives at any other "now", earlier or later,
+    the clocks that the file itself gives there, down to the offsets printed; and the
+    running ones alone when asked (check without --all-clocks)."""
+    pol = POLICIES[name]
+    rules = Rules.of(pol, build_calendars(pol.calendars, pol.timezone))
+    t, last = played(data)
+    d = ticket_to_dict(t)
+    plan = clock_plan(d, rules)
+    if plan is None:
+        assert clock_states(d, rules, last) == []
+        return
+    then, now = last + kept_at * M, last + later * M
+    record = marshal.loads(
+        marshal.dumps(plan_record(plan, lasting(plan_states(plan, rules, then))))
+    )
+    theirs = clock_states(d, rules, now)
+    kept, spent = record_plan(record)
+    assert kept == plan
+    mine = plan_states(kept, rules, now, spent)
+    assert mine == theirs
+    assert [_shown(s) for s in mine] == [_shown(s) for s in theirs]
+    assert [s.due.tzinfo for s in mine] == [s.due.tzinfo for s in theirs]
+    open_plan, open_spent = record_plan(record, open_only=True)
+    running = plan_states(open_plan, rules, now, open_spent)
+    assert running == [s for s in theirs if s.open]
 
 
 def _in_utc(d: dict[str, Any], every: bool) -> dict[str, Any]:

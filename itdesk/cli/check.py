@@ -31,34 +31,75 @@ from . import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
-    from ..core.sla import ClockState
+    from ..channels.views import TicketFilter
+    from ..core.sla import ClockState, Plan, Rules, Spent
     from ..service.session import Session
 
 
 def clock_states(
-    session: Session, tickets: Sequence[Mapping[str, Any]], all_clocks: bool = False
+    session: Session, plans: Sequence[tuple[Plan, Spent | None]], all_clocks: bool = False
 ) -> list[ClockState]:
-    """The clocks to show of the tickets' plain data (the SLA engine reads it as it is:
-    no Ticket is built); a clock due past the holidays its calendar knows is a warning
-    (its days were counted as ordinary ones)."""
-    from ..core.sla import Rules, coverage_warnings
-    from ..core.sla import clock_states as states_of
+    """The clocks to show of the tickets' plans (:func:`clock_plans`); a clock due past
+    the holidays its calendar knows is a warning (its days were counted as ordinary
+    ones)."""
+    from ..core.sla import coverage_warnings, plan_states
 
-    policy, calendars = session.desk.policy, session.desk.calendars
-    rules = Rules.of(policy, calendars)
+    rules, now = _rules(session), session.now
     progress = Progress("checking clocks")
     every = []
     try:
-        for done, d in enumerate(tickets, 1):
-            every += states_of(d, rules, session.now)
-            progress(done, len(tickets))
+        for done, (plan, spent) in enumerate(plans, 1):
+            every += plan_states(plan, rules, now, spent)
+            progress(done, len(plans))
     finally:
         progress.close()
-    for line in coverage_warnings(every, calendars):
+    for line in coverage_warnings(every, session.desk.calendars):
         session.warn(line)
     return [s for s in every if all_clocks or (s.open and s.state in ("at_risk", "breached"))]
+
+
+def clock_plans(
+    session: Session, flt: TicketFilter, all_clocks: bool = False
+) -> list[tuple[Plan, Spent | None]]:
+    """The clock plans of the open tickets that pass ``flt``, with what their clocks
+    spent that stays so (``all_clocks``: the stopped clocks too). Each ticket's is kept
+    per file in ``.git`` (the SLA policy and the calendars its salt), so that a run
+    reads only the tickets changed since the last and spends only the clocks still
+    within their targets. Words to look for in the text (``--text``): every open
+    ticket is read."""
+    from ..core.sla import PLAN_VERSION, clock_plan, lasting, plan_record, plan_states, record_plan
+
+    rules = _rules(session)
+    if flt.text is not None:
+        return [(plan, None) for d in open_tickets(session, flt) if (plan := clock_plan(d, rules))]
+    from ..store.folders import salt_of
+
+    desk, now = session.desk, session.now
+    salt = salt_of("clocks", PLAN_VERSION, desk.policy.raw, desk.calendar_definitions)
+
+    def make(d: dict[str, Any]) -> tuple[dict[str, Any], tuple[Any, ...]] | None:
+        plan = clock_plan(d, rules)
+        if plan is None:
+            return None
+        head = {key: d.get(key) for key in _HEAD}
+        return head, plan_record(plan, lasting(plan_states(plan, rules, now)))
+
+    return [
+        record_plan(value[1], open_only=not all_clocks)
+        for value in session.iter_derived("clocks", salt, make)
+        if value is not None and flt.matches(value[0])
+    ]
+
+
+_HEAD = ("id", "status", "priority", "category", "team", "assignee")  # what a filter reads
+
+
+def _rules(session: Session) -> Rules:
+    from ..core.sla import Rules
+
+    return Rules.of(session.desk.policy, session.desk.calendars)
 
 
 def open_tickets(session: Session, flt: Any) -> list[dict[str, Any]]:
@@ -163,10 +204,10 @@ def command(
     """
     session = open_session(desk_path, as_name, now_text)
     flt = ticket_filter(session, **filters)
-    tickets = open_tickets(session, flt)
     if escalate:
         from ..service.escalation import escalate_breaches
 
+        tickets = open_tickets(session, flt)
         progress = Progress("looking for breaches")
         from ..core.model import ticket_from_dict
 
@@ -178,9 +219,9 @@ def command(
             from ..core.i18n import subject
 
             click.echo(subject(summary, session.lang(lang)), err=True)
-        tickets = open_tickets(session, flt)
+    plans = clock_plans(session, flt, all_clocks)
     session.flush()  # what this and earlier runs have to send
-    states = clock_states(session, tickets, all_clocks)
+    states = clock_states(session, plans, all_clocks)
     if fmt == "json":
         dump_json([state_json(s) for s in states])
     else:

@@ -32,7 +32,11 @@ two readers judge them by the same rule (:func:`spend`):
 
 * :func:`clock_states`: every clock's state, due time, working time used, pauses and
   escalations, at "now" (``check``, ``check --escalate``, ``sla explain``, ``list
-  --breached``); :func:`evaluate` asks it about a ``Ticket``.
+  --breached``); :func:`evaluate` asks it about a ``Ticket``. It is
+  :func:`clock_plan` (what the clocks are, apart from "now") then :func:`plan_states`
+  (where they stand at "now"): ``check`` keeps each ticket's plan between runs, with
+  the spending that "now" can no longer change (:func:`lasting`), so that a run spends
+  only the clocks still within their targets.
 * :func:`clock_outcomes`: only whether each clock is running, met or breached, for
   ``stats`` over 100,000 tickets, where building a ``Ticket`` (~200 µs) and its states
   (~40 µs) would cost a minute (PERFORMANCE.md asks for 2 s). Working time never
@@ -70,6 +74,9 @@ _FINAL = frozenset({"closed", "cancelled"})
 _NO_LEVELS: frozenset[str] = frozenset()
 _BREACH_LEVELS = frozenset({"supervisor", "manager"})  # a breach escalation was recorded
 _parse = datetime.fromisoformat
+# Bump when a Plan, its record or what plan_states() makes of it changes: ``check`` keeps
+# each ticket's plan in .git with this in its salt.
+PLAN_VERSION = 2
 
 
 class Calendar(Protocol):
@@ -470,6 +477,57 @@ def _runs(
     return runs
 
 
+class Plan(NamedTuple):
+    """What a ticket's clocks are, apart from "now" (:func:`clock_plan`): the runs of its
+    clocks and what their states say of the ticket. ``check`` keeps it per ticket file
+    (:func:`plan_record`), so that the next run spends only the clocks still running."""
+
+    ticket: str
+    assignee: str | None
+    priority: str
+    paused: bool  # in a status that pauses the clocks
+    # (clock index, start, stopped or None, target, the clock's pauses, escalation levels)
+    runs: tuple[tuple[int, datetime, datetime | None, timedelta, tuple[Interval, ...],
+                      frozenset[str]], ...]  # fmt: skip
+
+
+# What a clock's spending came to and stays at, by run (:func:`lasting`): (due, used), or
+# None while it can still change.
+Spent = tuple[tuple[datetime, timedelta] | None, ...]
+
+
+def clock_plan(
+    d: Mapping[str, Any],
+    rules: Rules,
+    status: str | None = None,
+    facts: LogFacts | None = None,
+) -> Plan | None:
+    """The :class:`Plan` of ticket ``d``'s clocks; None when closed or cancelled (no
+    clock). ``status`` judges the ticket as if it were in that status (default: its own)."""
+    status = status or d["status"]
+    if status in _FINAL:
+        return None
+    priority = d.get("priority") or rules.default
+    rules.calendar_of(priority)  # a calendar the desk lacks is named now
+    if facts is None:
+        facts = read_log(d, rules.pause_on)
+    runs = _runs(d, rules, status, read_times(d, facts, naive=False), priority)
+    pauses = tuple(_pauses(d, rules.pause_on)) if facts[PAUSED] else ()
+    escalations = d.get("escalations") or ()
+    planned = []
+    for i, start, stopped, length in runs:
+        levels = _NO_LEVELS
+        if escalations:
+            name = CLOCKS[i]
+            levels = frozenset(
+                e["level"]
+                for e in escalations
+                if e.get("clock") == name and _aware(e["at"]) >= start
+            )
+        planned.append((i, start, stopped, length, pauses if _PAUSABLE[i] else (), levels))
+    return Plan(d["id"], d.get("assignee"), priority, status in rules.pause_on, tuple(planned))
+
+
 def clock_states(
     d: Mapping[str, Any],
     rules: Rules,
@@ -479,27 +537,35 @@ def clock_states(
 ) -> list[ClockState]:
     """Every applicable clock of ticket ``d`` at ``now`` (closed and cancelled: none).
     ``status`` judges the ticket as if it were in that status (default: its own)."""
-    status = status or d["status"]
-    if status in _FINAL:
-        return []
-    priority = d.get("priority") or rules.default
-    calendar = rules.calendar_of(priority)
-    cal_name = rules.calendar_name[priority]
-    if facts is None:
-        facts = read_log(d, rules.pause_on)
-    runs = _runs(d, rules, status, read_times(d, facts, naive=False), priority)
-    pauses = tuple(_pauses(d, rules.pause_on)) if facts[PAUSED] else ()
-    currently_paused = status in rules.pause_on
-    escalations = d.get("escalations") or ()
-    ticket_id, assignee, at_risk = d["id"], d.get("assignee"), rules.at_risk
+    plan = clock_plan(d, rules, status, facts)
+    return [] if plan is None else plan_states(plan, rules, now)
 
+
+def plan_states(
+    plan: Plan, rules: Rules, now: datetime, spent: Spent | None = None
+) -> list[ClockState]:
+    """The states at ``now`` of the clocks of ``plan``. ``spent``: what :func:`lasting`
+    said of them at any earlier or later "now"; a clock it holds is not spent again
+    where its result cannot have changed (a stopped clock; a running one breached
+    before ``now``)."""
+    calendar = rules.calendar_of(plan.priority)
+    cal_name = rules.calendar_name[plan.priority]
+    ticket_id, assignee, priority, at_risk = (
+        plan.ticket,
+        plan.assignee,
+        plan.priority,
+        rules.at_risk,
+    )
     out: list[ClockState] = []
-    for i, start, stopped, length in runs:
-        name = CLOCKS[i]
+    for n, (i, start, stopped, length, clock_pauses, levels) in enumerate(plan.runs):
         cal, label = (WALL, "wall") if i == _EXPECTED else (calendar, cal_name)
-        clock_pauses = pauses if _PAUSABLE[i] else ()
         end = stopped or now
-        due, used = spend(cal, start, end, length, clock_pauses)
+        kept = None if spent is None else spent[n]
+        due: datetime | None
+        if kept is not None and (stopped is not None or kept[0] < end):
+            due, used = kept  # the same spending: its stretches up to the due time are
+        else:  # those of any later end (see lasting())
+            due, used = spend(cal, start, end, length, clock_pauses)
         # Due at 09:40 means in time at 09:40:00 and breached from the next instant.
         breached = due is not None and due < end
         if due is None:
@@ -513,17 +579,10 @@ def clock_states(
             state = "at_risk"
         else:
             state = "running"
-        levels = _NO_LEVELS
-        if escalations:
-            levels = frozenset(
-                e["level"]
-                for e in escalations
-                if e.get("clock") == name and _aware(e["at"]) >= start
-            )
         out.append(
             ClockState(
                 ticket=ticket_id,
-                clock=name,
+                clock=CLOCKS[i],
                 state=state,
                 start=start,
                 due=due,
@@ -531,7 +590,7 @@ def clock_states(
                 target=length,
                 used=min(used, length),
                 late_seconds=int((end - due).total_seconds()),
-                paused=stopped is None and currently_paused and _PAUSABLE[i],
+                paused=stopped is None and plan.paused and _PAUSABLE[i],
                 pauses=clock_pauses,
                 calendar=label,
                 assignee=assignee,
@@ -541,6 +600,87 @@ def clock_states(
             )
         )
     return out
+
+
+def lasting(states: Sequence[ClockState]) -> Spent:
+    """What :func:`plan_states` may take again of ``states`` (one per run of the plan,
+    at any "now"): a stopped clock's spending, which "now" does not enter, and a running
+    clock's that ran out, due at ``due``: at any later end its stretches up to ``due``
+    are the same (pauses after it aside), so :func:`spend` finds the same due time and
+    the whole target used. A clock still within its target is spent again every time."""
+    return tuple(
+        (s.due, s.used) if s.stopped is not None or s.state == "breached" else None for s in states
+    )
+
+
+# ----------------------------------------------------- a plan kept between runs
+
+
+def plan_record(plan: Plan, spent: Spent) -> tuple[Any, ...]:
+    """``plan`` and ``spent`` as data that :mod:`marshal` keeps (times as ISO 8601 text,
+    with the name of their zone where they have one; durations in microseconds; the
+    ticket's pauses once), read back by :func:`record_plan` to equal objects."""
+    pauses = next((p for _, _, _, _, p, _ in plan.runs if p), ())
+    runs = []
+    for (i, start, stopped, length, _, levels), kept in zip(plan.runs, spent, strict=True):
+        held = None if kept is None else (_stamp(kept[0]), _micros(kept[1]))
+        stop = None if stopped is None else _stamp(stopped)
+        runs.append((i, _stamp(start), stop, _micros(length), tuple(sorted(levels)), held))
+    return (
+        plan.ticket,
+        plan.assignee,
+        plan.priority,
+        plan.paused,
+        tuple((_stamp(a), None if b is None else _stamp(b)) for a, b in pauses),
+        tuple(runs),
+    )
+
+
+def record_plan(record: tuple[Any, ...], open_only: bool = False) -> tuple[Plan, Spent]:
+    """The plan and its spending that :func:`plan_record` wrote; ``open_only``: without
+    the clocks that stopped (what ``check`` shows and warns of is the running ones)."""
+    ticket, assignee, priority, paused, pause_stamps, rows = record
+    pauses = tuple((_unstamp(a), None if b is None else _unstamp(b)) for a, b in pause_stamps)
+    runs, spent = [], []
+    for i, start, stopped, length, levels, kept in rows:
+        if stopped is not None and open_only:
+            continue
+        runs.append(
+            (
+                i,
+                _unstamp(start),
+                None if stopped is None else _unstamp(stopped),
+                timedelta(microseconds=length),
+                pauses if _PAUSABLE[i] else (),
+                frozenset(levels) if levels else _NO_LEVELS,
+            )
+        )
+        spent.append(None if kept is None else (_unstamp(kept[0]), timedelta(microseconds=kept[1])))
+    return Plan(ticket, assignee, priority, paused, tuple(runs)), tuple(spent)
+
+
+def _stamp(t: datetime) -> str | tuple[str, str]:
+    """An aware time as text: in a fixed offset (a ticket's times) its ISO 8601 form; in
+    a named zone (a calendar's due times) with the zone's name too. (A zone without a
+    name comes back as its offset at ``t``: the same instant, printed alike.)"""
+    zone_name = getattr(t.tzinfo, "key", None)
+    return t.isoformat() if zone_name is None else (t.isoformat(), zone_name)
+
+
+def _unstamp(stamp: str | tuple[str, str]) -> datetime:
+    if type(stamp) is str:
+        return _parse(stamp)
+    return _parse(stamp[0]).astimezone(_zone(stamp[1]))
+
+
+def _zone(name: str) -> tzinfo:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+def _micros(span: timedelta) -> int:
+    return (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
 
 
 def clock_outcomes(

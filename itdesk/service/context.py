@@ -230,6 +230,17 @@ class Context:
         finally:
             self.take_store_warnings()
 
+    def iter_derived(
+        self, kind: str, salt: str, make: Callable[[dict[str, Any]], Any]
+    ) -> Iterator[Any]:
+        """``make(data)`` of every valid active ticket, kept per file with ``salt``
+        (:meth:`itdesk.store.desk.Desk.iter_derived`); invalid files become warnings
+        (and findings), as in :meth:`iter_ticket_data`."""
+        try:
+            yield from self.desk.iter_derived(kind, salt, make, on_error=self.found)
+        finally:
+            self.take_store_warnings()
+
     def folder_summaries(
         self,
         kind: str,

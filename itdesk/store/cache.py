@@ -36,8 +36,12 @@ class FileCache:
     The file holds the keys apart from the data (a marshalled blob in the blob): how many
     files a folder's cache can serve is known without unmarshalling its tickets."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, salt: str | None = None):
+        """``salt``: what else the data depends on (a cache of what a command derives
+        from each file: see :meth:`itdesk.store.folders.TicketFolder.derived`); a file
+        kept with another salt is read as empty."""
         self.path = path
+        self.salt = salt
         self._keys: dict[str, Key] = {}
         self._payload: bytes | None = None
         self._data: dict[str, dict[str, Any]] | None = None
@@ -47,8 +51,13 @@ class FileCache:
         try:
             with open(path, "rb") as fh:
                 blob = fh.read()  # marshal.load(fh) reads the file in tiny pieces: 10x slower
-            version, keys, payload = marshal.loads(blob)
-            if version == CACHE_VERSION and isinstance(keys, dict) and isinstance(payload, bytes):
+            version, keys, payload, *salt = marshal.loads(blob)
+            if (
+                version == CACHE_VERSION
+                and isinstance(keys, dict)
+                and isinstance(payload, bytes)
+                and salt == ([] if self.salt is None else [self.salt])
+            ):
                 self._keys, self._payload = keys, payload
         except (OSError, EOFError, ValueError, TypeError):
             pass  # missing or unreadable: start empty
@@ -109,7 +118,8 @@ class FileCache:
 
         try:
             payload = marshal.dumps(self._entries())
-            blob = marshal.dumps((CACHE_VERSION, self._keys, payload))
+            salt = () if self.salt is None else (self.salt,)
+            blob = marshal.dumps((CACHE_VERSION, self._keys, payload, *salt))
             # No fsync: a cache lost in a crash is rebuilt, and a sync costs ~3 ms a save
             # (1,000 active tickets: 1.9 MB; 4.1 vs 1.4 ms measured).
             write_atomic(self.path, blob, fsync=False)

@@ -369,6 +369,18 @@ class Desk:
         for folder in folders:
             yield from folder.tickets(on_error, on_parse)
 
+    def iter_derived(
+        self,
+        kind: str,
+        salt: str,
+        make: Callable[[dict[str, Any]], Any],
+        on_error: Callable[[InvalidTicket], None] | None = None,
+    ) -> Iterator[Any]:
+        """``make(data)`` of every valid active ticket, kept per file in ``.git``
+        (:meth:`itdesk.store.folders.TicketFolder.derived`)."""
+        for folder in self.ticket_folders(on_error=on_error):
+            yield from folder.derived(kind, salt, make, on_error)
+
     def parse_progress(
         self,
         folders: list[TicketFolder],

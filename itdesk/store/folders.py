@@ -106,24 +106,68 @@ class TicketFolder:
         cache = self.file_cache()
         self._clean = True
         for name, size, mtime, ino in self.listing:
-            rel = f"{self.rel}/{name}"
-            key: Key = (size, mtime, ino)
-            data = cache.get(rel, key)
-            if data is None:
-                if on_parse is not None:
-                    on_parse()
-                try:
-                    data = self.read(self.path / name)
-                except InvalidTicket as exc:
-                    self._clean = False
-                    if on_error is None:
-                        raise
-                    on_error(exc)
-                    continue
-                cache.put(rel, key, data)
-            yield data
+            data = self._read(cache, name, (size, mtime, ino), on_error, on_parse)
+            if data is not None:
+                yield data
         cache.save()
         self._cache = None  # a month of the archive is not held longer than its reading
+
+    def _read(
+        self,
+        cache: FileCache,
+        name: str,
+        key: Key,
+        on_error: OnError,
+        on_parse: Callable[[], None] | None = None,
+    ) -> dict[str, Any] | None:
+        """One file's data through the per-file cache; None when it is invalid (told to
+        ``on_error``, or raised)."""
+        rel = f"{self.rel}/{name}"
+        data = cache.get(rel, key)
+        if data is None:
+            if on_parse is not None:
+                on_parse()
+            try:
+                data = self.read(self.path / name)
+            except InvalidTicket as exc:
+                self._clean = False
+                if on_error is None:
+                    raise
+                on_error(exc)
+                return None
+            cache.put(rel, key, data)
+        return data
+
+    def derived(
+        self, kind: str, salt: str, make: Callable[[dict[str, Any]], Any], on_error: OnError = None
+    ) -> Iterator[Any]:
+        """``make(data)`` of each valid ticket of the folder, in the order of the file
+        names, kept per file in ``.git`` (``<kind>.<folder>``, with ``salt``: what else
+        it depends on): a file whose stat is that kept is not read at all, so a command
+        that needs a little of every ticket (``check``: its clocks) does not unmarshal
+        the tickets of the files unchanged since. ``make``'s value is one that
+        :mod:`marshal` keeps; what it makes of a just-modified file is not kept (racy
+        timestamps, as in the per-file cache), nor anything of an invalid one, which
+        goes to ``on_error`` (or raises) on every read."""
+        kept = FileCache(self.cache_dir / f"{kind}.{self.rel.replace('/', '-')}", salt)
+        cache = None
+        self._clean = True
+        for name, size, mtime, ino in self.listing:
+            rel, key = f"{self.rel}/{name}", (size, mtime, ino)
+            if kept.serves(rel, key):
+                yield kept.get(rel, key)
+                continue
+            if cache is None:
+                cache = self.file_cache()
+            data = self._read(cache, name, key, on_error)
+            if data is not None:
+                value = make(data)
+                kept.put(rel, key, value)
+                yield value
+        if cache is not None:
+            cache.save()
+            self._cache = None
+        kept.save()
 
     # -- summaries --------------------------------------------------------------
 
