@@ -6,7 +6,7 @@ A full ``list --all`` reads each folder of tickets (``tickets/`` and every month
 archive), masks the tickets and makes the table's cells. When it writes the table to a
 pipe it also keeps each folder's rows: the cells (stripped, masked, labelled in the
 language) and their widths, in ``.git/itdesk/cache/rows.<folder>`` with the folder's
-listing (every file's name, size, modification time and inode) and a salt naming the
+listing (every file's name, size, times and inode) and a salt naming the
 language, the masking and the code's version (``itdesk.cli.list_._keep_rows``, through
 :meth:`itdesk.store.folders.TicketFolder.keep_summary`, which keeps none for a folder
 with an invalid or just-modified file). What this path needs of the policy (the
@@ -194,7 +194,7 @@ def _folders(root: str) -> list[str]:
     return rels
 
 
-def _listing(folder: str) -> list[tuple[str, int, int, int]]:
+def _listing(folder: str) -> list[tuple[str, int, int, int, int]]:
     """store.folders.list_folder's listing; a linked file declines (a warning there)."""
     listing = []
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -208,7 +208,7 @@ def _listing(folder: str) -> list[tuple[str, int, int, int]]:
                 if st.st_mode & 0o170000 == 0o120000:
                     raise Declined  # a link
                 continue
-            listing.append((name, st.st_size, st.st_mtime_ns, st.st_ino))
+            listing.append((name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
     finally:
         os.close(fd)
     listing.sort()

@@ -164,7 +164,7 @@ def _keep_rows(session: Any, folders: list[Any], lang: str, personal: frozenset[
     if session.warnings or session.findings:
         return
     now = time.time_ns()
-    if not folders or any(now - m < RACY_NS for _, _, m, _ in folders[0].listing):
+    if not folders or any(now - m < RACY_NS for _, _, m, _, _ in folders[0].listing):
         return  # a ticket just written: its folder's rows would not be kept (store.folders)
     salt, make = rows_maker(lang, personal)
     for _ in session.folder_summaries(quicklist.KIND, salt, make, folders=folders):

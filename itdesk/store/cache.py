@@ -3,11 +3,14 @@
 ``list`` (and later ``check`` and ``stats``) read every ticket. Parsing YAML costs about
 1 ms a file, so each file's validated plain data is kept in ``.git/itdesk/cache/``
 (marshal; one file per folder: the active tickets, each month of the archive, and the
-policy), keyed by its path, size, modification time and inode. An entry is used only
-while all four still match; the cache can be deleted at any time and is rebuilt on the
-next read. As git does for its index ("racy git"), a file modified within the last two
-seconds is not cached, because a rewrite within the file system's timestamp granularity
-could keep its size and mtime.
+policy), keyed by its path, size, modification time, change time (ctime) and inode,
+as git's index keys a file. An entry is used only while all of them still match; the
+cache can be deleted at any time and is rebuilt on the next read. The change time
+because a tool can set the modification time back (``touch -r``, ``rsync -t``, ``cp
+-p`` over the file: the same size, the same mtime, perhaps the same inode), and none
+can set the change time. As git does for its index ("racy git"), a file modified within
+the last two seconds is not cached, because a rewrite within the file system's
+timestamp granularity could keep its size and times.
 """
 
 from __future__ import annotations
@@ -20,14 +23,14 @@ from pathlib import Path
 from typing import Any
 
 # Bump when the ticket model, the schema or this format changes.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 RACY_NS = 2_000_000_000
 
-Key = tuple[int, int, int]
+Key = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 
 
 def stat_key(st: os.stat_result) -> Key:
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 class FileCache:

@@ -2,14 +2,14 @@
 
 A desk of two years holds 100,000 ticket files: ``tickets/`` (the active ones) and a
 folder for each month of the archive. Reading all of them goes a folder at a time
-(:class:`TicketFolder`): the folder is listed once with each file's size, modification
-time and inode, and its files are read through the per-file cache of
+(:class:`TicketFolder`): the folder is listed once with each file's size, times and
+inode (the key of :mod:`itdesk.store.cache`), and its files are read through the per-file cache of
 :mod:`itdesk.store.cache`.
 
 What a command derives from a whole folder of finished tickets (the rows of
 ``list --all``, the figures of ``stats``) is kept too, as a *summary*: one file per
 folder and kind in ``.git/itdesk/cache/``, stored with the folder's listing (every
-file's name, size, modification time and inode) and a ``salt`` naming everything else
+file's name, size, times and inode) and a ``salt`` naming everything else
 it depends on (the masking, the policy's SLA rules, the code's version). It is used only
 while the listing and the salt are exactly those of the moment; a file added, removed,
 rewritten or touched makes it be computed again from the files. As with the per-file
@@ -47,7 +47,8 @@ PARALLEL_FILES = 3000
 
 OnError = Callable[[InvalidTicket], None] | None
 Read = Callable[[Path], dict[str, Any]]  # a file's checked data, or InvalidTicket
-Listing = list[tuple[str, int, int, int]]  # (name, size, mtime_ns, inode), by name
+# (name, size, mtime_ns, ctime_ns, inode), by name
+Listing = list[tuple[str, int, int, int, int]]
 
 
 def salt_of(*parts: Any) -> str:
@@ -93,8 +94,8 @@ class TicketFolder:
             return len(self.listing)
         cache = FileCache(self._cache_path)
         return sum(
-            not cache.serves(f"{self.rel}/{name}", (size, mtime, ino))
-            for name, size, mtime, ino in self.listing
+            not cache.serves(f"{self.rel}/{name}", (size, mtime, ctime, ino))
+            for name, size, mtime, ctime, ino in self.listing
         )
 
     def tickets(
@@ -105,8 +106,8 @@ class TicketFolder:
         ``on_parse`` is called before each file the cache cannot serve (for progress)."""
         cache = self.file_cache()
         self._clean = True
-        for name, size, mtime, ino in self.listing:
-            data = self._read(cache, name, (size, mtime, ino), on_error, on_parse)
+        for name, size, mtime, ctime, ino in self.listing:
+            data = self._read(cache, name, (size, mtime, ctime, ino), on_error, on_parse)
             if data is not None:
                 yield data
         cache.save()
@@ -152,8 +153,8 @@ class TicketFolder:
         kept = FileCache(self.cache_dir / f"{kind}.{self.rel.replace('/', '-')}", salt)
         cache = None
         self._clean = True
-        for name, size, mtime, ino in self.listing:
-            rel, key = f"{self.rel}/{name}", (size, mtime, ino)
+        for name, size, mtime, ctime, ino in self.listing:
+            rel, key = f"{self.rel}/{name}", (size, mtime, ctime, ino)
             if kept.serves(rel, key):
                 yield kept.get(rel, key)
                 continue
@@ -194,7 +195,7 @@ class TicketFolder:
         """Store ``value`` as the folder's summary of ``kind``, computed from a full
         read of its files (:meth:`tickets`) just before; not when a file was invalid or
         too recently modified for its timestamp to be trusted."""
-        if not self._clean or any(self._now_ns - m < RACY_NS for _, _, m, _ in self.listing):
+        if not self._clean or any(self._now_ns - m < RACY_NS for _, _, m, _, _ in self.listing):
             return
         from .files import write_atomic
 
@@ -236,7 +237,7 @@ def list_folder(path: Path, on_linked: Callable[[Path], None]) -> Listing | None
                 if stat.S_ISLNK(st.st_mode):
                     on_linked(path / name)
                 continue
-            listing.append((name, st.st_size, st.st_mtime_ns, st.st_ino))
+            listing.append((name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
     finally:
         os.close(fd)
     listing.sort()
