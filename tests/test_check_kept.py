@@ -23,7 +23,7 @@ calendars:
 
 
 def kept_files(desk: Itdesk) -> list[Path]:
-    return sorted((desk.desk / ".git" / "itdesk" / "cache").glob("clocks.*"))
+    return sorted((desk.desk / ".git" / "itdesk" / "cache").glob("clocks-each.*"))
 
 
 def settle(desk: Itdesk) -> None:

@@ -320,3 +320,54 @@ def test_a_damaged_ticket_cache_is_read_again_from_the_files(desk: Itdesk, damag
     for argv in READS:
         assert desk(*argv, "--now", NOW).stdout == expected[argv][0], argv
     assert desk("list", "--all", "--now", NOW).stdout == expected[READS[0]][0]
+
+
+# The open tickets' list: each active ticket's row kept by itself (list-each.tickets)
+ACTIVE_READS = [
+    ("list",),
+    ("list", "--format", "csv"),
+    ("list", "--reveal"),
+    ("list", "--status", "acknowledged", "--sort", "reported", "--reverse"),
+    ("list", "--assignee", "zhang"),
+    ("list", "--text", "李四"),
+]
+
+
+@pytest.mark.parametrize("change", ["none", "ack", "hand-edit", "invalid", "remove", "policy"])
+def test_every_change_of_an_active_ticket_is_seen(desk: Itdesk, change: str) -> None:
+    active = sorted((desk.desk / "tickets").glob("*.yaml"))
+    text = active[0].read_text(encoding="utf-8")
+    active[0].write_text(text.replace("title: WiFi", "title: 李四 WiFi"), "utf-8")
+    git(desk.desk, "commit", "-qam", "the requester's name in a title")
+    _age(desk.desk)
+    for argv in ACTIVE_READS:
+        _kept(desk, *argv)
+    assert {"list-each.tickets", "list-revealed-each.tickets"} <= {
+        p.name for p in _cache(desk).iterdir()
+    }
+    if change == "ack":
+        desk.ok("ack", active[0].stem, "--now", NOW)
+        desk.ok("assign", active[0].stem, "--to", "zhang", "--now", NOW)
+    elif change == "hand-edit":
+        text = active[1].read_text(encoding="utf-8")
+        active[1].write_text(text.replace("WiFi 认证失败", "WiFi 又断了 13956785678"), "utf-8")
+    elif change == "invalid":
+        active[1].write_text("id: [unclosed\n", encoding="utf-8")
+    elif change == "remove":
+        active[1].unlink()
+    elif change == "policy":  # another masking
+        policy = desk.desk / "itdesk.yaml"
+        text = policy.read_text(encoding="utf-8")
+        assert "  - name\n" in text
+        policy.write_text(text.replace("  - name\n", "", 1), "utf-8")
+    if change != "policy":  # (aging the files would make every row new anyway)
+        _age(desk.desk, OLD + 120)
+    for argv in ACTIVE_READS:
+        kept, fresh = _kept(desk, *argv), _fresh(desk, *argv)
+        assert kept == fresh, argv
+        if change == "invalid":
+            assert active[1].name in kept[1], argv  # warned on every read
+    shown = _kept(desk, "list")[0]
+    if change == "hand-edit":
+        assert "WiFi 又断了 139****5678" in shown
+    assert ("李四 WiFi" in shown) == (change == "policy"), shown

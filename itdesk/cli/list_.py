@@ -107,8 +107,8 @@ def command(
         return row
 
     heads = None
-    if spill is None and flt.include_all:  # a table or CSV of the archive too: a month
-        # of closed tickets is kept as its rows
+    if spill is None:  # a table or CSV: a month of closed tickets is kept as its rows,
+        # an active ticket's row by itself (unless its clocks mark it)
         from ..store.folders import salt_of
 
         head_keys = frozenset((*COLUMNS, "team"))  # and the filter's team
@@ -120,7 +120,14 @@ def command(
         heads = (kind, salt_of(sorted(personal), COLUMNS), head)
     progress = Progress("reading tickets")  # a cold cache: on a terminal only
     try:
-        found = session.tickets(flt, breached=breached, keep=keep, heads=heads, progress=progress)
+        found = session.tickets(
+            flt,
+            breached=breached,
+            keep=keep,
+            heads=heads,
+            progress=progress,
+            open_heads=breaches is None,
+        )
     finally:
         progress.close()
     # the folders as listed, for the rows of the short path (else not held meanwhile)

@@ -45,6 +45,7 @@ class Session(Context):
         keep: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
         heads: tuple[str, str, Callable[[Mapping[str, Any]], Mapping[str, Any]]] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        open_heads: bool = False,
     ) -> list[Mapping[str, Any]]:
         """The tickets (plain data) that pass ``flt``; ``breached``: only open ones with a
         breached SLA clock at ``now``. ``keep`` turns each into what the caller keeps
@@ -56,10 +57,15 @@ class Session(Context):
         of such tickets is kept as its heads (:meth:`folder_summaries`), so listing two
         years of archive reads a month's heads, not its tickets, where no file changed.
         Not with a text search or ``breached``, which read more than the heads.
+        ``open_heads``: ``head`` is what ``keep`` gives for an open ticket too (its row
+        is not marked by its clocks); the active tickets' heads are then kept per file
+        (:meth:`iter_derived`), so that listing them reads only the files changed since.
         ``progress(done, total)`` is told of the files parsed (a cold cache)."""
         out: list[Mapping[str, Any]] = []
         if heads is not None and flt.text is None and not breached:
             kind, salt, head = heads
+            if open_heads and not flt.include_all:
+                return [h for h in self.iter_derived(kind, salt, head) if flt.matches(h)]
 
             def make(tickets: list[dict[str, Any]]) -> list[Mapping[str, Any]] | None:
                 if any(d["status"] not in _FINISHED for d in tickets):

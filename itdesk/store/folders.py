@@ -143,14 +143,14 @@ class TicketFolder:
         self, kind: str, salt: str, make: Callable[[dict[str, Any]], Any], on_error: OnError = None
     ) -> Iterator[Any]:
         """``make(data)`` of each valid ticket of the folder, in the order of the file
-        names, kept per file in ``.git`` (``<kind>.<folder>``, with ``salt``: what else
+        names, kept per file in ``.git`` (``<kind>-each.<folder>``, with ``salt``: what else
         it depends on): a file whose stat is that kept is not read at all, so a command
         that needs a little of every ticket (``check``: its clocks) does not unmarshal
         the tickets of the files unchanged since. ``make``'s value is one that
         :mod:`marshal` keeps; what it makes of a just-modified file is not kept (racy
         timestamps, as in the per-file cache), nor anything of an invalid one, which
         goes to ``on_error`` (or raises) on every read."""
-        kept = FileCache(self.cache_dir / f"{kind}.{self.rel.replace('/', '-')}", salt)
+        kept = FileCache(self.cache_dir / f"{kind}-each.{self.rel.replace('/', '-')}", salt)
         cache = None
         self._clean = True
         for name, size, mtime, ctime, ino in self.listing:
