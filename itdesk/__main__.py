@@ -32,7 +32,8 @@ def run() -> None:
         status = quick(sys.argv[2:])
         if status is not None:
             raise SystemExit(status)
-    if sys.argv[1:2] == ["list"]:  # the whole desk for a pipe: kept rows, when they serve
+    if sys.argv[1:2] == ["list"] and "--all" in sys.argv:  # the whole desk for a pipe:
+        # kept rows, when they serve (the open tickets' list is the full command's)
         from .quicklist import main as quick_list
 
         status = quick_list(sys.argv[2:], made_rows)

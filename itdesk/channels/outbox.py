@@ -39,12 +39,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.lifecycle import Action, Change
-from ..core.model import Priority, Ticket, ticket_to_dict
 from ..core.privacy import masked_data
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (check flushes the outbox on every run: the model is read only when
+    # something is to be sent, the lifecycle when something is queued)
     from ..core.escalation import Step
+    from ..core.lifecycle import Change
+    from ..core.model import Ticket
     from ..store.desk import Desk
 
 OUTBOX = "itdesk/outbox.json"
@@ -252,6 +253,9 @@ def enqueue_change(desk: Desk, now: datetime, before: Ticket | None, change: Cha
     number changed by sync."""
     if _config(desk) is None:
         return
+    from ..core.lifecycle import Action
+    from ..core.values import Priority
+
     policy = desk.policy
     after = change.ticket
     requester = after.requester.contact
@@ -519,6 +523,7 @@ def _send(
     clock: Clock,
     report: Report,
 ) -> None:
+    from ..core.model import ticket_to_dict
     from .notify import Message, deliver, render, shown_recipient, valid_address
 
     due = [e for e in box.queue if datetime.fromisoformat(e["not_before"]) <= now]

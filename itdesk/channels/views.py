@@ -9,21 +9,23 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.i18n import CHANNELS_ZH, KINDS_ZH, LEVELS_ZH, escalation_reason, log_text, subject, word
-from ..core.model import (
+from ..core.privacy import DEFAULT_PERSONAL, redactor, shown
+from ..core.values import (
     ZH_LABELS,
     Category,
     Priority,
     Status,
-    Ticket,
     parse_category,
     parse_priority,
     parse_status,
 )
-from ..core.privacy import DEFAULT_PERSONAL, redactor, shown
-from ..store.history import HistoryEntry
+
+if TYPE_CHECKING:
+    from ..core.model import Ticket
+    from ..store.history import HistoryEntry
 
 
 @dataclass(frozen=True, slots=True)

@@ -579,13 +579,14 @@ def confirm(text: str, default: bool = False) -> bool:
 def terminal_width() -> int | None:
     """The width to fit tables to: ``$COLUMNS``, else the terminal's when stdout is
     one; None (no limit) in pipes and cron, where programs read --format json/csv."""
-    import shutil
     import sys
 
     columns = os.environ.get("COLUMNS", "")
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
     if sys.stdout.isatty():
+        import shutil  # (~4 ms with the compressors it imports: not for a pipe)
+
         return shutil.get_terminal_size().columns
     return None
 
@@ -600,10 +601,11 @@ def colour() -> bool:
 def page(text: str) -> None:
     """Print ``text``; through the pager ($PAGER, else less) when it is longer than the
     terminal and both ends are a terminal (never in pipes or cron)."""
-    import shutil
     import sys
 
     if sys.stdout.isatty() and sys.stdin.isatty():
+        import shutil
+
         if text.count("\n") + 1 > shutil.get_terminal_size().lines - 1:
             os.environ.setdefault("LESS", "FRX")  # colours kept; quit when it fits
             click.echo_via_pager(text + "\n", color=colour())

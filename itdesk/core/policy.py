@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from ..errors import InvalidPolicy, InvalidValue
 from . import ids
-from .model import Category, Priority, Status, parse_category, parse_priority, parse_status
 from .privacy import DEFAULT_PERSONAL, PERSONAL_FIELDS
 from .times import format_duration, parse_duration, zone
+from .values import Category, Priority, Status, parse_category, parse_priority, parse_status
 
 POLICY_FILE = "itdesk.yaml"
 ALWAYS_OPEN = "24x7"

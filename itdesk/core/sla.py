@@ -54,10 +54,13 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from operator import itemgetter
-from typing import Any, NamedTuple, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, cast
 
 from ..errors import InvalidPolicy
-from .model import CONTACT_KINDS, Ticket
+from .values import CONTACT_KINDS
+
+if TYPE_CHECKING:
+    from .model import Ticket
 from .policy import ALWAYS_OPEN, Policy
 
 T = TypeVar("T")  # a status, as an enum member or as its value

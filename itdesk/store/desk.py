@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.ids import check_id, day_prefix
-from ..core.model import Ticket
 from ..core.policy import POLICY_FILE, Policy, policy_from_dict
 from ..errors import DeskNotFound, InvalidPolicy, InvalidTicket, NoIdentity, UnknownTicket
 from . import git, gitdir
@@ -34,6 +33,7 @@ from .schema import check_ticket_data
 
 if TYPE_CHECKING:
     from ..core.lifecycle import Change
+    from ..core.model import Ticket
     from .folders import Summarize, TicketFolder
     from .transaction import Transaction
 

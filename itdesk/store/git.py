@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:  # imported where git is run: a command that only reads runs none (3 ms)
+    import subprocess
 
 from ..errors import GitError
 
@@ -102,6 +104,8 @@ def run(
     check: bool = True,
 ) -> str:
     """Run ``git *args`` in ``cwd`` and return its stdout (text, UTF-8)."""
+    import subprocess
+
     argv = ("git", *args)
     try:
         proc = subprocess.run(
@@ -126,6 +130,8 @@ def run_bytes(
     *args: str, cwd: Path | str, input: bytes, env: Mapping[str, str] | None = None
 ) -> bytes:
     """:func:`run` for binary output (``cat-file --batch``)."""
+    import subprocess
+
     argv = ("git", *args)
     try:
         proc = subprocess.run(argv, cwd=cwd, input=input, capture_output=True, env=git_env(env))
@@ -142,6 +148,8 @@ class Pending:
     so that the caller can do other work (write files) while git runs."""
 
     def __init__(self, argv: tuple[str, ...], cwd: Path | str, input: bytes):
+        import subprocess
+
         self.argv, self.cwd = argv, cwd
         try:
             self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE,
@@ -198,6 +206,8 @@ def start(*args: str, cwd: Path | str, input: bytes) -> Pending:
 def pipe(*args: str, cwd: Path | str) -> Iterator[subprocess.Popen[bytes]]:
     """A git process to talk to (``mktree --batch``): write to its stdin, read its
     stdout; its exit status is checked when the block ends."""
+    import subprocess
+
     argv = ("git", *args)
     try:
         proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -225,6 +235,8 @@ def pipe(*args: str, cwd: Path | str) -> Iterator[subprocess.Popen[bytes]]:
 
 def returncode(*args: str, cwd: Path | str) -> int:
     """Run a git command only for its exit status (``diff --quiet``, ``cat-file -e``)."""
+    import subprocess
+
     argv = ("git", *args)
     try:
         return subprocess.run(

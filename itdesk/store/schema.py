@@ -8,17 +8,20 @@
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.model import Ticket, ticket_from_dict
 from ..errors import InvalidTicket
+
+if TYPE_CHECKING:
+    from ..core.model import Ticket
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schema" / "ticket.schema.json"
 
 
 def schema() -> dict[str, Any]:
+    import json  # (a command served by the cache reads no ticket file, nor the schema)
+
     text = SCHEMA_PATH.read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
@@ -92,6 +95,8 @@ def check_data(data: Any, path: str, text: str | None = None) -> None:
 def check_ticket_data(data: Any, path: str, text: str | None = None) -> Ticket:
     """Validate plain ticket data against the schema and build the ticket; ``text``, the
     file's YAML, lets the error name the line."""
+    from ..core.model import ticket_from_dict
+
     check_data(data, path, text)
     try:
         return ticket_from_dict(data)
