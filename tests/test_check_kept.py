@@ -197,3 +197,29 @@ def test_an_invalid_ticket_is_reported_on_every_run(busy: Itdesk) -> None:
         assert code == 1
         assert path.name in err
         assert path.stem not in out
+
+
+def test_what_check_reads_leaves_the_tickets_cache_whole(busy: Itdesk) -> None:
+    """check reads through the per-file cache only the tickets changed since its last
+    run; the other tickets' entries stay there for the commands that read them all
+    (list --all, stats, export), which must not parse the folder again."""
+    from itdesk.store.cache import FileCache, stat_key
+
+    busy.ok("list", "--all", "--format", "csv")  # fills the cache of every ticket
+    paths = sorted((busy.desk / "tickets").glob("*.yaml"))
+    cache_file = busy.desk / ".git" / "itdesk" / "cache" / "tickets"
+
+    def served() -> int:
+        cache = FileCache(cache_file)
+        return sum(cache.serves(f"tickets/{p.name}", stat_key(p.stat())) for p in paths)
+
+    assert served() == len(paths)
+    tid = paths[0].stem
+    busy.ok("ack", tid, "--now", "2023-10-25T12:30")
+    settle(busy)
+    answer(busy, "2023-10-26T10:00")  # reads the one changed ticket
+    assert served() == len(paths)
+    busy.ok("log", paths[1].stem, "--via", "note", "--as", "zhang", "called back",
+            "--now", "2023-10-25T12:31")  # fmt: skip
+    answer(busy, "2023-10-26T10:00")  # the file just written is read, not kept
+    assert served() == len(paths) - 1

@@ -96,21 +96,21 @@ class FileCache:
 
     def put(self, rel: str, key: Key, data: dict[str, Any]) -> None:
         self._seen.add(rel)
-        entries = self._entries()
         if self._now_ns - key[1] < RACY_NS:
-            if rel in self._keys:
-                del self._keys[rel]
-                entries.pop(rel, None)
-                self._dirty = True
+            # Not kept: nothing is read or written for it (the file just written after a
+            # step, read by the next command within two seconds). An entry kept for the
+            # file before stays, under a key the file can no longer have (its ctime
+            # moved), until the file is kept again or goes.
             return
+        self._entries()[rel] = data
         self._keys[rel] = key
-        entries[rel] = data
         self._dirty = True
 
-    def save(self) -> None:
+    def save(self, prune: bool = True) -> None:
         """Write the cache if anything changed, dropping the entries of files that were not
-        seen since it was loaded (one cache holds one folder, scanned whole)."""
-        for rel in list(self._keys):
+        seen since it was loaded (one cache holds one folder, scanned whole); not when
+        ``prune`` is false (a few of the folder's files were read, not all)."""
+        for rel in list(self._keys) if prune else ():
             if rel not in self._seen:
                 del self._keys[rel]
                 self._entries().pop(rel, None)

@@ -3,8 +3,9 @@
 A desk of two years holds 100,000 ticket files: ``tickets/`` (the active ones) and a
 folder for each month of the archive. Reading all of them goes a folder at a time
 (:class:`TicketFolder`): the folder is listed once with each file's size, times and
-inode (the key of :mod:`itdesk.store.cache`), and its files are read through the per-file cache of
-:mod:`itdesk.store.cache`.
+inode, and its files are read through the per-file cache of :mod:`itdesk.store.cache`
+(whose key that is). What a command derives from each active ticket (``check``'s
+clock plans, ``list``'s rows) is kept per file the same way (:meth:`derived`).
 
 What a command derives from a whole folder of finished tickets (the rows of
 ``list --all``, the figures of ``stats``) is kept too, as a *summary*: one file per
@@ -165,8 +166,8 @@ class TicketFolder:
                 value = make(data)
                 kept.put(rel, key, value)
                 yield value
-        if cache is not None:
-            cache.save()
+        if cache is not None:  # the files read for what was not kept: the others' entries stay
+            cache.save(prune=False)
             self._cache = None
         kept.save()
 
