@@ -121,7 +121,8 @@ def _checked_files(
     _worker_desk[:] = [desk]
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(count, len(tasks))) as pool:
+        pool = context.Pool(min(count, len(tasks)))
+        try:
             for (folder, archived, names), found in zip(
                 tasks, pool.imap(_check_task, tasks), strict=True
             ):
@@ -129,6 +130,17 @@ def _checked_files(
                     found = [_check_file(desk, folder / name, archived) for name in names]
                 for name, one in zip(names, found, strict=True):
                     yield folder, name, one
+        except Exception:
+            # The workers finish what they were given and leave (terminate() can hang for
+            # good on a pool forked from a process with threads: seen in the test suite)
+            pool.close()
+            pool.join()
+            raise
+        except BaseException:  # interrupted, or the reader stopped: no waiting
+            pool.terminate()
+            raise
+        pool.close()
+        pool.join()
     finally:
         _worker_desk.clear()
 
