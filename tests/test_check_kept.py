@@ -40,12 +40,14 @@ def answer(desk: Itdesk, now: str, *extra: str) -> tuple[int, str, str]:
 
 
 def fresh(desk: Itdesk, now: str, *extra: str) -> tuple[int, str, str]:
-    """The answer with nothing kept; what was kept is put back after it."""
-    kept = {path: path.read_bytes() for path in kept_files(desk)}
+    """The answer with nothing kept, the tickets' own cache gone too; what was kept is
+    put back after it."""
+    folder = desk.desk / ".git" / "itdesk" / "cache"
+    kept = {path: path.read_bytes() for path in folder.iterdir()}
     for path in kept:
         path.unlink()
     out = answer(desk, now, *extra)
-    for path in kept_files(desk):
+    for path in folder.iterdir():
         path.unlink()
     for path, blob in kept.items():
         path.write_bytes(blob)
@@ -113,6 +115,7 @@ def test_kept_plans_answer_at_any_time_as_the_files_do(busy: Itdesk, now: str) -
     text = same(busy, now)
     assert '"state": "breached"' in text or now < "2023-10-25T12"
     same(busy, now, "--priority", "P3")  # a filter reads what is kept too
+    same(busy, now, "--assignee", "wang", "--team", "network,desk")
     same(busy, now, "--text", "printer")  # words of the text: the tickets themselves
 
 
@@ -188,6 +191,19 @@ def test_a_broken_kept_file_is_read_again(busy: Itdesk) -> None:
     assert answer(busy, "2023-10-26T10:00") == want
 
 
+def test_a_kept_file_whose_entries_are_broken_is_read_again(busy: Itdesk) -> None:
+    """The keys read, the entries not (a cache file cut or garbled inside): every
+    ticket is planned again from its file, none dropped."""
+    import marshal
+
+    want = fresh(busy, "2023-10-26T10:00")
+    answer(busy, "2023-10-26T10:00")
+    for path in kept_files(busy):
+        version, keys, payload, *salt = marshal.loads(path.read_bytes())
+        path.write_bytes(marshal.dumps((version, keys, payload[:50], *salt)))
+    assert answer(busy, "2023-10-26T10:00") == want
+
+
 def test_an_invalid_ticket_is_reported_on_every_run(busy: Itdesk) -> None:
     path = sorted((busy.desk / "tickets").glob("*.yaml"))[1]
     path.write_text(path.read_text("utf-8").replace("status: ", "status: nonsense-"), "utf-8")
@@ -223,3 +239,28 @@ def test_what_check_reads_leaves_the_tickets_cache_whole(busy: Itdesk) -> None:
             "--now", "2023-10-25T12:31")  # fmt: skip
     answer(busy, "2023-10-26T10:00")  # the file just written is read, not kept
     assert served() == len(paths) - 1
+
+
+def test_new_official_holidays_plan_again(desk: Itdesk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An update of chinesecalendar (the dates of ``official: CN``) moves due times as
+    an edit of itdesk.yaml does: what was kept with the old dates is not used."""
+    from datetime import date
+
+    from itdesk.core import official
+
+    policy = desk.desk / "itdesk.yaml"
+    data = yaml.safe_load(policy.read_text(encoding="utf-8"))
+    data["calendars"] = {"cn": {"timezone": "Asia/Shanghai", "official": "CN"}}
+    data["sla"]["calendars"] = {"P3": "cn"}
+    policy.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    git(desk.desk, "commit", "-qam", "official holidays")
+    desk.new(now="2024-10-07T08:00")  # the National Day week's last day off
+    settle(desk)
+    before = answer(desk, "2024-10-08T12:00")
+    assert kept_files(desk)
+    real = official.official_dates("CN")
+    off, work, last = real
+    moved = (off - {date(2024, 10, 7)}, work, last)  # a holiday given back as a workday
+    monkeypatch.setattr(official, "official_dates", lambda name: moved)
+    after = same(desk, "2024-10-08T12:00")
+    assert after != before[1]

@@ -65,7 +65,7 @@ def clock_plans(
 ) -> list[tuple[Plan, Spent | None]]:
     """The clock plans of the open tickets that pass ``flt``, with what their clocks
     spent that stays so (``all_clocks``: the stopped clocks too). Each ticket's is kept
-    per file in ``.git`` (the SLA policy and the calendars its salt), so that a run
+    per file in ``.git`` (the SLA policy and the calendars' dates its salt), so that a run
     reads only the tickets changed since the last and spends only the clocks still
     within their targets. Words to look for in the text (``--text``): every open
     ticket is read."""
@@ -77,7 +77,7 @@ def clock_plans(
     from ..store.folders import salt_of
 
     desk, now = session.desk, session.now
-    salt = salt_of("clocks", PLAN_VERSION, desk.policy.raw, desk.calendar_definitions)
+    salt = salt_of("clocks", PLAN_VERSION, desk.policy.raw, desk.calendar_facts)
 
     def make(d: dict[str, Any]) -> tuple[dict[str, Any], tuple[Any, ...]] | None:
         plan = clock_plan(d, rules)

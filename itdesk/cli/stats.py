@@ -35,7 +35,7 @@ def tallies(session: Session, period: Period, progress: Progress) -> Iterator[Ta
 
     desk = session.desk
     rules = Rules.of(desk.policy, desk.calendars)
-    salt = salt_of(desk.policy.raw, desk.calendar_definitions)
+    salt = salt_of(desk.policy.raw, desk.calendar_facts)
 
     def make(tickets: list[dict[str, Any]]) -> Tally | None:
         return finished_tally(tickets, rules)

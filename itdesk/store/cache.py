@@ -94,6 +94,17 @@ class FileCache:
             return None
         return self._entries().get(rel)
 
+    def lookup(self, rel: str, key: Key) -> tuple[bool, Any]:
+        """``(True, value)`` when the cache serves ``rel`` at ``key`` (the value may be
+        None), else ``(False, None)``: a broken cache file serves nothing."""
+        self._seen.add(rel)
+        if self._keys.get(rel) != key:
+            return False, None
+        entries = self._entries()
+        if rel not in entries:
+            return False, None
+        return True, entries[rel]
+
     def put(self, rel: str, key: Key, data: dict[str, Any]) -> None:
         self._seen.add(rel)
         if self._now_ns - key[1] < RACY_NS:

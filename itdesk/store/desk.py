@@ -148,6 +148,22 @@ class Desk:
             merged[name] = definition
         return merged
 
+    @cached_property
+    def calendar_facts(self) -> tuple[Any, ...]:
+        """What the calendars are made of, for the salt of what is kept of their
+        arithmetic (check's clock plans, stats' figures): the definitions with their
+        include files, and of each ``official:`` calendar the dates the installed
+        chinesecalendar package gives (an update of it moves due times, as an edit of
+        itdesk.yaml does)."""
+        from ..core.official import official_dates
+
+        official = []
+        for name, definition in sorted(self.calendar_definitions.items()):
+            if isinstance(definition, dict) and definition.get("official") is not None:
+                off, work, last = official_dates(str(definition["official"]))
+                official.append((name, last.toordinal(), sorted(d.toordinal() for d in off | work)))
+        return self.calendar_definitions, official
+
     def _calendar_file(self, key: str, rel: str) -> tuple[list[Any], list[Any]]:
         path = (self.root / rel).resolve()
         if not path.is_relative_to(self.root) or not path.is_file():

@@ -156,8 +156,9 @@ class TicketFolder:
         self._clean = True
         for name, size, mtime, ctime, ino in self.listing:
             rel, key = f"{self.rel}/{name}", (size, mtime, ctime, ino)
-            if kept.serves(rel, key):
-                yield kept.get(rel, key)
+            found, value = kept.lookup(rel, key)
+            if found:
+                yield value
                 continue
             if cache is None:
                 cache = self.file_cache()
