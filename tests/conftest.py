@@ -232,3 +232,23 @@ def make_ticket(ticket_id: str = "IT-20231025-001", now: datetime = T0, **kw: An
         **kw,
     )
     return change.ticket
+
+
+def rewrite_in_place(path: Path, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` (of the same length in bytes) in the file itself, then
+    set its modification time back, as ``touch -r`` or ``rsync -t`` would: the same
+    size, modification time and inode; only the change time (ctime) tells."""
+    import os
+
+    st = path.stat()
+    text = path.read_text(encoding="utf-8")
+    assert old in text and len(old.encode()) == len(new.encode())
+    with open(path, "r+", encoding="utf-8") as fh:
+        fh.write(text.replace(old, new))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+        st.st_size,
+        st.st_mtime_ns,
+        st.st_ino,
+    )

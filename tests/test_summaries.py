@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Itdesk, git
+from conftest import Itdesk, git, rewrite_in_place
 
 NOW = "2024-02-20T10:00"
 OLD = 1_600_000_000  # files older than the racy window, as on a desk in use
@@ -146,17 +146,7 @@ def test_a_title_rewritten_in_place_with_its_time_set_back_is_seen(desk: Itdesk)
     path = _archived(desk, "2023-11")[0]
     for argv in READS:
         _kept(desk, *argv)
-    st = path.stat()
-    text = path.read_text(encoding="utf-8").replace("title: VPN 连不上", "title: VPN 断开了")
-    with open(path, "r+", encoding="utf-8") as fh:
-        fh.write(text)
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-    after = path.stat()
-    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
-        st.st_size,
-        st.st_mtime_ns,
-        st.st_ino,
-    )
+    rewrite_in_place(path, "title: VPN 连不上", "title: VPN 断开了")
     assert "VPN 断开了" in _kept(desk, "list", "--all")[0]
     for argv in READS:
         assert _kept(desk, *argv) == _fresh(desk, *argv), argv
