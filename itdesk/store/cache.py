@@ -89,10 +89,9 @@ class FileCache:
         return self._keys.get(rel) == key
 
     def get(self, rel: str, key: Key) -> dict[str, Any] | None:
-        self._seen.add(rel)
-        if self._keys.get(rel) != key:
-            return None
-        return self._entries().get(rel)
+        """A file's data, or None when the cache does not serve it (:meth:`lookup`)."""
+        value: dict[str, Any] | None = self.lookup(rel, key)[1]
+        return value
 
     def lookup(self, rel: str, key: Key) -> tuple[bool, Any]:
         """``(True, value)`` when the cache serves ``rel`` at ``key`` (the value may be
