@@ -11,10 +11,12 @@ took the command.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -205,6 +207,43 @@ def test_the_short_path_is_taken_for_everyday_reports(twins, capfd) -> None:
     git(twins[0], "fsck", "--strict", "--no-dangling")  # the objects and refs as git's own
 
 
+OFFSET_TIMES = ["2023-10-25T02:00Z", "2023-10-25T10:00:30+08:00", "2023-10-24T22:00-04:00",
+                "2023-10-24T20:15:00+00:00"]  # fmt: skip
+
+
+@pytest.mark.parametrize("now", OFFSET_TIMES)
+def test_a_time_given_with_its_offset_takes_the_short_path(twins, capfd, now: str) -> None:
+    assert both(twins, capfd, "--as", "zhang", "--now", now, "--title", "t", "--requester", "r")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1969, 12, 30), max_value=datetime(2099, 12, 31)),
+    st.integers(-23 * 60 - 59, 23 * 60 + 59) | st.none(),
+    st.sampled_from(["Asia/Shanghai", "America/New_York", "Europe/London", "Asia/Kolkata"]),
+)
+def test_a_time_is_read_as_the_full_command_reads_it(
+    wall: datetime, minutes: int | None, zone: str
+) -> None:
+    """--now as the short path reads it: the moment and the desk's wall time of
+    core.times.parse_time, or left to the full command."""
+    from zoneinfo import ZoneInfo
+
+    from itdesk.core.times import parse_time
+
+    text = wall.strftime("%Y-%m-%dT%H:%M:%S")
+    if minutes is not None:
+        sign, (hh, mm) = "-" if minutes < 0 else "+", divmod(abs(minutes), 60)
+        text += "Z" if minutes == 0 else f"{sign}{hh:02d}:{mm:02d}"
+    try:
+        now, _ = quicknew._moments(zone, quicknew._wall_time(text))
+    except quicknew.Declined:
+        return
+    full = parse_time(text, ZoneInfo(zone))
+    assert now.iso == full.isoformat()
+    assert now.epoch == int(full.timestamp())
+
+
 def run_short(desk: Path, *args: str) -> int | None:
     return quicknew.main(["--desk", str(desk), *BASIC, *args])
 
@@ -216,6 +255,8 @@ def test_what_the_short_path_leaves_to_the_full_command(twins, monkeypatch) -> N
                  ["--title", "again"], ["--bogus", "1"], ["stray"], ["--contact"],
                  ["--channel", "电话"], ["--lang", "ZH"], ["--now", "2023-10-25 10:00"],
                  ["--now", "2023-02-30T10:00"], ["--now", "2099-01-01T00:00"],
+                 ["--now", "2023-10-25T10:00+0800"], ["--now", "2023-10-25T10:00+08"],
+                 ["--now", "2023-02-30T10:00Z"], ["--now", "2023-10-25T10:00+24:00"],
                  ["--as", "nobody"], ["--description", " padded "],
                  ["--department", "研发部\t二组"]):  # fmt: skip
         assert run_short(a, *args) is None, args
@@ -397,7 +438,8 @@ def _commit_elsewhere(desk: Path, seq: str) -> None:
 def test_the_numbers_follow_the_branch_where_it_moved(twins, capfd, moved: str) -> None:
     """numbers.json noted another commit than the branch's: a commit made elsewhere is
     read (its number not given again), a reset back keeps every number given (none given
-    again), a branch that went apart is the full path's. Both paths alike."""
+    again), a branch that went apart has the other side's read (the numbers of the
+    commit left behind stay given). Both paths alike."""
     a, b = twins
     for d in (a, b.desk):
         if moved == "ahead":
@@ -409,10 +451,63 @@ def test_the_numbers_follow_the_branch_where_it_moved(twins, capfd, moved: str) 
             Itdesk(d).ok("new", *BASIC)
             git(d, "reset", "-q", "--hard", "HEAD~1")
             _commit_elsewhere(d, "004")
-    assert both(twins, capfd, *BASIC) == (moved != "apart")
+    assert both(twins, capfd, *BASIC)
     made = git(a, "log", "-1", "--format=%s").split(":")[0]
     expected = {"ahead": "IT-20231025-008", "back": "IT-20231025-003", "apart": "IT-20231025-005"}
     assert made == expected[moved]
+
+
+def test_numbers_noted_at_a_commit_gone_are_read_again_from_history(twins, capfd) -> None:
+    """numbers.json names a commit the repository does not hold (a hand edit, a gc after
+    a reset): the short path leaves it to the full one, which reads the whole history."""
+    a, b = twins
+    for d in (a, b.desk):
+        _commit_elsewhere(d, "007")
+        path = d / ".git/itdesk/numbers.json"
+        path.write_text(path.read_text().replace(git(d, "rev-parse", "HEAD~1").strip(), "e" * 40))
+    assert not both(twins, capfd, *BASIC)
+    assert git(a, "log", "-1", "--format=%s").startswith("IT-20231025-008:")
+
+
+def test_a_declined_report_leaves_no_git_running_or_unwaited(twins) -> None:
+    """git runs started early (config, the trees, the numbers) are waited for also when
+    the report is left to the full command: no zombie process is left behind."""
+    a, _ = twins
+    _commit_elsewhere(a, "007")  # so that the numbers' git runs too
+    (a / ".git/MERGE_HEAD").write_text(git(a, "rev-parse", "HEAD"))
+    assert run_short(a) is None  # declined under the lock, after every git started
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_the_archive_month_of_the_day_is_listed_or_read_from_what_is_kept(
+    twins, monkeypatch
+) -> None:
+    """A ticket file of the day in the archive's month that history does not hold
+    (copied back by hand) still takes its number. The month's listing is kept by the
+    folder's stat, and listed again once the folder changes or the kept file is broken;
+    a folder changed within the racy window is not kept."""
+    a, _ = twins
+    month = a / "tickets/archive/2023-10"
+    month.mkdir(parents=True)
+    (month / "IT-20231025-009.yaml").write_text("x\n")
+    kept = a / ".git" / quicknew.MONTHS
+
+    def made() -> str:
+        assert run_short(a) == 0
+        return git(a, "log", "-1", "--format=%s").split(":")[0]
+
+    assert made() == "IT-20231025-010"
+    assert not kept.exists()  # the folder had just changed: nothing kept
+    monkeypatch.setattr(quicknew, "RACY_NS", 0)
+    assert made() == "IT-20231025-011"
+    assert kept.exists()
+    (month / "IT-20231025-030.yaml").write_text("x\n")  # the folder changes
+    assert made() == "IT-20231025-031"
+    (month / "IT-20231025-040.yaml").write_text("x\n")
+    kept.write_bytes(b"\x00broken")
+    assert made() == "IT-20231025-041"
+    assert git(a, "status", "--porcelain") == "?? tickets/archive/\n"
 
 
 @settings(max_examples=300, deadline=None)
@@ -428,3 +523,58 @@ def test_a_ticket_number_is_read_as_core_reads_it(name: str) -> None:
     m = ID_PATTERN.fullmatch(name)
     expected = None if m is None else (name[: -len(m.group("seq"))], int(m.group("seq")))
     assert quicknew._id_split(name) == expected
+
+
+def _raw_tree(entries: dict[str, bool], oids: dict[str, str] | None = None) -> bytes:
+    """A tree's bytes in git's order: ``entries`` maps a name to whether it is a folder
+    (which sorts as ``name/``); each entry's object id is made from its name unless
+    ``oids`` gives it."""
+    order = sorted(entries, key=lambda n: n.encode() + (b"/" if entries[n] else b""))
+    return b"".join(
+        (b"40000 " if entries[n] else b"100644 ") + n.encode() + b"\0"
+        + (bytes.fromhex(oids[n]) if oids and n in oids else hashlib.sha1(n.encode()).digest())
+        for n in order
+    )  # fmt: skip
+
+
+_NAMES = st.text("ab.-_0", min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_NAMES, st.booleans(), max_size=12), _NAMES, st.booleans())
+def test_an_entry_is_placed_in_a_tree_as_git_orders_it(
+    entries: dict[str, bool], name: str, folder: bool
+) -> None:
+    """The new ticket's entry goes where git's order puts it (a folder sorts as
+    ``name/``: the file ``a.b`` before the folder ``a``, ``a0`` after it); a folder's
+    entry is pointed at a new tree in place; anything else is the full path's."""
+    oid = "ab" * 20
+    raw = _raw_tree(entries)
+    if folder and not entries.get(name, False) or not folder and name in entries:
+        with pytest.raises(quicknew.Declined):
+            quicknew._tree_with(raw, name, oid, replace=folder)
+        return
+    want = _raw_tree({**entries, name: folder}, {name: oid})
+    assert quicknew._tree_with(raw, name, oid, replace=folder) == want
+
+
+def test_a_tree_made_with_an_entry_is_the_tree_git_makes(tmp_path: Path) -> None:
+    """The same bytes as ``git mktree`` of the entries, the new one among them."""
+    git(tmp_path, "init", "-q", ".")
+    empty_tree = "4b825dc642cb6eb9a060e54bf8d69288fbc2536e"  # git's ids of the empty tree
+    empty_blob = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"  # and of the empty file
+    lines = [
+        f"040000 tree {empty_tree}\t{name}" if folder else f"100644 blob {empty_blob}\t{name}"
+        for name, folder in (("a.b", False), ("a", True), ("a0", False), ("IT-1.yaml", False),
+                             ("archive", True), (".gitkeep", False))
+    ]  # fmt: skip
+
+    def mktree(entries: list[str]) -> bytes:
+        made = subprocess.run(["git", "mktree", "--missing"], cwd=tmp_path, check=True,
+                              input="\n".join(entries) + "\n", capture_output=True,
+                              text=True)  # fmt: skip
+        return subprocess.run(["git", "cat-file", "tree", made.stdout.strip()], cwd=tmp_path,
+                              capture_output=True, check=True).stdout  # fmt: skip
+
+    new = mktree([*lines, f"100644 blob {empty_blob}\tIT-2.yaml"])
+    assert quicknew._tree_with(mktree(lines), "IT-2.yaml", empty_blob) == new

@@ -4,14 +4,17 @@ A number is never reused (SPEC section 2), also after ``archive --purge`` or a h
 ``git rm``: the files are gone, the commits that added them are not. The numbers added
 by each commit of ``tickets/`` are read once with ``git log --diff-filter=A`` and kept
 per day prefix in ``.git/itdesk/numbers.json`` with the commit they were read up to;
-a later allocation reads only the commits since (none, most of the time: one git
-process of a few ms when someone else committed).
+a later allocation reads only the commits of the branch the cache has not seen (none,
+most of the time: one git process of a few ms when someone else committed). Numbers
+only ever join the cache: one given in a commit that a reset or a rebase left behind
+stays given.
 """
 
 from __future__ import annotations
 
 import json
 import posixpath
+import re
 from pathlib import Path
 
 from ..core.ids import ID_PATTERN
@@ -21,6 +24,7 @@ from .files import write_atomic
 from .layout import TICKETS
 
 CACHE = "itdesk/numbers.json"
+_OID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # a commit's id (never read as an option)
 
 
 def ids_added(root: Path, revs: list[str]) -> set[str]:
@@ -41,7 +45,7 @@ def _load(path: Path) -> tuple[str | None, dict[str, int]]:
     try:
         data = json.loads(path.read_text("utf-8"))
         head, highest = data.get("head"), data.get("highest")
-        if isinstance(head, str) and isinstance(highest, dict):
+        if isinstance(head, str) and _OID.fullmatch(head) and isinstance(highest, dict):
             return head, {str(k): int(v) for k, v in highest.items()}
     except (OSError, ValueError, TypeError, AttributeError):
         pass
@@ -56,20 +60,21 @@ def highest_in_history(root: Path, git_dir: Path, head: str | None) -> dict[str,
     seen, highest = _load(path)
     if seen == head:
         return highest
-    revs = [head]
-    if seen is not None and git.returncode("merge-base", "--is-ancestor", seen, head,
-                                           cwd=root) == 0:  # fmt: skip
-        revs = [f"{seen}..{head}"]
-    elif seen is not None and git.returncode("merge-base", "--is-ancestor", head, seen,
-                                             cwd=root) == 0:  # fmt: skip
-        revs = []  # the branch went back (a reset): its history's numbers are counted, and
-        # those of the commits left behind stay given (never given again)
-    else:
-        highest = {}
-    try:
-        added = ids_added(root, revs) if revs else set()
-    except GitError:
-        return highest
+    added = None
+    if seen is not None:
+        # The commits of ``head`` that ``seen`` does not hold: after a pull, those pulled;
+        # after a reset back, none (the numbers of the commits left behind stay given,
+        # never given again); after the branch went apart, the other side's. One git
+        # process, whichever way it moved.
+        try:
+            added = ids_added(root, [f"{seen}..{head}"])
+        except GitError:
+            pass  # ``seen`` is no longer in the repository: read all of history
+    if added is None:
+        try:
+            added = ids_added(root, [head])
+        except GitError:
+            return highest
     for ticket_id in added:
         m = ID_PATTERN.fullmatch(ticket_id)
         assert m is not None
