@@ -896,11 +896,12 @@ def _trees(root: str, base: str) -> Callable[[], tuple[bytes, bytes]]:
 def _tree_with(raw: bytes, name: str, oid: str, replace: bool = False) -> bytes:
     """Tree ``raw`` with the file ``name`` added (or, ``replace``, its folder ``name``
     pointed at ``oid``), in git's order of entries (a folder sorts as ``name/``). The
-    entries are walked up to the place, not taken apart (1,000 of them: ~0.5 ms)."""
+    entries are walked up to where a folder ``name`` would be, not taken apart (1,000
+    of them: ~0.5 ms)."""
     key = name.encode()
-    after = key + b"/" if replace else key  # what sorts after the entry looked for
+    last = key + b"/"  # where a folder of the name sorts: no entry of the name after it
     sha = bytes.fromhex(oid)
-    at, size = 0, len(raw)
+    at, size, spot = 0, len(raw), -1
     while at < size:
         space = raw.index(b" ", at)
         nul = raw.index(b"\0", space)
@@ -910,12 +911,16 @@ def _tree_with(raw: bytes, name: str, oid: str, replace: bool = False) -> bytes:
             if not (replace and folder):
                 raise Declined  # in the last commit, not in the working tree: the full path's
             return raw[: nul + 1] + sha + raw[nul + 21 :]
-        if (entry + b"/" if folder else entry) > after:
+        order = entry + b"/" if folder else entry
+        if spot < 0 and order > key:
+            spot = at  # the file's place
+        if order > last:
             break
         at = nul + 21
     if replace:
         raise Declined
-    return b"".join((raw[:at], b"100644 ", key, b"\0", sha, raw[at:]))
+    spot = at if spot < 0 else spot
+    return b"".join((raw[:spot], b"100644 ", key, b"\0", sha, raw[spot:]))
 
 
 class _Index:

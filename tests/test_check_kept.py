@@ -254,3 +254,46 @@ def test_new_official_holidays_plan_again(desk: Itdesk, monkeypatch: pytest.Monk
     monkeypatch.setattr(official, "official_dates", lambda name: moved)
     after = same(desk, "2024-10-08T12:00")
     assert after != before[1]
+
+
+def _forge_key(cache_file: Path, rel: str, key: tuple[int, int, int, int]) -> bool:
+    """Give ``rel``'s entry in ``cache_file`` the stat ``key``, as a file system whose
+    clock is too coarse to tell two writes apart would leave it; whether it kept the
+    bytes the entry was made from."""
+    import marshal
+
+    version, keys, payload, racy, *salt = marshal.loads(cache_file.read_bytes())
+    if rel in racy:  # (key, bytes, data) of a file read within the racy window
+        racy[rel] = (key, *racy[rel][1:])
+    else:
+        keys[rel] = key
+    cache_file.write_bytes(marshal.dumps((version, keys, payload, racy, *salt)))
+    return rel in racy
+
+
+def test_a_rewrite_within_the_racy_window_that_keeps_the_stat_is_seen(desk: Itdesk) -> None:
+    """A file read within two seconds of its last write is kept with its bytes: rewritten
+    again within the same tick of a coarse clock (same size, same times), it is read
+    anew by list, check and show, never answered from what was kept."""
+    from itdesk.store.cache import stat_key
+
+    tid = desk.new(now="2023-10-25T09:00", title="printer jam")
+    path = desk.desk / "tickets" / f"{tid}.yaml"
+    before = answer(desk, "2023-10-25T10:00")
+    assert desk("list").stdout.count("printer jam") == 1
+    text = path.read_text(encoding="utf-8")
+    rel = f"tickets/{path.name}"
+    path.write_text(text.replace("printer jam", "printer fan"), encoding="utf-8")  # same size
+    cache = desk.desk / ".git" / "itdesk" / "cache"
+    key = stat_key(path.stat())
+    for name in ("tickets", "list-each.tickets", "clocks-each.tickets"):
+        assert _forge_key(cache / name, rel, key), name
+    assert "printer fan" in desk("list").stdout
+    assert "printer jam" not in desk("list", "--all").stdout
+    assert answer(desk, "2023-10-25T10:00") == before  # the clocks: the same ticket
+    earlier = text.replace("2023-10-25T09:00:00+08:00", "2023-10-25T08:00:00+08:00")
+    assert len(earlier) == len(text) != len(text.replace("T09:00", ""))
+    path.write_text(earlier, encoding="utf-8")  # reported an hour earlier: other due times
+    for name in ("tickets", "list-each.tickets", "clocks-each.tickets"):
+        _forge_key(cache / name, rel, stat_key(path.stat()))
+    assert answer(desk, "2023-10-25T10:00") != before

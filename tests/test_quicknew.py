@@ -542,6 +542,9 @@ _NAMES = st.text("ab.-_0", min_size=1, max_size=6)
 
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(_NAMES, st.booleans(), max_size=12), _NAMES, st.booleans())
+@example({"a": True, "a.b": False}, "a", False)  # the folder sorts after a file "a.b"
+@example({"a": True, "a.b": False}, "a", True)
+@example({"a.b": False, "a0": False}, "a", False)
 def test_an_entry_is_placed_in_a_tree_as_git_orders_it(
     entries: dict[str, bool], name: str, folder: bool
 ) -> None:

@@ -128,3 +128,34 @@ def test_a_read_of_an_unchanged_desk_loads_only_what_it_uses(
     output, loaded = _run([*args, "--desk", str(desk.desk)], tmp_path, UNREAD)
     assert "IT-20231025-003" in output
     assert loaded == []
+
+
+@pytest.mark.parametrize(
+    "first,then",
+    [(["list"], ["check", "--now", "2023-10-26T10:00"]), (["list"], ["list"]),
+     (["check", "--now", "2023-10-26T10:00"], ["list", "--format", "csv"])],
+    ids=["list-then-check", "list-twice", "check-then-list"],
+)  # fmt: skip
+def test_a_read_right_after_a_write_parses_the_file_once(
+    first: list[str], then: list[str], make_desk: Any, tmp_path: Path
+) -> None:
+    """The ticket a command has just written is parsed by the first read that follows;
+    a second read within the racy window compares the file's bytes with those kept and
+    needs neither PyYAML nor the model."""
+    import os
+    import time
+
+    desk = make_desk()
+    for minute in range(2):
+        desk.new(now=f"2023-10-25T09:0{minute}")
+    then_s = time.time() - 3600
+    for path in [desk.desk / "itdesk.yaml", *(desk.desk / "tickets").glob("*.yaml")]:
+        os.utime(path, (then_s, then_s))
+    desk("list")
+    desk("check", "--now", "2023-10-26T10:00")
+    tid = desk.new(now="2023-10-25T09:05")  # just written: racy for two seconds
+    result = desk(*first)
+    assert result.exit_code in (0, 1), result.output
+    output, loaded = _run([*then, "--desk", str(desk.desk)], tmp_path, UNREAD)
+    assert tid in output
+    assert loaded == []

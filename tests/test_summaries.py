@@ -304,9 +304,9 @@ def test_a_damaged_ticket_cache_is_read_again_from_the_files(desk: Itdesk, damag
         elif damage == "truncated":
             path.write_bytes(blob[: len(blob) // 2])
         else:  # the keys intact, the tickets' blob broken
-            version, keys, payload = marshal.loads(blob)
+            version, keys, payload, racy = marshal.loads(blob)
             assert version == CACHE_VERSION and keys
-            path.write_bytes(marshal.dumps((version, keys, payload[: len(payload) // 3])))
+            path.write_bytes(marshal.dumps((version, keys, payload[: len(payload) // 3], racy)))
     for argv in READS:
         assert desk(*argv, "--now", NOW).stdout == expected[argv][0], argv
     assert desk("list", "--all", "--now", NOW).stdout == expected[READS[0]][0]

@@ -102,9 +102,9 @@ class Desk:
     def policy(self) -> Policy:
         return policy_from_dict(self._cached(self.root / POLICY_FILE, _parse_policy))
 
-    def _cached(self, path: Path, parse: Callable[[Path], Any]) -> Any:
-        """``parse(path)``, through the cache in ``.git`` (only there: a desk that is not
-        yet a git repository gets no cache folder)."""
+    def _cached(self, path: Path, parse: Callable[[bytes], Any]) -> Any:
+        """``parse`` of the bytes of ``path``, through the cache in ``.git`` (only there: a
+        desk that is not yet a git repository gets no cache folder)."""
         from .cache import FileCache, stat_key
 
         try:
@@ -112,13 +112,20 @@ class Desk:
         except OSError as exc:
             raise InvalidPolicy(f"{self.rel(path)}: cannot read: {exc.strerror}") from None
         if not self.git_dir.is_dir():
-            return parse(path)
+            return parse(_read_policy(path))
         rel = self.rel(path)
         cache = FileCache(self.git_dir / CACHE_DIR / rel.replace("/", "-"))
-        data = cache.get(rel, key)
+        raw: list[bytes] = []  # the bytes read, once: parsed, or compared with those kept
+
+        def content() -> bytes:
+            if not raw:
+                raw.append(_read_policy(path))
+            return raw[0]
+
+        data = cache.get(rel, key, content)
         if data is None:
-            data = parse(path)
-            cache.put(rel, key, data)
+            data = parse(content())
+            cache.put(rel, key, data, raw[0])
             cache.save()
         return data
 
@@ -450,11 +457,12 @@ class Desk:
                 folders.append(TicketFolder(cache_dir, path, self.rel(path), listing, self._data))
         return folders
 
-    def _data(self, path: Path) -> dict[str, Any]:
-        """A ticket file's data, checked (its folder checked by the caller)."""
+    def _data(self, path: Path) -> tuple[dict[str, Any], bytes]:
+        """A ticket file's data, checked (its folder checked by the caller), and the
+        bytes it was read from."""
         text, data = self.load_file(path, folder_checked=True)
         self._checked(path, text, data)
-        return data  # type: ignore[no-any-return]
+        return data, text.encode("utf-8")
 
     # -- identity -----------------------------------------------------------
 
@@ -578,12 +586,19 @@ def _day_of(number: str) -> str:
     return number[: second + 1] if second > 0 else ""
 
 
-def _parse_policy(path: Path) -> Any:
+def _read_policy(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidPolicy(f"{POLICY_FILE}: cannot read: {exc}") from None
+
+
+def _parse_policy(raw: bytes) -> Any:
     from .yamlio import parse, syntax_error
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise InvalidPolicy(f"{POLICY_FILE}: cannot read: {exc}") from None
     problem = syntax_error(text)
     if problem:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidTicket
-from .cache import CACHE_VERSION, RACY_NS, FileCache, Key
+from .cache import CACHE_VERSION, RACY_NS, FileCache, Key, read_bytes
 
 __all__ = ["TicketFolder", "salt_of", "warm"]
 
@@ -47,7 +47,10 @@ SUMMARY_VERSION = 1
 PARALLEL_FILES = 3000
 
 OnError = Callable[[InvalidTicket], None] | None
-Read = Callable[[Path], dict[str, Any]]  # a file's checked data, or InvalidTicket
+# a file's checked data and the bytes it was read from, or InvalidTicket
+Read = Callable[[Path], tuple[dict[str, Any], bytes]]
+# A racy file's entry keeps the bytes it was made from (store.cache): up to this many
+RACY_BYTES = 64 * 1024
 # (name, size, mtime_ns, ctime_ns, inode), by name
 Listing = list[tuple[str, int, int, int, int]]
 
@@ -108,7 +111,8 @@ class TicketFolder:
         cache = self.file_cache()
         self._clean = True
         for name, size, mtime, ctime, ino in self.listing:
-            data = self._read(cache, name, (size, mtime, ctime, ino), on_error, on_parse)
+            file = _File(self.path / name, size)
+            data = self._read(cache, name, (size, mtime, ctime, ino), file, on_error, on_parse)
             if data is not None:
                 yield data
         cache.save()
@@ -119,25 +123,27 @@ class TicketFolder:
         cache: FileCache,
         name: str,
         key: Key,
+        file: _File,
         on_error: OnError,
         on_parse: Callable[[], None] | None = None,
     ) -> dict[str, Any] | None:
         """One file's data through the per-file cache; None when it is invalid (told to
         ``on_error``, or raised)."""
         rel = f"{self.rel}/{name}"
-        data = cache.get(rel, key)
+        data = cache.get(rel, key, file.content)
         if data is None:
             if on_parse is not None:
                 on_parse()
             try:
-                data = self.read(self.path / name)
+                data, raw = self.read(file.path)
             except InvalidTicket as exc:
                 self._clean = False
                 if on_error is None:
                     raise
                 on_error(exc)
                 return None
-            cache.put(rel, key, data)
+            file.parsed(raw)
+            cache.put(rel, key, data, file.known)
         return data
 
     def derived(
@@ -148,24 +154,25 @@ class TicketFolder:
         it depends on): a file whose stat is that kept is not read at all, so a command
         that needs a little of every ticket (``check``: its clocks) does not unmarshal
         the tickets of the files unchanged since. ``make``'s value is one that
-        :mod:`marshal` keeps; what it makes of a just-modified file is not kept (racy
-        timestamps, as in the per-file cache), nor anything of an invalid one, which
-        goes to ``on_error`` (or raises) on every read."""
+        :mod:`marshal` keeps; what it makes of a just-modified file is kept with the
+        file's bytes (racy timestamps, as in the per-file cache), nothing of an invalid
+        one, which goes to ``on_error`` (or raises) on every read."""
         kept = FileCache(self.cache_dir / f"{kind}-each.{self.rel.replace('/', '-')}", salt)
         cache = None
         self._clean = True
         for name, size, mtime, ctime, ino in self.listing:
             rel, key = f"{self.rel}/{name}", (size, mtime, ctime, ino)
-            found, value = kept.lookup(rel, key)
+            file = _File(self.path / name, size)
+            found, value = kept.lookup(rel, key, file.content)
             if found:
                 yield value
                 continue
             if cache is None:
                 cache = self.file_cache()
-            data = self._read(cache, name, key, on_error)
+            data = self._read(cache, name, key, file, on_error)
             if data is not None:
                 value = make(data)
-                kept.put(rel, key, value)
+                kept.put(rel, key, value, file.known)
                 yield value
         if cache is not None:  # the files read for what was not kept: the others' entries stay
             cache.save(prune=False)
@@ -206,6 +213,30 @@ class TicketFolder:
             write_atomic(self._summary_path(kind), blob, fsync=False)
         except (OSError, ValueError):
             pass  # a summary that cannot be kept is only slower
+
+
+class _File:
+    """A ticket file's bytes as a command came to know them: read when a cache entry of a
+    racy file asks (once, whichever cache asks), or those parsed."""
+
+    __slots__ = ("path", "size", "known", "_read")
+
+    def __init__(self, path: Path, size: int):
+        self.path, self.size = path, size
+        self.known: bytes | None = None
+        self._read = False
+
+    def content(self) -> bytes | None:
+        """The file's bytes now (None: unreadable, or not of the size it was listed at)."""
+        if not self._read:
+            self._read = True
+            self.known = read_bytes(self.path, self.size)
+        return self.known
+
+    def parsed(self, raw: bytes) -> None:
+        """The file was parsed from ``raw`` (kept with a racy entry when small enough)."""
+        self._read = True
+        self.known = raw if len(raw) <= RACY_BYTES else None
 
 
 def list_folder(path: Path, on_linked: Callable[[Path], None]) -> Listing | None:
