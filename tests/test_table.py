@@ -114,6 +114,38 @@ def test_list_colours_states_and_breaches_on_a_terminal(desk: Itdesk) -> None:
     assert "\x1b" not in piped and late in piped
 
 
+def test_red_rows_on_a_terminal_are_the_tickets_check_finds_breached(desk: Itdesk) -> None:
+    """On a terminal the open tickets' rows are marked from the clock plans check keeps
+    of each ticket: red are exactly the tickets with a breached clock in ``check`` at
+    the same --now, with a filter too, the first time and once the plans are kept, and
+    after a ticket changes."""
+    import json
+    import re
+
+    ids = [desk.new(now=f"2023-10-25T09:{minute:02d}") for minute in (0, 10, 20, 30)]
+    desk.ok("ack", ids[1], "--now", "2023-10-25T09:11")
+    desk.ok("ack", ids[3], "--now", "2023-10-25T09:31")
+
+    def red(*extra: str) -> set[str]:
+        seen = _at_terminal(["list", "--desk", str(desk.desk), "--now", now, *extra])
+        return {m.decode() for m in re.findall(rb"\x1b\[31m\x1b\[1m(IT-\d{8}-\d{3})", seen)}
+
+    def breached(*extra: str) -> set[str]:
+        out = desk("check", "--format", "json", "--now", now, *extra).stdout
+        return {s["ticket"] for s in json.loads(out) if s["state"] == "breached"}
+
+    now = "2023-10-25T10:30"
+    first = red()
+    assert first == breached() == {ids[0], ids[2]}
+    assert red() == first  # the plans kept since
+    assert red("--status", "new") == breached("--status", "new") == first
+    assert red("--status", "acknowledged") == set()
+    desk.ok("ack", ids[2], "--now", "2023-10-25T10:00")  # late, but no longer open
+    assert red() == breached() == {ids[0]}
+    now = "2023-10-27T18:00"  # other clocks run out: the kept plans give the new states
+    assert red() == breached() and len(breached()) > 1
+
+
 def at_terminal(argv: list[str]) -> bytes:
     """What ``itdesk argv`` shows on a terminal (stderr on a pseudo-terminal, stdout
     piped), with the progress bar's half-second delay taken out."""

@@ -46,7 +46,7 @@ def clock_states(
     ones)."""
     from ..core.sla import coverage_warnings, plan_states
 
-    rules, now = _rules(session), session.now
+    rules, now = sla_rules(session), session.now
     progress = Progress("checking clocks")
     every = []
     try:
@@ -71,7 +71,7 @@ def clock_plans(
     ticket is read."""
     from ..core.sla import PLAN_VERSION, clock_plan, lasting, plan_record, plan_states, record_plan
 
-    rules = _rules(session)
+    rules = sla_rules(session)
     if flt.text is not None:
         return [(plan, None) for d in open_tickets(session, flt) if (plan := clock_plan(d, rules))]
     from ..store.folders import salt_of
@@ -96,7 +96,7 @@ def clock_plans(
 _HEAD = ("id", "status", "priority", "category", "team", "assignee")  # what a filter reads
 
 
-def _rules(session: Session) -> Rules:
+def sla_rules(session: Session) -> Rules:
     from ..core.sla import Rules
 
     return Rules.of(session.desk.policy, session.desk.calendars)

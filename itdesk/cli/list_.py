@@ -89,8 +89,12 @@ def command(
         import tempfile  # (with shutil and the compressors: ~5 ms a table need not pay)
 
         spill = tempfile.TemporaryFile()
-    # On a terminal, states are coloured and a ticket with a breached clock is red
-    breaches = _breach_finder(session) if fmt == "table" and colour() else None
+    # On a terminal, states are coloured and a ticket with a breached clock is red: the
+    # open tickets' rows are then marked by what check keeps of their clocks, else (all
+    # tickets, a text search) each ticket read is looked at
+    coloured = fmt == "table" and colour()
+    kept_marks = coloured and flt.text is None and not breached and not include_all
+    breaches = _breach_finder(session) if coloured and not kept_marks else None
 
     def shown_of(d: Any, wanted: frozenset[str] | None) -> Any:
         if not reveal:
@@ -133,8 +137,11 @@ def command(
         )
     finally:
         progress.close()
+    if kept_marks:
+        marked = _breached_ids(session, flt)
+        found = [{**row, _BREACHED: True} if row["id"] in marked else row for row in found]
     # the folders as listed, for the rows of the short path (else not held meanwhile)
-    keeping = fmt == "table" and breaches is None and not reveal and not breached
+    keeping = fmt == "table" and not coloured and not reveal and not breached
     keeping = keeping and sort == "id" and not reverse and terminal_width() is None
     keeping = keeping and flt == type(flt)(include_all=True)  # the whole desk, unfiltered
     keeping = keeping and getattr(sys.modules.get("itdesk.quicklist"), "declined", False)
@@ -147,7 +154,7 @@ def command(
     if fmt != "table":
         click.echo(render_list(chosen, fmt, session.lang(lang)), nl=fmt != "csv")
         return
-    if breaches is None:
+    if not coloured:
         page(neutral(render_list(chosen, fmt, session.lang(lang), terminal_width())))
         if keeping:
             del found, chosen
@@ -287,6 +294,21 @@ STATUS_COLOURS = {
     "closed": "bright_black",
     "cancelled": "bright_black",
 }
+
+
+def _breached_ids(session: Any, flt: Any) -> set[str]:
+    """The open tickets that pass ``flt`` with a breached SLA clock at --now, from the
+    clock plans check keeps of each active ticket (read only where a file changed)."""
+    from ..core.sla import plan_states
+    from .check import clock_plans, sla_rules
+
+    rules, now = sla_rules(session), session.now
+    return {
+        s.ticket
+        for plan, spent in clock_plans(session, flt)
+        for s in plan_states(plan, rules, now, spent)
+        if s.open and s.state == "breached"
+    }
 
 
 def _breach_finder(session: Any) -> Any:

@@ -111,7 +111,7 @@ class TicketFolder:
         cache = self.file_cache()
         self._clean = True
         for name, size, mtime, ctime, ino in self.listing:
-            file = _File(self.path / name, size)
+            file = _File(self.path, name, size)
             data = self._read(cache, name, (size, mtime, ctime, ino), file, on_error, on_parse)
             if data is not None:
                 yield data
@@ -162,7 +162,7 @@ class TicketFolder:
         self._clean = True
         for name, size, mtime, ctime, ino in self.listing:
             rel, key = f"{self.rel}/{name}", (size, mtime, ctime, ino)
-            file = _File(self.path / name, size)
+            file = _File(self.path, name, size)
             found, value = kept.lookup(rel, key, file.content)
             if found:
                 yield value
@@ -219,18 +219,22 @@ class _File:
     """A ticket file's bytes as a command came to know them: read when a cache entry of a
     racy file asks (once, whichever cache asks), or those parsed."""
 
-    __slots__ = ("path", "size", "known", "_read")
+    __slots__ = ("folder", "name", "size", "known", "_read")
 
-    def __init__(self, path: Path, size: int):
-        self.path, self.size = path, size
+    def __init__(self, folder: Path, name: str, size: int):
+        self.folder, self.name, self.size = folder, name, size  # (a Path made when read)
         self.known: bytes | None = None
         self._read = False
+
+    @property
+    def path(self) -> Path:
+        return self.folder / self.name
 
     def content(self) -> bytes | None:
         """The file's bytes now (None: unreadable, or not of the size it was listed at)."""
         if not self._read:
             self._read = True
-            self.known = read_bytes(self.path, self.size)
+            self.known = read_bytes(os.path.join(self.folder, self.name), self.size)
         return self.known
 
     def parsed(self, raw: bytes) -> None:
