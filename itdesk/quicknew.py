@@ -375,7 +375,7 @@ def _wall_time(text: str) -> tuple[int, ...]:
     with the offset's seconds east of UTC after it if one is given (anything else is
     the full path's to read)."""
     offset: tuple[int, ...] = ()
-    if text.endswith(("Z", "z")):
+    if text.endswith("Z"):  # (not "z": fromisoformat of Python 3.11 refuses it)
         text, offset = text[:-1], (0,)
     elif len(text) in (22, 25) and text[-6] in "+-" and text[-3] == ":":
         hours, minutes = text[-5:-3], text[-2:]
@@ -523,14 +523,16 @@ class _Run:
         # git's config, and the trees of the branch's commit, are read while the rest is
         # checked (the commit again under the lock, if the branch moved meanwhile)
         config = _Config(self.root)
-        ref, base = self._branch()
-        self._early = (base, _trees(self.root, base))
-        self._early_numbers = self._numbers(base)
-        self._index = _Index(self.root, self.git_dir)
+        index = None
         try:
+            ref, base = self._branch()
+            self._early = (base, _trees(self.root, base))
+            self._early_numbers = self._numbers(base)
+            self._index = index = _Index(self.root, self.git_dir)
             return self._checked(config, now)
-        finally:
-            self._index.close()
+        finally:  # also on a decline: every git started ended and waited for
+            if index is not None:
+                index.close()
             _Process.reap()
 
     def _checked(self, config: _Config, now: _Moment) -> int:
@@ -723,7 +725,7 @@ class _Run:
         text = _read(os.path.join(self.git_dir, "itdesk", "numbers.json")) or ""
         seen = text[10:50]
         lead = f'{{"head": "{seen}", "highest": {{'
-        if not (len(seen) == 40 and _plain(seen, "") and text.startswith(lead)
+        if not (len(seen) == 40 and not seen.strip("0123456789abcdef") and text.startswith(lead)
                 and text.endswith("}}")):  # fmt: skip
             raise Declined  # history to read first: the full path does it
         highest: dict[str, str] = {}

@@ -64,3 +64,25 @@ def test_bytes_kept_go_with_their_entry(tmp_path: Path) -> None:
     cache.save()
     assert FileCache(kept, now_ns=key[1] + RACY_NS).serves("a", key)
     assert len(kept.read_bytes()) < 200
+
+
+def test_a_broken_payload_leaves_the_racy_entries_and_raises_nothing(tmp_path: Path) -> None:
+    """The tickets' blob of a cache file damaged (a crash, a hand), its keys intact: an
+    entry of a racy file, which holds its own data, still serves and is kept by its stat
+    once the file is older; the others are read again from the files."""
+    import marshal
+
+    kept = tmp_path / "cache"
+    old, new = (9, 10**18, 10**18, 1), (9, 2 * 10**18, 2 * 10**18, 2)
+    cache = FileCache(kept, now_ns=new[1])
+    cache.put("a", old, {"n": 1})
+    cache.put("b", new, {"n": 2}, b"abcdefghi")
+    cache.save()
+    version, keys, payload, racy_held = marshal.loads(kept.read_bytes())
+    kept.write_bytes(marshal.dumps((version, keys, b"\x07broken", racy_held)))
+    later = FileCache(kept, now_ns=new[1] + RACY_NS)
+    assert later.get("b", new, lambda: b"abcdefghi") == {"n": 2}
+    assert later.get("a", old) is None
+    later.save()
+    again = FileCache(kept, now_ns=new[1] + RACY_NS)
+    assert again.serves("b", new) and not again.serves("a", old)

@@ -221,9 +221,11 @@ def test_a_time_given_with_its_offset_takes_the_short_path(twins, capfd, now: st
     st.datetimes(min_value=datetime(1969, 12, 30), max_value=datetime(2099, 12, 31)),
     st.integers(-23 * 60 - 59, 23 * 60 + 59) | st.none(),
     st.sampled_from(["Asia/Shanghai", "America/New_York", "Europe/London", "Asia/Kolkata"]),
+    st.sampled_from(["Z", "z", "+00:00", "-00:00"]),
 )
+@example(datetime(2023, 10, 25, 10), 0, "Asia/Shanghai", "z")
 def test_a_time_is_read_as_the_full_command_reads_it(
-    wall: datetime, minutes: int | None, zone: str
+    wall: datetime, minutes: int | None, zone: str, utc: str
 ) -> None:
     """--now as the short path reads it: the moment and the desk's wall time of
     core.times.parse_time, or left to the full command."""
@@ -234,7 +236,7 @@ def test_a_time_is_read_as_the_full_command_reads_it(
     text = wall.strftime("%Y-%m-%dT%H:%M:%S")
     if minutes is not None:
         sign, (hh, mm) = "-" if minutes < 0 else "+", divmod(abs(minutes), 60)
-        text += "Z" if minutes == 0 else f"{sign}{hh:02d}:{mm:02d}"
+        text += utc if minutes == 0 else f"{sign}{hh:02d}:{mm:02d}"
     try:
         now, _ = quicknew._moments(zone, quicknew._wall_time(text))
     except quicknew.Declined:
@@ -257,11 +259,25 @@ def test_what_the_short_path_leaves_to_the_full_command(twins, monkeypatch) -> N
                  ["--now", "2023-02-30T10:00"], ["--now", "2099-01-01T00:00"],
                  ["--now", "2023-10-25T10:00+0800"], ["--now", "2023-10-25T10:00+08"],
                  ["--now", "2023-02-30T10:00Z"], ["--now", "2023-10-25T10:00+24:00"],
+                 ["--now", "2023-10-25T10:00z"],
                  ["--as", "nobody"], ["--description", " padded "],
                  ["--department", "研发部\t二组"]):  # fmt: skip
-        assert run_short(a, *args) is None, args
+        assert quicknew.main(["--desk", str(a), *_in_place(args)]) is None, args
     assert quicknew.main(["--desk", str(a), "--requester", "x"]) is None  # no title
     assert git_state(a) == before
+    # (the same arguments with a good --now, --as are taken: the cases are not declined
+    # for being given twice)
+    assert quicknew.main(["--desk", str(a), *_in_place(["--now", "2023-10-25T10:05Z"])]) == 0
+    assert quicknew.main(["--desk", str(a), *_in_place(["--as", "li"])]) == 0
+
+
+def _in_place(args: list[str]) -> list[str]:
+    """BASIC with ``args`` added, or, for --now and --as, in place of BASIC's own."""
+    given = dict(zip(BASIC[::2], BASIC[1::2], strict=True))
+    if len(args) == 2 and args[0] in ("--now", "--as"):
+        given[args[0]] = args[1]
+        return [part for pair in given.items() for part in pair]
+    return [*BASIC, *args]
 
 
 @pytest.mark.parametrize("marker", [state[0].split("/")[0] for state in gitdir._STATES])
@@ -469,15 +485,40 @@ def test_numbers_noted_at_a_commit_gone_are_read_again_from_history(twins, capfd
     assert git(a, "log", "-1", "--format=%s").startswith("IT-20231025-008:")
 
 
-def test_a_declined_report_leaves_no_git_running_or_unwaited(twins) -> None:
+@pytest.mark.parametrize("where", ["under the lock", "packed branch", "no numbers"])
+def test_a_declined_report_leaves_no_git_running_or_unwaited(twins, where: str) -> None:
     """git runs started early (config, the trees, the numbers) are waited for also when
-    the report is left to the full command: no zombie process is left behind."""
+    the report is left to the full command, wherever it declines: no zombie process is
+    left behind."""
     a, _ = twins
     _commit_elsewhere(a, "007")  # so that the numbers' git runs too
-    (a / ".git/MERGE_HEAD").write_text(git(a, "rev-parse", "HEAD"))
-    assert run_short(a) is None  # declined under the lock, after every git started
+    if where == "under the lock":
+        (a / ".git/MERGE_HEAD").write_text(git(a, "rev-parse", "HEAD"))
+    elif where == "packed branch":
+        git(a, "pack-refs", "--all")  # read by the full path (right after git config)
+    else:
+        (a / ".git/itdesk/numbers.json").unlink()  # (after config and the trees)
+    assert run_short(a) is None
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
+
+
+def test_numbers_noted_by_hand_are_read_alike_or_again(twins, capfd) -> None:
+    """numbers.json edited by hand: a head in capitals, a number json.dumps never writes
+    (Infinity): the short path leaves it to the full one, which reads history again."""
+    a, b = twins
+    for d in (a, b.desk):
+        path = d / ".git/itdesk/numbers.json"
+        head = git(d, "rev-parse", "HEAD").strip()
+        path.write_text(path.read_text().replace(head, head.upper()))
+    assert not both(twins, capfd, *BASIC)
+    for d in (a, b.desk):
+        head = git(d, "rev-parse", "HEAD").strip()
+        (d / ".git/itdesk/numbers.json").write_text(
+            f'{{"head": "{head}", "highest": {{"IT-20231025-": Infinity}}}}'
+        )
+    assert not both(twins, capfd, *BASIC)
+    assert git(a, "log", "-1", "--format=%s").startswith("IT-20231025-003:")
 
 
 def test_the_archive_month_of_the_day_is_listed_or_read_from_what_is_kept(

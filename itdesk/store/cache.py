@@ -10,8 +10,8 @@ because a tool can set the modification time back (``touch -r``, ``rsync -t``, `
 -p`` over the file: the same size, the same mtime, perhaps the same inode), and none
 can set the change time.
 
-As git does for its index ("racy git"), a file changed within the last two seconds is
-not trusted by its stat alone: a rewrite within the file system's timestamp
+As git does for its index ("racy git"), a file modified within the last two seconds
+(its mtime) is not trusted by its stat alone: a rewrite within the file system's timestamp
 granularity could keep its size and times. Its entry keeps the bytes it was made from,
 and is used only while the file still holds them (read again: ~20 us, against ~1 ms to
 parse, and the imports of YAML and the model, ~30 ms, for the file a command has just
@@ -145,9 +145,9 @@ class FileCache:
                 return False, None
             if held_key == key and content() == made_from:
                 if not racy(key, self._now_ns):  # the stat tells any rewrite from now on
-                    self._entries()[rel] = value
+                    self._racy.pop(rel, None)
+                    self._entries()[rel] = value  # (a broken payload: the others go)
                     self._keys[rel] = key
-                    del self._racy[rel]
                     self._dirty = True
                 return True, value
         if self._keys.get(rel) != key:
@@ -179,7 +179,7 @@ class FileCache:
         ``prune`` is false (a few of the folder's files were read, not all)."""
         for rel in list(self._keys) if prune else ():
             if rel not in self._seen:
-                del self._keys[rel]
+                self._keys.pop(rel, None)  # (a broken payload empties the keys meanwhile)
                 self._entries().pop(rel, None)
                 self._dirty = True
         for rel in list(self._racy) if prune else ():

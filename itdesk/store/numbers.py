@@ -47,7 +47,7 @@ def _load(path: Path) -> tuple[str | None, dict[str, int]]:
         head, highest = data.get("head"), data.get("highest")
         if isinstance(head, str) and _OID.fullmatch(head) and isinstance(highest, dict):
             return head, {str(k): int(v) for k, v in highest.items()}
-    except (OSError, ValueError, TypeError, AttributeError):
+    except (OSError, ValueError, TypeError, AttributeError, OverflowError):
         pass
     return None, {}
 
