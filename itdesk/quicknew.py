@@ -375,7 +375,7 @@ def _wall_time(text: str) -> tuple[int, ...]:
     with the offset's seconds east of UTC after it if one is given (anything else is
     the full path's to read)."""
     offset: tuple[int, ...] = ()
-    if text.endswith("Z"):  # (not "z": fromisoformat of Python 3.11 refuses it)
+    if text.endswith(("Z", "z")):  # UTC (core.times takes both)
         text, offset = text[:-1], (0,)
     elif len(text) in (22, 25) and text[-6] in "+-" and text[-3] == ":":
         hours, minutes = text[-5:-3], text[-2:]

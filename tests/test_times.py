@@ -40,6 +40,9 @@ def test_z_suffix_means_utc() -> None:
     t = parse_time("2023-10-25T01:30:00Z", SH)
     assert t == at(9, 30)
     assert t.isoformat() == "2023-10-25T09:30:00+08:00"
+    assert parse_time("2023-10-25T01:30z", SH) == t  # RFC 3339 allows a lowercase z
+    with pytest.raises(InvalidValue):
+        parse_time("2023-10-25T01:30+00:00Z", SH)
 
 
 def test_iso_needs_no_now() -> None:

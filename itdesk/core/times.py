@@ -153,7 +153,9 @@ def _parse_time(
             except InvalidValue:
                 pass
     try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
+        # UTC as Z, or z (RFC 3339 allows it; fromisoformat of Python 3.11 does not)
+        utc = raw.endswith(("Z", "z"))
+        parsed = datetime.fromisoformat(raw[:-1] + "+00:00" if utc else raw)
     except ValueError:
         guess = _human(raw, tz, now) if now is not None and human else None
         if guess is None:
