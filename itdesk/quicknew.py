@@ -522,13 +522,16 @@ class _Run:
             raise Declined
         # git's config, and the trees of the branch's commit, are read while the rest is
         # checked (the commit again under the lock, if the branch moved meanwhile)
-        config = _Config(self.root)
         index = None
         try:
-            ref, base = self._branch()
-            self._early = (base, _trees(self.root, base))
-            self._early_numbers = self._numbers(base)
-            self._index = index = _Index(self.root, self.git_dir)
+            try:
+                config = _Config(self.root)
+                ref, base = self._branch()
+                self._early = (base, _trees(self.root, base))
+                self._early_numbers = self._numbers(base)
+                self._index = index = _Index(self.root, self.git_dir)
+            except OSError:
+                raise Declined from None  # no git to run (not on PATH): the full command says so
             return self._checked(config, now)
         finally:  # also on a decline: every git started ended and waited for
             if index is not None:

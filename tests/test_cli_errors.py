@@ -498,3 +498,29 @@ def test_a_full_disk_is_one_line_and_a_clean_tree(
     assert result.stderr.count("\n") == 1 and "internal error" not in result.stderr
     monkeypatch.setattr(files, "write_atomic", real)
     assert git_state(desk.desk) == before
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["new", "--as", "zhang", "--now", "2023-10-25T10:00", "--title", "t", "--requester", "r"],
+        ["new", "--as", "zhang", "--title", "t", "--requester", "r", "--channel", "电话"],
+        ["log", "IT-20231025-001", "--as", "zhang", "--via", "note", "called"],
+        ["show", "IT-20231025-001"],
+        ["ack", "IT-20231025-001", "--as", "zhang"],
+    ],
+    ids=["new-short-path", "new", "log", "show", "ack"],
+)
+def test_no_git_on_the_path_is_one_line(desk: Itdesk, argv: list[str]) -> None:
+    """git is not installed (or not on PATH): a command that needs it says so in one
+    line, exit 3, and the desk is left as it was; never a traceback."""
+    desk.new()
+    before = git_state(desk.desk)
+    proc = subprocess.run(
+        [sys.executable, "-m", "itdesk", argv[0], "--desk", str(desk.desk), *argv[1:]],
+        capture_output=True, text=True, env={**os.environ, "PATH": "/nonexistent"},
+    )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert "git is not installed or not on PATH" in proc.stderr
+    assert git_state(desk.desk) == before

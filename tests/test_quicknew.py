@@ -502,6 +502,15 @@ def test_a_declined_report_leaves_no_git_running_or_unwaited(twins, where: str) 
         os.waitpid(-1, os.WNOHANG)
 
 
+def test_no_git_on_the_path_is_one_line_from_the_full_command(twins) -> None:
+    a, _ = twins
+    before = git_state(a)
+    done = entry(a, *BASIC, env={**os.environ, "PATH": "/nonexistent"})
+    assert done.returncode != 0 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "git is not installed" in done.stderr
+    assert git_state(a) == before
+
+
 def test_numbers_noted_by_hand_are_read_alike_or_again(twins, capfd) -> None:
     """numbers.json edited by hand: a head in capitals, a number json.dumps never writes
     (Infinity): the short path leaves it to the full one, which reads history again."""

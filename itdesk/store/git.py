@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # imported where git is run: a command that only reads runs n
 
 from ..errors import GitError
 
+NO_GIT = "git is not installed or not on PATH"  # why a run failed when git cannot start
+
 
 class GitLocked(GitError):
     """git found a ``.lock`` file of another git process (running, or killed)."""
@@ -120,7 +122,7 @@ def run(
             env=git_env(env),
         )
     except FileNotFoundError:
-        raise GitError(argv, None, stderr="git is not installed or not on PATH") from None
+        raise GitError(argv, None, stderr=NO_GIT) from None
     if check and proc.returncode != 0:
         raise _failure(argv, proc.returncode, proc.stdout, proc.stderr, cwd)
     return proc.stdout
@@ -136,7 +138,7 @@ def run_bytes(
     try:
         proc = subprocess.run(argv, cwd=cwd, input=input, capture_output=True, env=git_env(env))
     except FileNotFoundError:
-        raise GitError(argv, None, stderr="git is not installed or not on PATH") from None
+        raise GitError(argv, None, stderr=NO_GIT) from None
     if proc.returncode != 0:
         err = proc.stderr.decode("utf-8", "replace")
         raise _failure(argv, proc.returncode, "", err, cwd)
@@ -156,7 +158,7 @@ class Pending:
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                          env=git_env())  # fmt: skip
         except FileNotFoundError:
-            raise GitError(argv, None, stderr="git is not installed or not on PATH") from None
+            raise GitError(argv, None, stderr=NO_GIT) from None
         self._talk: Any = None  # the thread that feeds a long input and reads the output
         self._said: tuple[bytes, bytes] = (b"", b"")
         assert self.proc.stdin is not None
@@ -213,7 +215,7 @@ def pipe(*args: str, cwd: Path | str) -> Iterator[subprocess.Popen[bytes]]:
         proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=git_env())  # fmt: skip
     except FileNotFoundError:
-        raise GitError(argv, None, stderr="git is not installed or not on PATH") from None
+        raise GitError(argv, None, stderr=NO_GIT) from None
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     try:
         try:
@@ -243,7 +245,7 @@ def returncode(*args: str, cwd: Path | str) -> int:
             argv, cwd=cwd, capture_output=True, env=git_env(), check=False
         ).returncode
     except FileNotFoundError:
-        raise GitError(argv, None, stderr="git is not installed or not on PATH") from None
+        raise GitError(argv, None, stderr=NO_GIT) from None
 
 
 def zsplit(output: str) -> list[str]:

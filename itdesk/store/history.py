@@ -13,6 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..errors import GitError
+from .git import NO_GIT
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
@@ -104,13 +107,20 @@ def ticket_history(
     """Commits touching any of ``paths`` (the ticket's active and archived file), oldest
     first. ``earlier``: the files of the number it had before ``sync`` renumbered it;
     the commits before the renumbering that touched them come first."""
-    import git as gitpython
-
-    repo = gitpython.Repo(root)
-    entries = _walk(repo, "HEAD", paths, earlier)
-    if earlier and entries and entries[0].action == "renumber":
-        # only the renumbering's ancestors: the old number's file is another ticket's now
-        entries = _walk(repo, f"{entries[0].commit}^", earlier, ()) + entries
+    try:
+        import git as gitpython
+    except ImportError as exc:  # GitPython finds no git to run when it is imported
+        if "git executable" not in str(exc):
+            raise
+        raise GitError(["git", "log"], None, stderr=NO_GIT) from None
+    try:
+        repo = gitpython.Repo(root)
+        entries = _walk(repo, "HEAD", paths, earlier)
+        if earlier and entries and entries[0].action == "renumber":
+            # only the renumbering's ancestors: the old number's file is another ticket's
+            entries = _walk(repo, f"{entries[0].commit}^", earlier, ()) + entries
+    except gitpython.exc.GitCommandNotFound:
+        raise GitError(["git", "log"], None, stderr=NO_GIT) from None
     return entries
 
 
